@@ -1,0 +1,56 @@
+// Link (MAC) and IPv4 addresses: value types with parsing and printing for the command line and logs.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace ministack {
+
+struct MacAddress {
+  std::array<std::uint8_t, 6> bytes{};
+
+  static constexpr MacAddress broadcast() { return {{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}}; }
+  // "02:00:00:00:00:01" (also accepts '-' separators); nullopt if malformed.
+  static std::optional<MacAddress> parse(std::string_view text);
+
+  // The I/G bit: set on multicast and broadcast addresses (IEEE 802 §8.2).
+  constexpr bool is_group() const { return (bytes[0] & 0x01) != 0; }
+  constexpr bool is_broadcast() const { return *this == broadcast(); }
+  std::string to_string() const;
+
+  friend constexpr bool operator==(const MacAddress&, const MacAddress&) = default;
+};
+
+// Read or write a MAC at p; the caller has checked that 6 bytes are there.
+inline MacAddress load_mac(const std::uint8_t* p) {
+  MacAddress mac;
+  std::copy_n(p, mac.bytes.size(), mac.bytes.begin());
+  return mac;
+}
+inline void store_mac(std::uint8_t* p, const MacAddress& mac) { std::copy(mac.bytes.begin(), mac.bytes.end(), p); }
+
+struct Ipv4Address {
+  std::uint32_t value = 0;  // host byte order
+
+  static std::optional<Ipv4Address> parse(std::string_view text);  // dotted quad, exactly four parts
+  std::string to_string() const;
+
+  friend constexpr bool operator==(Ipv4Address, Ipv4Address) = default;
+};
+
+// An address with its prefix length, as given on the command line: "192.168.3.12/24".
+struct Ipv4Interface {
+  Ipv4Address address;
+  std::uint8_t prefix_length = 32;
+
+  static std::optional<Ipv4Interface> parse(std::string_view text);  // "/N" optional (default /32)
+  std::uint32_t netmask() const { return prefix_length == 0 ? 0 : ~std::uint32_t{0} << (32 - prefix_length); }
+  Ipv4Address subnet_broadcast() const { return {address.value | ~netmask()}; }
+  std::string to_string() const;
+};
+
+}  // namespace ministack

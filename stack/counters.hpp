@@ -1,0 +1,64 @@
+// Per-layer counters, named after the SNMP MIB objects they correspond to (RFC 1213, RFC 4293) where one exists,
+// plus one counter per drop reason.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "drop_reason.hpp"
+
+namespace ministack {
+
+#define MINISTACK_COUNTERS(X)                                                                          \
+  X(ifInFrames, "frames (TAP) or packets (TUN) read from the device")                                  \
+  X(ifOutFrames, "frames or packets written to the device")                                            \
+  X(arpInRequests, "ARP requests for our address")                                                     \
+  X(arpOutReplies, "ARP replies sent")                                                                 \
+  X(ipInReceives, "IPv4 datagrams received, including those in error")                                 \
+  X(ipInDelivers, "IPv4 datagrams handed to ICMP")                                                     \
+  X(ipOutRequests, "IPv4 datagrams sent")                                                              \
+  X(icmpInMsgs, "ICMP messages received, including those in error")                                    \
+  X(icmpInEchos, "ICMP echo requests received")                                                        \
+  X(icmpOutMsgs, "ICMP messages sent")                                                                 \
+  X(icmpOutEchoReps, "ICMP echo replies sent")
+
+enum class Counter {
+#define MINISTACK_X(name, meaning) name,
+  MINISTACK_COUNTERS(MINISTACK_X)
+#undef MINISTACK_X
+};
+
+inline constexpr std::size_t kCounterCount = 0
+#define MINISTACK_X(name, meaning) +1
+    MINISTACK_COUNTERS(MINISTACK_X)
+#undef MINISTACK_X
+    ;
+
+constexpr std::string_view counter_name(Counter c) {
+  constexpr std::string_view names[] = {
+#define MINISTACK_X(name, meaning) #name,
+      MINISTACK_COUNTERS(MINISTACK_X)
+#undef MINISTACK_X
+  };
+  return names[static_cast<std::size_t>(c)];
+}
+
+class Counters {
+ public:
+  void count(Counter c) { ++values_[static_cast<std::size_t>(c)]; }
+  void count(DropReason r) { ++drops_[static_cast<std::size_t>(r)]; }
+  std::uint64_t get(Counter c) const { return values_[static_cast<std::size_t>(c)]; }
+  std::uint64_t get(DropReason r) const { return drops_[static_cast<std::size_t>(r)]; }
+  std::uint64_t total_drops() const {
+    std::uint64_t n = 0;
+    for (auto v : drops_) n += v;
+    return n;
+  }
+
+ private:
+  std::array<std::uint64_t, kCounterCount> values_{};
+  std::array<std::uint64_t, kDropReasonCount> drops_{};
+};
+
+}  // namespace ministack
