@@ -48,6 +48,13 @@ std::string check_interface(const std::string& text) {
   return Ipv4Interface::parse(text) ? "" : fmt::format("'{}' is not an IPv4 address/prefix such as 192.168.3.12/24", text);
 }
 
+// Linux interface names: 1 to 15 bytes (IFNAMSIZ - 1), no '/', no white space (dev_valid_name()).
+std::string check_ifname(const std::string& text) {
+  const bool valid = !text.empty() && text.size() <= 15 && text != "." && text != ".." &&
+                     text.find_first_of("/: \t\n") == std::string::npos;
+  return valid ? "" : fmt::format("'{}' is not a usable interface name: 1 to 15 characters, no '/', ':' or spaces", text);
+}
+
 std::string check_mac(const std::string& text) {
   const auto mac = MacAddress::parse(text);
   if (!mac) return fmt::format("'{}' is not a MAC address such as 02:00:00:00:00:01", text);
@@ -77,13 +84,14 @@ int main(int argc, char** argv) {
   Options opt;
   CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP and ping on a TUN or TAP device.", "ministack"};
   app.set_version_flag("--version", "ministack " MINISTACK_VERSION);
-  auto* tap = app.add_option("--tap", opt.tap, "Create or attach the TAP (Ethernet) device NAME")->option_text("NAME");
-  auto* tun = app.add_option("--tun", opt.tun, "Create or attach the TUN (raw IP) device NAME")->option_text("NAME");
+  auto* tap = app.add_option("--tap", opt.tap, "Create or attach the TAP (Ethernet) device NAME")->option_text("NAME")->check(check_ifname);
+  auto* tun = app.add_option("--tun", opt.tun, "Create or attach the TUN (raw IP) device NAME")->option_text("NAME")->check(check_ifname);
   tap->excludes(tun);
-  app.add_option("--ip", opt.ip, "ministack's address and prefix")->capture_default_str()->check(check_interface);
-  app.add_option("--mac", opt.mac, "ministack's MAC address (TAP)")->capture_default_str()->check(check_mac);
+  app.add_option("--ip", opt.ip, "ministack's address and prefix")->capture_default_str()->type_name("ADDR/LEN")->check(check_interface);
+  app.add_option("--mac", opt.mac, "ministack's MAC address (TAP)")->capture_default_str()->type_name("MAC")->check(check_mac);
   app.add_option("--host-ip", opt.host_ip, "Address given to the host side of the device")
       ->capture_default_str()
+      ->type_name("ADDR/LEN")
       ->check(check_interface);
   app.add_flag("--no-host-config", opt.no_host_config, "Leave the host side of the device as it is (link, address)");
   app.add_flag("-v,--verbose", opt.verbose, "Print one line per frame: its reply or why it was dropped");

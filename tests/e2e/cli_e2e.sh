@@ -1,2 +1,56 @@
-#!/bin/sh
-exit 77
+#!/usr/bin/env bash
+# The command line as a user meets it: --help/--version, usage errors (exit 2), and, as root in a private
+# namespace, the device errors that must say what to do (exit 1).
+# Usage: cli_e2e.sh MINISTACK_BINARY usage|errors
+set -uo pipefail
+ministack=$1 part=$2
+. "$(dirname "$0")/lib.sh"
+
+# expect RC PATTERN CMD...: exit code RC and output (stdout+stderr) matching the extended regex PATTERN.
+expect() {
+  local want=$1 pattern=$2; shift 2
+  local out rc=0
+  out=$("$@" 2>&1) || rc=$?
+  [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want:"$'\n'"$out"
+  echo "$out" | grep -Eq -- "$pattern" || fail "'$*' did not say /$pattern/:"$'\n'"$out"
+  pass "$* -> exit $rc"
+}
+
+if [ "$part" = usage ]; then
+  expect 0 "--tap NAME" "$ministack" --help
+  expect 0 "^ministack [0-9]+\.[0-9]+\.[0-9]+$" "$ministack" --version
+  expect 2 "--tap NAME or --tun NAME" "$ministack"
+  expect 2 "Try 'ministack --help'" "$ministack" --frobnicate
+  expect 2 "excludes|--tun" "$ministack" --tap a --tun b
+  expect 2 "not an IPv4 address" "$ministack" --tap t0 --ip 192.168.3
+  expect 2 "not an IPv4 address" "$ministack" --tap t0 --ip 192.168.3.300/24
+  expect 2 "not an IPv4 address" "$ministack" --tap t0 --host-ip 192.168.3.11/33
+  expect 2 "not a MAC address" "$ministack" --tap t0 --mac 02:00:00:00:01
+  expect 2 "multicast/broadcast" "$ministack" --tap t0 --mac ff:ff:ff:ff:ff:ff
+  expect 2 "different addresses" "$ministack" --tap t0 --ip 192.168.3.11/24
+  expect 2 "not a usable interface name" "$ministack" --tap abcdefghijklmnopq
+  echo "command-line usage: all checks passed"
+  exit 0
+fi
+
+require_root_and_tun
+command -v setpriv >/dev/null || skip "setpriv (util-linux) is not installed"
+command -v unshare >/dev/null || skip "unshare (util-linux) is not installed"
+make_namespace cli
+
+# Busy: a second ministack on the same device.
+start_ministack "$workdir/first.log" --tap tap0
+expect 1 "'tap0' is in use.*--tap NAME" in_ns "$ministack" --tap tap0
+stop_ministack "$ms_pid"
+
+# Wrong kind: a TUN request for a name that is a TAP device.
+in_ns ip tuntap add dev tap5 mode tap || fail "cannot create tap5"
+expect 1 "not a TUN device" in_ns "$ministack" --tun tap5
+
+# No permission: an ordinary user cannot open /dev/net/tun.
+expect 1 "no permission.*(root|CAP_NET_ADMIN)" in_ns setpriv --reuid=65534 --regid=65534 --clear-groups "$ministack" --tap tap0
+
+# No /dev/net/tun: hidden behind an empty tmpfs in a private mount namespace.
+expect 1 "/dev/net/tun is missing.*modprobe tun" in_ns unshare --mount sh -c \
+  "mount -t tmpfs none /dev/net && exec '$ministack' --tap tap0"
+echo "device errors: all checks passed"
