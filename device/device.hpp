@@ -13,6 +13,8 @@
 namespace ministack {
 
 struct Received {
+  using Timestamp = std::chrono::microseconds;  // since the Unix epoch, as pcap stores it
+
   enum class Status {
     frame,    // buffer[0, length) holds one frame
     timeout,  // nothing arrived in time (or a signal interrupted the wait): check for shutdown, then call again
@@ -20,7 +22,12 @@ struct Received {
   };
   Status status;
   std::size_t length = 0;
+  Timestamp timestamp{};  // when the frame was received (live) or recorded (replay)
 };
+
+// libpcap's DLT_EN10MB and DLT_RAW (stored in files as LINKTYPE_ETHERNET 1 and LINKTYPE_RAW 101).
+inline constexpr int kDltEthernet = 1;
+inline constexpr int kDltRaw = 12;
 
 class Device {
  public:
@@ -29,6 +36,8 @@ class Device {
   virtual LinkLayer link() const = 0;
   virtual const std::string& name() const = 0;
   virtual std::size_t mtu() const = 0;  // largest IP packet the device carries
+  // The link type a capture of this device's frames is written with, as a libpcap DLT_ value.
+  virtual int capture_link_type() const { return link() == LinkLayer::ethernet ? kDltEthernet : kDltRaw; }
 
   // Waits at most `timeout` for one frame and copies it into `buffer`. A frame longer than the buffer is cut short,
   // which the stack then drops as truncated.

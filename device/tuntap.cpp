@@ -110,7 +110,9 @@ Received TunTapDevice::receive(MutableBytes buffer, std::chrono::milliseconds ti
     if (errno == EAGAIN || errno == EINTR) return {Received::Status::timeout};
     throw DeviceError(fmt::format("read from {}: {}", name_, std::strerror(errno)));
   }
-  return {Received::Status::frame, static_cast<std::size_t>(n)};
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  return {Received::Status::frame, static_cast<std::size_t>(n),
+          std::chrono::duration_cast<Received::Timestamp>(now)};
 }
 
 void TunTapDevice::transmit(Bytes frame) {

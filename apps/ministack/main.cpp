@@ -1,21 +1,20 @@
-// ministack: a userspace IPv4 stack on a TUN or TAP device that answers ARP and ping.
+// ministack: a userspace IPv4 stack on a TUN or TAP device that answers ARP and ping, or the same stack run over a
+// pcap capture.
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "device/capture_device.hpp"
 #include "device/host_config.hpp"
+#include "device/pcap_replay.hpp"
+#include "device/pcap_writer.hpp"
 #include "device/tuntap.hpp"
 #include "event_loop.hpp"
-#include "stack/address.hpp"
-#include "stack/stack.hpp"
-
-#ifndef MINISTACK_VERSION
-#define MINISTACK_VERSION "unknown"
-#endif
+#include "options.hpp"
 
 namespace {
 
@@ -34,39 +33,6 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-struct Options {
-  std::string tap;
-  std::string tun;
-  std::string ip = "192.168.3.12/24";
-  std::string mac = "02:00:00:00:00:01";
-  std::string host_ip = "192.168.3.11/24";
-  bool no_host_config = false;
-  bool verbose = false;
-};
-
-std::string check_interface(const std::string& text) {
-  return Ipv4Interface::parse(text) ? "" : fmt::format("'{}' is not an IPv4 address/prefix such as 192.168.3.12/24", text);
-}
-
-// Linux interface names: 1 to 15 bytes (IFNAMSIZ - 1), no '/', no white space (dev_valid_name()).
-std::string check_ifname(const std::string& text) {
-  const bool valid = !text.empty() && text.size() <= 15 && text != "." && text != ".." &&
-                     text.find_first_of("/: \t\n") == std::string::npos;
-  return valid ? "" : fmt::format("'{}' is not a usable interface name: 1 to 15 characters, no '/', ':' or spaces", text);
-}
-
-std::string check_mac(const std::string& text) {
-  const auto mac = MacAddress::parse(text);
-  if (!mac) return fmt::format("'{}' is not a MAC address such as 02:00:00:00:00:01", text);
-  if (mac->is_group()) return fmt::format("'{}' is a multicast/broadcast MAC; a station needs a unicast one", text);
-  return "";
-}
-
-int usage_error(const std::string& message) {
-  fmt::print(stderr, "ministack: {}\nTry 'ministack --help' for more information.\n", message);
-  return 2;
-}
-
 void print_summary(const Stack& stack, const LoopStats& loop) {
   const Counters& c = stack.counters();
   fmt::print("ministack: stopped: {} frames in, {} replies out ({} ARP, {} echo), {} dropped, {} send errors\n",
@@ -74,72 +40,75 @@ void print_summary(const Stack& stack, const LoopStats& loop) {
              c.get(Counter::icmpOutEchoReps), c.total_drops(), loop.transmit_errors);
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
     const auto reason = static_cast<DropReason>(i);
-    if (const auto n = c.get(reason)) fmt::print("  {:>8}  {} ({})\n", n, describe(reason).name, describe(reason).meaning);
+    if (const auto n = c.get(reason)) {
+      fmt::print("  {:>8}  {} ({})\n", n, describe(reason).name, describe(reason).meaning);
+    }
   }
+}
+
+// Opens the device the options name: a TUN/TAP device (set up on the host side unless told not to) or a capture.
+std::unique_ptr<Device> open_device(const Options& opt) {
+  if (opt.mode == Options::Mode::replay) return std::make_unique<PcapReplayDevice>(opt.replay_input);
+  auto device = TunTapDevice::open(opt.link, opt.device);
+  if (opt.host_config) configure_host_side(device->name(), opt.host_ip);
+  return device;
+}
+
+std::string describe_start(const Options& opt, const Device& device, const Stack& stack) {
+  const bool tap = device.link() == LinkLayer::ethernet;
+  std::string line =
+      opt.mode == Options::Mode::replay
+          ? fmt::format("ministack: replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN",
+                        opt.ip.to_string())
+          : fmt::format("ministack: listening on {} ({}, MTU {}) as {}", device.name(), tap ? "TAP" : "TUN",
+                        device.mtu(), opt.ip.to_string());
+  if (tap) line += ", MAC " + stack.config().mac.to_string();
+  if (opt.mode == Options::Mode::live) {
+    line += opt.host_config ? "; host side " + opt.host_ip.to_string() + ", link up" : "; host side left as it is";
+  }
+  if (!opt.pcap_output.empty()) line += "; capturing to " + opt.pcap_output;
+  return line;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  Options opt;
-  CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP and ping on a TUN or TAP device.", "ministack"};
-  app.set_version_flag("--version", "ministack " MINISTACK_VERSION);
-  auto* tap = app.add_option("--tap", opt.tap, "Create or attach the TAP (Ethernet) device NAME")->option_text("NAME")->check(check_ifname);
-  auto* tun = app.add_option("--tun", opt.tun, "Create or attach the TUN (raw IP) device NAME")->option_text("NAME")->check(check_ifname);
-  tap->excludes(tun);
-  app.add_option("--ip", opt.ip, "ministack's address and prefix")->capture_default_str()->type_name("ADDR/LEN")->check(check_interface);
-  app.add_option("--mac", opt.mac, "ministack's MAC address (TAP)")->capture_default_str()->type_name("MAC")->check(check_mac);
-  app.add_option("--host-ip", opt.host_ip, "Address given to the host side of the device")
-      ->capture_default_str()
-      ->type_name("ADDR/LEN")
-      ->check(check_interface);
-  app.add_flag("--no-host-config", opt.no_host_config, "Leave the host side of the device as it is (link, address)");
-  app.add_flag("-v,--verbose", opt.verbose, "Print one line per frame: its reply or why it was dropped");
-  app.footer("Example: sudo ministack --tap tap0   then, in another shell: ping 192.168.3.12");
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::Success& e) {
-    return app.exit(e);  // --help, --version: print to stdout, exit 0
-  } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
-  }
-  if (opt.tap.empty() == opt.tun.empty()) return usage_error("say which device to use: --tap NAME or --tun NAME");
-  const Ipv4Interface ip = *Ipv4Interface::parse(opt.ip);
-  const Ipv4Interface host_ip = *Ipv4Interface::parse(opt.host_ip);
-  if (ip.address == host_ip.address && !opt.no_host_config) {
-    return usage_error(fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
-                                   ip.address.to_string()));
-  }
-
-  const LinkLayer link = opt.tap.empty() ? LinkLayer::ip : LinkLayer::ethernet;
-  const std::string& name = opt.tap.empty() ? opt.tun : opt.tap;
+  const ParsedOptions parsed = parse_options(argc, argv);
+  if (!parsed.options) return parsed.exit_code;
+  const Options& opt = *parsed.options;
   install_signal_handlers();
 
-  std::unique_ptr<TunTapDevice> device;
+  std::unique_ptr<Device> device;
+  std::optional<PcapWriter> writer;
+  std::optional<CaptureDevice> capture;
   try {
-    device = TunTapDevice::open(link, name);
-    if (!opt.no_host_config) configure_host_side(device->name(), host_ip);
+    device = open_device(opt);
+    if (!opt.pcap_output.empty()) {
+      writer.emplace(opt.pcap_output, device->capture_link_type());
+      const bool replay = opt.mode == Options::Mode::replay;
+      // Replay output holds only what the stack sent, each reply stamped like the frame that caused it.
+      capture.emplace(*device, *writer,
+                      replay ? CaptureDevice::Record::transmitted_only : CaptureDevice::Record::both_directions,
+                      replay);
+    }
   } catch (const std::exception& e) {
     fmt::print(stderr, "ministack: error: {}\n", e.what());
     return 1;
   }
+  Device& io = capture ? static_cast<Device&>(*capture) : *device;
 
-  Stack stack(StackConfig{link, ip, *MacAddress::parse(opt.mac)});
-  fmt::print("ministack: listening on {} ({}, MTU {}) as {}{}{}\n", device->name(),
-             link == LinkLayer::ethernet ? "TAP" : "TUN", device->mtu(), ip.to_string(),
-             link == LinkLayer::ethernet ? ", MAC " + stack.config().mac.to_string() : "",
-             opt.no_host_config ? ", host side left as it is" : "; host side " + host_ip.to_string() + ", link up");
+  Stack stack(StackConfig{io.link(), opt.ip, opt.mac});
+  fmt::print("{}\n", describe_start(opt, io, stack));
   std::fflush(stdout);
 
   LoopStats loop;
+  int status = 0;
   try {
-    loop = run_event_loop(*device, stack, g_stop, opt.verbose);
+    loop = run_event_loop(io, stack, g_stop, opt.verbose);
   } catch (const DeviceError& e) {
     fmt::print(stderr, "ministack: error: {}\n", e.what());
-    print_summary(stack, loop);
-    return 1;
+    status = 1;
   }
   print_summary(stack, loop);
-  return 0;
+  return status;
 }

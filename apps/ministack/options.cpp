@@ -1,0 +1,119 @@
+#include "options.hpp"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#ifndef MINISTACK_VERSION
+#define MINISTACK_VERSION "unknown"
+#endif
+
+namespace ministack {
+
+namespace {
+
+std::string check_interface(const std::string& text) {
+  return Ipv4Interface::parse(text) ? ""
+                                    : fmt::format("'{}' is not an IPv4 address/prefix such as 192.168.3.12/24", text);
+}
+
+std::string check_mac(const std::string& text) {
+  const auto mac = MacAddress::parse(text);
+  if (!mac) return fmt::format("'{}' is not a MAC address such as 02:00:00:00:00:01", text);
+  if (mac->is_group()) return fmt::format("'{}' is a multicast/broadcast MAC; a station needs a unicast one", text);
+  return "";
+}
+
+// Linux interface names: 1 to 15 bytes (IFNAMSIZ - 1), no '/', ':' or white space (dev_valid_name()).
+std::string check_ifname(const std::string& text) {
+  const bool valid = !text.empty() && text.size() <= 15 && text != "." && text != ".." &&
+                     text.find_first_of("/: \t\n") == std::string::npos;
+  return valid ? ""
+               : fmt::format("'{}' is not a usable interface name: 1 to 15 characters, no '/', ':' or spaces", text);
+}
+
+ParsedOptions usage_error(const std::string& message) {
+  fmt::print(stderr, "ministack: {}\nTry 'ministack --help' for more information.\n", message);
+  return {std::nullopt, 2};
+}
+
+}  // namespace
+
+ParsedOptions parse_options(int argc, char** argv) {
+  std::string tap, tun, replay, pcap;
+  std::string ip = "192.168.3.12/24", mac = "02:00:00:00:00:01", host_ip = "192.168.3.11/24";
+  bool no_host_config = false, verbose = false;
+
+  CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP and ping on a TUN or TAP device,\n"
+               "or replays a pcap capture through the same stack.",
+               "ministack"};
+  app.set_version_flag("--version", "ministack " MINISTACK_VERSION);
+  auto* tap_opt = app.add_option("--tap", tap, "Create or attach the TAP (Ethernet) device NAME")
+                      ->option_text("NAME")
+                      ->check(check_ifname);
+  auto* tun_opt = app.add_option("--tun", tun, "Create or attach the TUN (raw IP) device NAME")
+                      ->option_text("NAME")
+                      ->check(check_ifname);
+  auto* replay_opt =
+      app.add_option("--replay", replay, "Play the capture IN through the stack instead of a device (no root needed)")
+          ->option_text("IN.pcap");
+  app.add_option("--pcap", pcap,
+                 "Write a capture: live, both directions; with --replay, exactly the frames the stack sent")
+      ->option_text("FILE");
+  app.add_option("--ip", ip, "ministack's address and prefix")
+      ->capture_default_str()
+      ->type_name("ADDR/LEN")
+      ->check(check_interface);
+  app.add_option("--mac", mac, "ministack's MAC address (TAP)")
+      ->capture_default_str()
+      ->type_name("MAC")
+      ->check(check_mac);
+  auto* host_ip_opt = app.add_option("--host-ip", host_ip, "Address given to the host side of the device")
+                          ->capture_default_str()
+                          ->type_name("ADDR/LEN")
+                          ->check(check_interface);
+  auto* no_host_opt =
+      app.add_flag("--no-host-config", no_host_config, "Leave the host side of the device as it is (link, address)");
+  app.add_flag("-v,--verbose", verbose, "Print one line per frame: its reply or why it was dropped");
+  tap_opt->excludes(tun_opt, replay_opt);
+  tun_opt->excludes(replay_opt);
+  replay_opt->excludes(host_ip_opt, no_host_opt);
+  app.footer(
+      "Examples:\n"
+      "  sudo ministack --tap tap0                      then, in another shell: ping 192.168.3.12\n"
+      "  ministack --replay in.pcap --pcap out.pcap     then: tcpdump -nr out.pcap");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return {std::nullopt, app.exit(e)};  // --help, --version: printed to stdout, exit 0
+  } catch (const CLI::ParseError& e) {
+    return usage_error(e.what());
+  }
+
+  Options o;
+  if (!replay.empty()) {
+    o.mode = Options::Mode::replay;
+    o.replay_input = replay;
+  } else if (tap.empty() == tun.empty()) {
+    return usage_error("say what to run on: --tap NAME or --tun NAME (a device), or --replay IN.pcap (a capture)");
+  } else {
+    o.link = tap.empty() ? LinkLayer::ip : LinkLayer::ethernet;
+    o.device = tap.empty() ? tun : tap;
+  }
+  o.pcap_output = pcap;
+  o.ip = *Ipv4Interface::parse(ip);
+  o.mac = *MacAddress::parse(mac);
+  o.host_ip = *Ipv4Interface::parse(host_ip);
+  o.host_config = o.mode == Options::Mode::live && !no_host_config;
+  o.verbose = verbose;
+  if (o.host_config && o.ip.address == o.host_ip.address) {
+    return usage_error(fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
+                                   o.ip.address.to_string()));
+  }
+  if (!o.pcap_output.empty() && o.pcap_output == o.replay_input) {
+    return usage_error("--pcap would overwrite the --replay input: choose another output file");
+  }
+  return {o, 0};
+}
+
+}  // namespace ministack

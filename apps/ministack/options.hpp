@@ -1,0 +1,34 @@
+// The command line: what the user asked for, parsed and checked, or the exit code to leave with.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "stack/address.hpp"
+#include "stack/stack.hpp"
+
+namespace ministack {
+
+struct Options {
+  enum class Mode { live, replay };
+  Mode mode = Mode::live;
+  LinkLayer link = LinkLayer::ethernet;  // live mode: --tap or --tun
+  std::string device;                    // live mode: the device name
+  std::string replay_input;              // replay mode: the capture to play
+  std::string pcap_output;               // --pcap FILE, or empty
+  Ipv4Interface ip;
+  MacAddress mac;
+  Ipv4Interface host_ip;
+  bool host_config = true;
+  bool verbose = false;
+};
+
+// Parses argv. On --help/--version it prints to stdout and returns exit code 0; on a usage error it prints the
+// problem and a hint to stderr and returns 2. Otherwise returns the options.
+struct ParsedOptions {
+  std::optional<Options> options;
+  int exit_code = 0;
+};
+ParsedOptions parse_options(int argc, char** argv);
+
+}  // namespace ministack

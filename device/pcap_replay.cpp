@@ -1,0 +1,103 @@
+#include "pcap_replay.hpp"
+
+#include <pcap/pcap.h>
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "stack/bytes.hpp"
+
+namespace ministack {
+
+namespace {
+
+constexpr int kDltRawBsd = 14;  // DLT_RAW's value on BSD/OS and OpenBSD; both appear in captures
+constexpr int kDltIpv4 = 228;
+constexpr int kDltLinuxSll = 113;
+constexpr int kDltLinuxSll2 = 276;
+constexpr std::uint16_t kProtoIpv4 = 0x0800;
+constexpr std::uint16_t kProtoIpv6 = 0x86dd;
+constexpr std::uint8_t kPacketOutgoing = 4;  // sll_pkttype of a packet the capturing host sent
+
+// The network-layer packet inside a Linux cooked (SLL or SLL2) frame: its IPv4 or IPv6 packet if the host
+// received it; empty for anything else.
+Bytes cooked_payload(int dlt, Bytes frame) {
+  // SLL:  pkttype(2) hatype(2) halen(2) addr(8) protocol(2)              = 16 bytes
+  // SLL2: protocol(2) reserved(2) ifindex(4) hatype(2) pkttype(1) halen(1) addr(8) = 20 bytes
+  const std::size_t header = dlt == kDltLinuxSll ? 16 : 20;
+  if (frame.size() < header) return {};
+  const std::uint8_t* p = frame.data();
+  const std::uint16_t protocol = dlt == kDltLinuxSll ? load_be16(p + 14) : load_be16(p);
+  const std::uint8_t pkttype = dlt == kDltLinuxSll ? static_cast<std::uint8_t>(load_be16(p)) : p[10];
+  if (pkttype == kPacketOutgoing || (protocol != kProtoIpv4 && protocol != kProtoIpv6)) return {};
+  return frame.subspan(header);
+}
+
+}  // namespace
+
+PcapReplayDevice::PcapReplayDevice(const std::string& path, std::size_t mtu) : path_(path), mtu_(mtu) {
+  char errbuf[PCAP_ERRBUF_SIZE] = {};
+  handle_ = pcap_open_offline(path.c_str(), errbuf);
+  if (!handle_) throw DeviceError(fmt::format("cannot read capture {}: {}", path, errbuf));
+  input_dlt_ = pcap_datalink(handle_);
+  switch (input_dlt_) {
+    case kDltEthernet:
+      link_ = LinkLayer::ethernet;
+      output_dlt_ = kDltEthernet;
+      break;
+    case kDltRaw:
+    case kDltRawBsd:
+      link_ = LinkLayer::ip;
+      output_dlt_ = kDltRaw;
+      break;
+    case kDltIpv4:
+      link_ = LinkLayer::ip;
+      output_dlt_ = kDltIpv4;
+      break;
+    case kDltLinuxSll:
+    case kDltLinuxSll2:
+      link_ = LinkLayer::ip;
+      output_dlt_ = kDltRaw;
+      break;
+    default: {
+      const char* name = pcap_datalink_val_to_name(input_dlt_);
+      pcap_close(handle_);
+      throw DeviceError(fmt::format(
+          "{} has link type {} ({}), which ministack cannot replay: it reads Ethernet (1), raw IP (101, 12, 14), "
+          "IPv4 (228) and Linux cooked (113, 276) captures",
+          path, input_dlt_, name ? name : "unknown"));
+    }
+  }
+}
+
+PcapReplayDevice::~PcapReplayDevice() { pcap_close(handle_); }
+
+Received PcapReplayDevice::receive(MutableBytes buffer, std::chrono::milliseconds) {
+  for (;;) {
+    pcap_pkthdr* header = nullptr;
+    const u_char* data = nullptr;
+    const int rc = pcap_next_ex(handle_, &header, &data);
+    if (rc == PCAP_ERROR_BREAK) return {Received::Status::end};
+    if (rc != 1) {
+      throw DeviceError(fmt::format("capture {} is damaged after frame {}: {}", path_, frames_read_,
+                                    pcap_geterr(handle_)));
+    }
+    ++frames_read_;
+    Bytes frame{data, header->caplen};
+    if (input_dlt_ == kDltLinuxSll || input_dlt_ == kDltLinuxSll2) {
+      frame = cooked_payload(input_dlt_, frame);
+      if (frame.empty()) {
+        ++frames_skipped_;
+        continue;
+      }
+    }
+    // A frame larger than the device could carry is cut short, as a real device would; the stack drops it.
+    const std::size_t n = std::min(frame.size(), buffer.size());
+    std::copy_n(frame.begin(), n, buffer.begin());
+    const Received::Timestamp ts{std::int64_t{header->ts.tv_sec} * 1'000'000 + header->ts.tv_usec};
+    return {Received::Status::frame, n, ts};
+  }
+}
+
+}  // namespace ministack

@@ -1,0 +1,52 @@
+// A Device that plays a pcap capture to the stack, frame by frame, and swallows what the stack sends (a
+// CaptureDevice wrapped around it records that). No root, no network: any capture can be run through the stack.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "device.hpp"
+
+struct pcap;
+
+namespace ministack {
+
+class PcapReplayDevice final : public Device {
+ public:
+  // Opens `path`. Ethernet captures feed the TAP pipeline; raw IP (DLT 12/14, LINKTYPE 101), IPv4 (228) and Linux
+  // cooked captures (113, 276: what `tcpdump -i any` writes) the TUN pipeline. Throws DeviceError for an unreadable
+  // file or any other link type, naming it.
+  PcapReplayDevice(const std::string& path, std::size_t mtu = 1500);
+  ~PcapReplayDevice() override;
+  PcapReplayDevice(const PcapReplayDevice&) = delete;
+  PcapReplayDevice& operator=(const PcapReplayDevice&) = delete;
+
+  LinkLayer link() const override { return link_; }
+  const std::string& name() const override { return path_; }
+  std::size_t mtu() const override { return mtu_; }
+  // The input's own link type, except that cooked captures are written back as raw IP.
+  int capture_link_type() const override { return output_dlt_; }
+
+  // Returns the next frame, `end` after the last one; throws DeviceError if the file is damaged (after all the
+  // frames before the damage have been returned).
+  Received receive(MutableBytes buffer, std::chrono::milliseconds timeout) override;
+  void transmit(Bytes) override { ++transmitted_; }
+
+  std::uint64_t frames_read() const { return frames_read_; }
+  // Cooked-capture frames that carry no IP packet (ARP on `any`, ...) or that the host sent itself.
+  std::uint64_t frames_skipped() const { return frames_skipped_; }
+  std::uint64_t frames_transmitted() const { return transmitted_; }
+
+ private:
+  std::string path_;
+  std::size_t mtu_;
+  pcap* handle_ = nullptr;
+  int input_dlt_ = 0;
+  int output_dlt_ = 0;
+  LinkLayer link_ = LinkLayer::ethernet;
+  std::uint64_t frames_read_ = 0;
+  std::uint64_t frames_skipped_ = 0;
+  std::uint64_t transmitted_ = 0;
+};
+
+}  // namespace ministack
