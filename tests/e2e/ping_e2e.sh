@@ -23,7 +23,8 @@ ping_ok() {
   pass "$what ($(echo "$out" | grep -o '[0-9]* received'))"
 }
 
-start_ministack "$log" "--$mode" "$dev"
+live_pcap=$workdir/live.pcap
+start_ministack "$log" "--$mode" "$dev" --pcap "$live_pcap"
 # ministack itself configured the host side through netlink: link up, 192.168.3.11/24.
 in_ns ip -4 -o addr show dev "$dev" | grep -q "inet 192.168.3.11/24" || fail "host address not set on $dev"
 in_ns ip -o link show dev "$dev" | grep -q "[<,]UP[,>]" || fail "$dev is not up"
@@ -43,6 +44,25 @@ fi
 stop_ministack "$ms_pid"
 grep -q "stopped:" "$log" || fail "no summary printed on SIGTERM"
 pass "SIGTERM: clean exit 0 with a summary"
+
+# The live capture holds both directions, in order, and libpcap (tcpdump) reads it back.
+command -v tcpdump >/dev/null || skip "tcpdump is not installed"
+dump=$(tcpdump -nr "$live_pcap" 2>&1) || fail "tcpdump cannot read the live capture:"$'\n'"$dump"
+want_type=$([ "$mode" = tap ] && echo "EN10MB" || echo "RAW")
+echo "$dump" | head -1 | grep -q "link-type $want_type" || fail "live capture has the wrong link type: $(echo "$dump" | head -1)"
+requests=$(echo "$dump" | grep -c "ICMP echo request" || true)
+replies=$(echo "$dump" | grep -c "ICMP echo reply" || true)
+# 5 + 3 + 3 + 3 + 3 pings above; every request captured and answered.
+[ "$requests" -ge 17 ] && [ "$replies" = "$requests" ] ||
+  fail "live capture: $requests echo requests, $replies replies (want >= 17, equal)"$'\n'"$dump"
+# In order: each request is followed by its reply, never two of a kind in a row.
+order=$(echo "$dump" | grep -o "ICMP echo re[a-z]*" | awk '{print $3}' | tr '\n' ' ')
+echo "$order" | grep -Eq "^(request reply )+$" || fail "live capture out of order: $order"
+if [ "$mode" = tap ]; then
+  echo "$dump" | grep -q "ARP, Request who-has 192.168.3.12" || fail "live capture lacks the ARP request"
+  echo "$dump" | grep -q "ARP, Reply 192.168.3.12 is-at 02:00:00:00:00:01" || fail "live capture lacks the ARP reply"
+fi
+pass "live --pcap: $(tcpdump -nr "$live_pcap" 2>/dev/null | wc -l) frames, $requests requests and $replies replies, read back by tcpdump"
 
 # A device that already exists and is configured: ministack attaches to it and answers all the same.
 ip netns exec "$ns" ip tuntap add dev "${mode}9" mode "$mode" || fail "cannot create persistent ${mode}9"

@@ -1,0 +1,56 @@
+// Plays a capture through a Stack exactly as `ministack --replay` does, and keeps, for every frame, what went in
+// and what came out: the material golden and real-world tests assert on.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "device/pcap_replay.hpp"
+#include "stack/stack.hpp"
+
+namespace ministack::testing {
+
+struct ReplayedFrame {
+  std::size_t index = 0;  // 1-based among frames given to the stack: tcpdump's number unless cooked frames were skipped
+  std::vector<std::uint8_t> input;       // the frame as the stack received it
+  std::optional<DropReason> drop;        // why it was dropped, if it was
+  std::vector<std::uint8_t> reply;       // what the stack sent back, if anything
+};
+
+struct Replay {
+  LinkLayer link = LinkLayer::ethernet;
+  std::vector<ReplayedFrame> frames;
+  Counters counters;
+
+  std::size_t reply_count() const {
+    std::size_t n = 0;
+    for (const auto& f : frames) n += f.reply.empty() ? 0 : 1;
+    return n;
+  }
+};
+
+// Throws DeviceError as the replay device does (unreadable file, unsupported link type, damage).
+inline Replay replay_capture(const std::string& path, StackConfig config = {}) {
+  PcapReplayDevice device(path);
+  config.link = device.link();
+  Stack stack(config);
+  Replay out;
+  out.link = device.link();
+  std::vector<std::uint8_t> buffer(device.receive_buffer_size());
+  for (;;) {
+    const Received in = device.receive(buffer, std::chrono::milliseconds{0});
+    if (in.status == Received::Status::end) break;
+    ReplayedFrame f;
+    f.index = out.frames.size() + 1;
+    f.input.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(in.length));
+    const Verdict v = stack.receive(buffer, in.length);
+    f.drop = v.drop;
+    f.reply.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(v.reply_length));
+    out.frames.push_back(std::move(f));
+  }
+  out.counters = stack.counters();
+  return out;
+}
+
+}  // namespace ministack::testing
