@@ -16,12 +16,23 @@ namespace ministack {
   X(arpInRequests, "ARP requests for our address")                                                     \
   X(arpOutReplies, "ARP replies sent")                                                                 \
   X(ipInReceives, "IPv4 datagrams received, including those in error")                                 \
-  X(ipInDelivers, "IPv4 datagrams handed to ICMP")                                                     \
+  X(ipInDelivers, "IPv4 datagrams handed to ICMP or UDP")                                              \
   X(ipOutRequests, "IPv4 datagrams sent")                                                              \
+  X(ipReasmReqds, "fragments received that needed reassembly")                                         \
+  X(ipReasmOKs, "datagrams reassembled")                                                               \
+  X(ipReasmFails, "datagrams whose reassembly failed (overlap, oversize, timeout, eviction)")          \
+  X(ipFragOKs, "datagrams fragmented to fit the MTU")                                                  \
+  X(ipFragCreates, "fragments sent")                                                                   \
+  X(arpOutRequests, "ARP requests sent (resolution and gratuitous)")                                   \
   X(icmpInMsgs, "ICMP messages received, including those in error")                                    \
   X(icmpInEchos, "ICMP echo requests received")                                                        \
   X(icmpOutMsgs, "ICMP messages sent")                                                                 \
-  X(icmpOutEchoReps, "ICMP echo replies sent")
+  X(icmpOutEchoReps, "ICMP echo replies sent")                                                         \
+  X(icmpOutDestUnreachs, "ICMP destination unreachable messages sent")                                 \
+  X(udpInDatagrams, "UDP datagrams delivered to a port")                                               \
+  X(udpNoPorts, "UDP datagrams for a port nobody listens on")                                          \
+  X(udpInErrors, "UDP datagrams dropped for errors")                                                   \
+  X(udpOutDatagrams, "UDP datagrams sent")
 
 enum class Counter {
 #define MINISTACK_X(name, meaning) name,

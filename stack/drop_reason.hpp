@@ -26,11 +26,26 @@ namespace ministack {
   X(ip_bad_source, "source is 0/8, 127/8, multicast, broadcast or our own address", "RFC 1122 §3.2.1.3")          \
   X(ip_link_broadcast, "unicast IP destination received as a link-layer broadcast", "RFC 1122 §3.3.6")            \
   X(ip_fragment, "IP fragment: reassembly is not implemented yet", "RFC 791 §3.2")                                \
-  X(ip_unknown_protocol, "IP protocol other than ICMP (1)", "RFC 1122 §3.2.2")                                    \
+  X(ip_bad_options, "malformed IP options (bad length or pointer)", "RFC 1122 §3.2.1.8")                       \
+  X(ip_broadcast_echo_ignored, "echo request to a broadcast or multicast address", "RFC 1122 §3.2.2.6")          \
+  X(reasm_overlap, "fragment overlaps one already held: the whole datagram is dropped", "RFC 5722 §4")            \
+  X(reasm_duplicate, "fragment repeats one already held exactly", "RFC 815 §3")                                  \
+  X(reasm_oversize, "fragment would make a datagram longer than 65535 bytes", "RFC 791 §3.1")                     \
+  X(reasm_bad_length, "non-final fragment whose length is not a multiple of 8", "RFC 791 §3.2")                   \
+  X(reasm_timeout, "datagram not completed within the reassembly timeout", "RFC 1122 §3.3.2")                     \
+  X(reasm_evicted, "datagram evicted to stay within the reassembly memory caps", "RFC 1122 §3.3.2")               \
+  X(ip_unknown_protocol, "IP protocol ministack does not speak (protocol unreachable sent if allowed)",            \
+    "RFC 1122 §3.2.2.1")                                                                                           \
   X(ipv6_not_spoken, "IPv6 packet: ministack speaks IPv4 only", "RFC 8200 §3")                                    \
   X(icmp_truncated, "ICMP message shorter than its 8-byte header", "RFC 792")                                     \
   X(icmp_bad_checksum, "ICMP checksum does not verify", "RFC 792")                                                \
-  X(icmp_type_ignored, "ICMP type other than echo request: nothing to answer", "RFC 1122 §3.2.2")
+  X(icmp_type_ignored, "ICMP type other than echo request: nothing to answer", "RFC 1122 §3.2.2")              \
+  X(icmp_error_rate_limited, "ICMP error not sent: over the rate limit", "RFC 1812 §4.3.2.8")                    \
+  X(udp_truncated, "UDP datagram shorter than its header or its length field", "RFC 768")                        \
+  X(udp_bad_checksum, "UDP checksum does not verify", "RFC 1122 §4.1.3.4")                                       \
+  X(udp_port_unreachable, "UDP to a port nobody listens on (port unreachable sent if allowed)", "RFC 1122 §4.1.3.1") \
+  X(arp_queue_full, "packet waiting for ARP resolution dropped: queue full", "RFC 1122 §2.3.2.2")               \
+  X(arp_unresolved, "packet dropped: ARP resolution timed out", "RFC 1122 §2.3.2.2")
 
 enum class DropReason {
 #define MINISTACK_X(name, meaning, rule) name,
