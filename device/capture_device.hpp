@@ -21,6 +21,7 @@ class CaptureDevice final : public Device {
   const std::string& name() const override { return inner_.name(); }
   std::size_t mtu() const override { return inner_.mtu(); }
   int capture_link_type() const override { return inner_.capture_link_type(); }
+  bool replays_time() const override { return inner_.replays_time(); }
 
   Received receive(MutableBytes buffer, std::chrono::milliseconds timeout) override {
     const Received in = inner_.receive(buffer, timeout);

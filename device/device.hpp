@@ -38,6 +38,8 @@ class Device {
   virtual std::size_t mtu() const = 0;  // largest IP packet the device carries
   // The link type a capture of this device's frames is written with, as a libpcap DLT_ value.
   virtual int capture_link_type() const { return link() == LinkLayer::ethernet ? kDltEthernet : kDltRaw; }
+  // True when frames come from a recording: their timestamps, not the clock, are the stack's time.
+  virtual bool replays_time() const { return false; }
 
   // Waits at most `timeout` for one frame and copies it into `buffer`. A frame longer than the buffer is cut short,
   // which the stack then drops as truncated.

@@ -26,6 +26,7 @@ class PcapReplayDevice final : public Device {
   std::size_t mtu() const override { return mtu_; }
   // The input's own link type, except that cooked captures are written back as raw IP.
   int capture_link_type() const override { return output_dlt_; }
+  bool replays_time() const override { return true; }
 
   // Returns the next frame, `end` after the last one; throws DeviceError if the file is damaged (after all the
   // frames before the damage have been returned).

@@ -4,7 +4,7 @@
 packages=(
   g++ cmake make pkg-config
   libfmt-dev libcli11-dev libmnl-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev
-  iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux
+  iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat
 )
 
 # Prefix for commands that need root: nothing when we are root, else sudo. An array, not a function, so that

@@ -25,13 +25,12 @@ namespace ministack {
   X(ip_not_for_us, "destination address is not ours", "RFC 1122 §3.3.4.2")                                       \
   X(ip_bad_source, "source is 0/8, 127/8, multicast, broadcast or our own address", "RFC 1122 §3.2.1.3")          \
   X(ip_link_broadcast, "unicast IP destination received as a link-layer broadcast", "RFC 1122 §3.3.6")            \
-  X(ip_fragment, "IP fragment: reassembly is not implemented yet", "RFC 791 §3.2")                                \
   X(ip_bad_options, "malformed IP options (bad length or pointer)", "RFC 1122 §3.2.1.8")                       \
   X(ip_broadcast_echo_ignored, "echo request to a broadcast or multicast address", "RFC 1122 §3.2.2.6")          \
   X(reasm_overlap, "fragment overlaps one already held: the whole datagram is dropped", "RFC 5722 §4")            \
   X(reasm_duplicate, "fragment repeats one already held exactly", "RFC 815 §3")                                  \
   X(reasm_oversize, "fragment would make a datagram longer than 65535 bytes", "RFC 791 §3.1")                     \
-  X(reasm_bad_length, "non-final fragment whose length is not a multiple of 8", "RFC 791 §3.2")                   \
+  X(reasm_bad_length, "fragment with no data, or non-final with data not a multiple of 8", "RFC 791 §3.2")                   \
   X(reasm_timeout, "datagram not completed within the reassembly timeout", "RFC 1122 §3.3.2")                     \
   X(reasm_evicted, "datagram evicted to stay within the reassembly memory caps", "RFC 1122 §3.3.2")               \
   X(ip_unknown_protocol, "IP protocol ministack does not speak (protocol unreachable sent if allowed)",            \

@@ -1,5 +1,6 @@
 #include "ipv4.hpp"
 
+#include <algorithm>
 #include <cassert>
 
 #include "checksum.hpp"
@@ -18,10 +19,11 @@ Parsed<Ipv4View> Ipv4View::parse(Bytes packet) {
   return Ipv4View{packet.first(total_length)};
 }
 
-void write_ipv4_header(MutableBytes out, const Ipv4Fields& f) {
-  assert(out.size() >= kIpv4MinHeaderLength);
+std::size_t write_ipv4_header(MutableBytes out, const Ipv4Fields& f, Bytes options) {
+  const std::size_t length = kIpv4MinHeaderLength + options.size();
+  assert(options.size() % 4 == 0 && options.size() <= 40 && out.size() >= length);
   std::uint8_t* p = out.data();
-  p[0] = 0x45;  // version 4, IHL 5
+  p[0] = static_cast<std::uint8_t>(0x40 | (length / 4));  // version 4, IHL
   p[1] = f.tos;
   store_be16(p + 2, f.total_length);
   store_be16(p + 4, f.identification);
@@ -31,7 +33,9 @@ void write_ipv4_header(MutableBytes out, const Ipv4Fields& f) {
   store_be16(p + 10, 0);
   store_be32(p + 12, f.source.value);
   store_be32(p + 16, f.destination.value);
-  store_be16(p + 10, internet_checksum(Bytes{p, kIpv4MinHeaderLength}));
+  std::copy(options.begin(), options.end(), p + kIpv4MinHeaderLength);
+  store_be16(p + 10, internet_checksum(Bytes{p, length}));
+  return length;
 }
 
 bool is_martian_source(Ipv4Address a) {

@@ -31,6 +31,7 @@ inline constexpr std::uint8_t kDefaultTtl = 64;  // RFC 1700; what Linux uses (n
 
 namespace ip_protocol {
 inline constexpr std::uint8_t icmp = 1;
+inline constexpr std::uint8_t udp = 17;
 }
 
 class Ipv4View {
@@ -73,8 +74,9 @@ struct Ipv4Fields {
   Ipv4Address destination;
 };
 
-// Writes a 20-byte header without options, checksum included, at the start of `out`.
-void write_ipv4_header(MutableBytes out, const Ipv4Fields& fields);
+// Writes a header at the start of `out`: 20 bytes, then `options` (a multiple of 4 bytes, at most 40; IHL set to
+// match), checksum included. Returns the header length.
+std::size_t write_ipv4_header(MutableBytes out, const Ipv4Fields& fields, Bytes options = {});
 
 // Addresses that must never appear as a source (RFC 1122 §3.2.1.3): "this network" 0/8, loopback 127/8, multicast
 // 224/4, limited broadcast. The directed broadcast of our subnet and our own address are checked by the caller.

@@ -8,35 +8,68 @@
 namespace ministack {
 
 namespace {
+
 // How long one wait may last before the loop looks at `stop` again: the bound on how late Ctrl-C is noticed if it
-// arrives just before poll() starts.
+// arrives just before poll() starts. Also how often the stack's timers run while the link is quiet.
 constexpr std::chrono::milliseconds kWaitSlice{200};
+constexpr Duration kTimerInterval{100};
+
+// Hands what the stack sends to the device. One lost frame is not a reason to stop answering the next one.
+class DeviceSink final : public FrameSink {
+ public:
+  DeviceSink(Device& device, LoopStats& stats) : device_(device), stats_(stats) {}
+  void send(Bytes frame) override {
+    try {
+      device_.transmit(frame);
+    } catch (const DeviceError& e) {
+      ++stats_.transmit_errors;
+      fmt::print(stderr, "ministack: {}\n", e.what());
+    }
+  }
+
+ private:
+  Device& device_;
+  LoopStats& stats_;
+};
+
 }  // namespace
 
-LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, bool verbose) {
+LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options) {
   LoopStats stats;
+  DeviceSink sink(device, stats);
   std::vector<std::uint8_t> buffer(device.receive_buffer_size());
+  const auto origin = std::chrono::steady_clock::now();
+  // Live, timers follow the monotonic clock; in a replay they follow the capture, so its outcome is its own.
+  const auto instant = [&](const Received* in) {
+    const auto wall = in ? in->timestamp
+                         : std::chrono::duration_cast<std::chrono::microseconds>(
+                               std::chrono::system_clock::now().time_since_epoch());
+    if (device.replays_time()) return Instant{std::chrono::duration_cast<Duration>(wall), wall};
+    return Instant{std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - origin), wall};
+  };
+
+  if (options.announce) stack.announce(sink);
+  Instant last_timers = instant(nullptr);
   while (!stop) {
     const Received in = device.receive(buffer, kWaitSlice);
     if (in.status == Received::Status::end) break;
-    if (in.status == Received::Status::timeout) continue;
-
-    const Verdict verdict = stack.receive(buffer, in.length);
-    if (verdict.reply_length > 0) {
-      try {
-        device.transmit(Bytes{buffer.data(), verdict.reply_length});
-      } catch (const DeviceError& e) {
-        // One lost reply is not a reason to stop answering the next request.
-        ++stats.transmit_errors;
-        fmt::print(stderr, "ministack: {}\n", e.what());
-      }
+    const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
+    if (now - last_timers >= kTimerInterval) {
+      stack.poll(now, sink);
+      last_timers = now;
     }
-    if (verbose) {
+    if (in.status != Received::Status::frame) continue;
+
+    const Verdict verdict = stack.receive(buffer, in.length, now, sink);
+    if (options.verbose) {
       if (verdict.drop) {
         const auto info = describe(*verdict.drop);
-        fmt::print(stderr, "rx {:4} B  dropped: {} ({}; {})\n", in.length, info.name, info.meaning, info.rule);
+        fmt::print(stderr, "rx {:5} B  dropped: {} ({}; {}){}\n", in.length, info.name, info.meaning, info.rule,
+                   verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
+      } else if (verdict.frames_sent == 0) {
+        fmt::print(stderr, "rx {:5} B  held (a fragment waiting for the rest of its datagram)\n", in.length);
       } else {
-        fmt::print(stderr, "rx {:4} B  reply {} B\n", in.length, verdict.reply_length);
+        fmt::print(stderr, "rx {:5} B  answered with {} frame(s)\n", in.length, verdict.frames_sent);
       }
     }
   }

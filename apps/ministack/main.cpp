@@ -35,9 +35,12 @@ void install_signal_handlers() {
 
 void print_summary(const Stack& stack, const LoopStats& loop) {
   const Counters& c = stack.counters();
-  fmt::print("ministack: stopped: {} frames in, {} replies out ({} ARP, {} echo), {} dropped, {} send errors\n",
-             c.get(Counter::ifInFrames), c.get(Counter::ifOutFrames), c.get(Counter::arpOutReplies),
-             c.get(Counter::icmpOutEchoReps), c.total_drops(), loop.transmit_errors);
+  fmt::print(
+      "ministack: stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
+      "{} fragments), {} dropped, {} send errors\n",
+      c.get(Counter::ifInFrames), c.get(Counter::ifOutFrames), c.get(Counter::arpOutReplies),
+      c.get(Counter::icmpOutEchoReps), c.get(Counter::udpOutDatagrams), c.get(Counter::icmpOutDestUnreachs),
+      c.get(Counter::ipFragCreates), c.total_drops(), loop.transmit_errors);
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
     const auto reason = static_cast<DropReason>(i);
     if (const auto n = c.get(reason)) {
@@ -61,7 +64,7 @@ std::string describe_start(const Options& opt, const Device& device, const Stack
           ? fmt::format("ministack: replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN",
                         opt.ip.to_string())
           : fmt::format("ministack: listening on {} ({}, MTU {}) as {}", device.name(), tap ? "TAP" : "TUN",
-                        device.mtu(), opt.ip.to_string());
+                        stack.config().mtu, opt.ip.to_string());
   if (tap) line += ", MAC " + stack.config().mac.to_string();
   if (opt.mode == Options::Mode::live) {
     line += opt.host_config ? "; host side " + opt.host_ip.to_string() + ", link up" : "; host side left as it is";
@@ -97,14 +100,24 @@ int main(int argc, char** argv) {
   }
   Device& io = capture ? static_cast<Device&>(*capture) : *device;
 
-  Stack stack(StackConfig{io.link(), opt.ip, opt.mac});
+  StackConfig config;
+  config.link = io.link();
+  config.interface = opt.ip;
+  config.mac = opt.mac;
+  config.mtu = opt.mtu ? opt.mtu : io.mtu();
+  config.answer_broadcast_echo = opt.answer_broadcast_echo;
+  config.reassembly = opt.reassembly;
+  config.icmp_rate = opt.icmp_rate;
+  Stack stack(config);
   fmt::print("{}\n", describe_start(opt, io, stack));
   std::fflush(stdout);
 
   LoopStats loop;
   int status = 0;
   try {
-    loop = run_event_loop(io, stack, g_stop, opt.verbose);
+    // A gratuitous ARP tells the link our address at once (RFC 5227 §2.3); a replay has no link to tell.
+    const bool announce = opt.mode == Options::Mode::live && io.link() == LinkLayer::ethernet;
+    loop = run_event_loop(io, stack, g_stop, LoopOptions{.verbose = opt.verbose, .announce = announce});
   } catch (const DeviceError& e) {
     fmt::print(stderr, "ministack: error: {}\n", e.what());
     status = 1;

@@ -74,6 +74,37 @@ ParsedOptions parse_options(int argc, char** argv) {
   auto* no_host_opt =
       app.add_flag("--no-host-config", no_host_config, "Leave the host side of the device as it is (link, address)");
   app.add_flag("-v,--verbose", verbose, "Print one line per frame: its reply or why it was dropped");
+
+  Options o;
+  std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
+  app.add_option("--mtu", o.mtu, "Largest datagram sent unfragmented [default: the device's; 1500 in a replay]")
+      ->check(CLI::Range(576, 65535))
+      ->type_name("BYTES");
+  app.add_flag("--answer-broadcast-echo", o.answer_broadcast_echo,
+               "Answer echo requests sent to broadcast/multicast (off, as Linux's icmp_echo_ignore_broadcasts=1)");
+  auto* reasm = app.add_option_group("Reassembly", "Limits on IP fragments held for reassembly");
+  reasm->add_option("--reasm-max-datagrams", o.reassembly.max_datagrams, "Datagrams in progress at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000))
+      ->type_name("N");
+  reasm->add_option("--reasm-max-bytes", o.reassembly.max_bytes, "Memory held for them, in bytes")
+      ->capture_default_str()
+      ->check(CLI::Range(65536, 1 << 30))
+      ->type_name("BYTES");
+  reasm->add_option("--reasm-timeout", reasm_timeout_s, "Seconds before an incomplete datagram is dropped")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 60))  // RFC 1122 §3.3.2: at most 60 s
+      ->type_name("SECONDS");
+  auto* icmp = app.add_option_group("ICMP errors", "Rate limits on the ICMP errors sent (0 = unlimited)");
+  icmp->add_option("--icmp-ratelimit", icmp_ratelimit_ms, "Milliseconds per error to one destination (burst 6)")
+      ->capture_default_str()
+      ->type_name("MS");
+  icmp->add_option("--icmp-msgs-per-sec", o.icmp_rate.msgs_per_sec, "Errors per second to all destinations")
+      ->capture_default_str()
+      ->type_name("N");
+  icmp->add_option("--icmp-msgs-burst", o.icmp_rate.msgs_burst, "Burst allowed above that rate")
+      ->capture_default_str()
+      ->type_name("N");
   tap_opt->excludes(tun_opt, replay_opt);
   tun_opt->excludes(replay_opt);
   replay_opt->excludes(host_ip_opt, no_host_opt);
@@ -90,7 +121,8 @@ ParsedOptions parse_options(int argc, char** argv) {
     return usage_error(e.what());
   }
 
-  Options o;
+  o.reassembly.timeout = std::chrono::seconds(reasm_timeout_s);
+  o.icmp_rate.per_destination_interval = std::chrono::milliseconds(icmp_ratelimit_ms);
   if (!replay.empty()) {
     o.mode = Options::Mode::replay;
     o.replay_input = replay;

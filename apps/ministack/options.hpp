@@ -21,6 +21,10 @@ struct Options {
   Ipv4Interface host_ip;
   bool host_config = true;
   bool verbose = false;
+  std::size_t mtu = 0;  // 0: the device's (1500 in a replay)
+  bool answer_broadcast_echo = false;
+  ReassemblyLimits reassembly;
+  IcmpRateLimits icmp_rate;
 };
 
 // Parses argv. On --help/--version it prints to stdout and returns exit code 0; on a usage error it prints the

@@ -46,7 +46,7 @@ start_ministack() {
   ms_pid=$!
   pids+=("$ms_pid")
   for _ in $(seq 50); do
-    grep -q "listening on" "$log" && return 0
+    grep -qs "listening on" "$log" && return 0
     kill -0 "$ms_pid" 2>/dev/null || fail "ministack $* exited early"
     sleep 0.1
   done

@@ -59,6 +59,10 @@ replies=$(echo "$dump" | grep -c "ICMP echo reply" || true)
 order=$(echo "$dump" | grep -o "ICMP echo re[a-z]*" | awk '{print $3}' | tr '\n' ' ')
 echo "$order" | grep -Eq "^(request reply )+$" || fail "live capture out of order: $order"
 if [ "$mode" = tap ]; then
+  # RFC 5227 §2.3: the first frame ministack sends announces its address.
+  first_out=$(tcpdump -enr "$live_pcap" 2>/dev/null | grep -m1 "02:00:00:00:00:01 >")
+  echo "$first_out" | grep -q "ethertype ARP .*Request who-has 192.168.3.12 tell 192.168.3.12" ||
+    fail "no gratuitous ARP announcement first: $first_out"
   echo "$dump" | grep -q "ARP, Request who-has 192.168.3.12" || fail "live capture lacks the ARP request"
   echo "$dump" | grep -q "ARP, Reply 192.168.3.12 is-at 02:00:00:00:00:01" || fail "live capture lacks the ARP reply"
 fi
@@ -70,9 +74,37 @@ in_ns ip addr add 192.168.3.11/24 dev "${mode}9"
 in_ns ip link set "${mode}9" up
 start_ministack "$workdir/attach.log" "--$mode" "${mode}9"
 ping_ok "ping on an existing, configured ${mode}9" -c 3 -i 0.2
+
+# IPv4 beyond one frame: fragmented requests reassembled, replies fragmented to the MTU; options echoed.
+ping_ok "ping -s 4000 (3 fragments each way)" -c 3 -i 0.2 -s 4000
+ping_ok "ping -s 65000 (44 fragments each way)" -c 2 -i 0.5 -s 65000
+out=$(in_ns ping -n -W 2 -c 2 -i 0.2 -R 192.168.3.12 2>&1)
+echo "$out" | grep -q " 0% packet loss" || fail "ping -R: replies missing:"$'\n'"$out"
+echo "$out" | grep -A2 "^RR:" | grep -q "192.168.3.12" || fail "ping -R: route does not show 192.168.3.12:"$'\n'"$out"
+pass "ping -R: $(echo "$out" | grep -A3 '^RR:' | head -4 | tr -s ' \t\n' ' ')"
+out=$(in_ns ping -n -W 2 -c 2 -i 0.2 -T tsonly 192.168.3.12 2>&1)
+echo "$out" | grep -q " 0% packet loss" || fail "ping -T tsonly: replies missing:"$'\n'"$out"
+echo "$out" | grep -q "^TS:" || fail "ping -T tsonly: no timestamps printed:"$'\n'"$out"
+pass "ping -T tsonly"
+# Echoes to the subnet broadcast are ignored, as Linux's icmp_echo_ignore_broadcasts=1 does.
+out=$(in_ns ping -n -b -W 1 -c 2 -i 0.2 192.168.3.255 2>&1)
+echo "$out" | grep -q " 0 received" || fail "ping -b: a broadcast echo was answered:"$'\n'"$out"
+pass "ping -b 192.168.3.255: ignored"
+# UDP: the echo service (RFC 862) answers nc; a closed port answers with ICMP port unreachable.
+if command -v nc >/dev/null; then
+  got=$(echo "hello ministack" | in_ns timeout 5 nc -u -w 1 192.168.3.12 7 2>&1)
+  [ "$got" = "hello ministack" ] || fail "nc -u to the echo port got '$got'"
+  pass "UDP echo on port 7 with nc -u"
+fi
+in_ns bash -c 'echo closed > /dev/udp/192.168.3.12/9' || fail "cannot send UDP to port 9"
+sleep 0.2
 # SIGINT is what Ctrl-C sends.
 kill -INT "$ms_pid"
 rc=0; wait "$ms_pid" || rc=$?
 [ "$rc" = 0 ] || fail "ministack exited $rc on SIGINT, expected 0"
 pass "SIGINT: clean exit 0"
+# The UDP datagram to port 9 was answered with port unreachable (RFC 1122 §4.1.3.1), and counted.
+grep -q ", 1 ICMP errors" "$workdir/attach.log" || fail "no port unreachable counted:"$'\n'"$(cat "$workdir/attach.log")"
+grep -q "udp_port_unreachable" "$workdir/attach.log" || fail "the closed-port drop is not named"
+pass "UDP to a closed port: ICMP port unreachable sent and counted"
 echo "e2e ping over ${mode^^}: all checks passed"

@@ -19,7 +19,7 @@ for fixture in tap_ping tun_ping; do
   in=$fixtures/$fixture.pcap
   [ -f "$in" ] || fail "fixture $in is missing"
   out1=$workdir/$fixture.1.pcap out2=$workdir/$fixture.2.pcap
-  expect 0 "stopped: .* replies out" "$ministack" --replay "$in" --pcap "$out1"
+  expect 0 "stopped: .* frames out" "$ministack" --replay "$in" --pcap "$out1"
   expect 0 "stopped:" "$ministack" --replay "$in" --pcap "$out2"
   cmp -s "$out1" "$out2" || fail "$fixture: two replays of the same capture differ"
   in_type=$(tcpdump -r "$in" -c 0 2>&1 | grep -o "link-type [A-Z0-9]*")

@@ -14,8 +14,9 @@ namespace ministack::testing {
 struct ReplayedFrame {
   std::size_t index = 0;  // 1-based among frames given to the stack: tcpdump's number unless cooked frames were skipped
   std::vector<std::uint8_t> input;       // the frame as the stack received it
-  std::optional<DropReason> drop;        // why it was dropped, if it was
-  std::vector<std::uint8_t> reply;       // what the stack sent back, if anything
+  std::optional<DropReason> drop;        // why it was not delivered, if it was not
+  std::vector<std::vector<std::uint8_t>> sent;  // every frame the stack sent while handling it
+  std::vector<std::uint8_t> reply;       // the first of them (most frames get one answer or none)
 };
 
 struct Replay {
@@ -32,6 +33,10 @@ struct Replay {
 
 // Throws DeviceError as the replay device does (unreadable file, unsupported link type, damage).
 inline Replay replay_capture(const std::string& path, StackConfig config = {}) {
+  struct Collect final : FrameSink {
+    std::vector<std::vector<std::uint8_t>> frames;
+    void send(Bytes frame) override { frames.emplace_back(frame.begin(), frame.end()); }
+  };
   PcapReplayDevice device(path);
   config.link = device.link();
   Stack stack(config);
@@ -44,9 +49,13 @@ inline Replay replay_capture(const std::string& path, StackConfig config = {}) {
     ReplayedFrame f;
     f.index = out.frames.size() + 1;
     f.input.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(in.length));
-    const Verdict v = stack.receive(buffer, in.length);
+    // The capture's clock is the stack's clock, as in `ministack --replay`.
+    const Instant now{std::chrono::duration_cast<Duration>(in.timestamp), in.timestamp};
+    Collect sink;
+    const Verdict v = stack.receive(buffer, in.length, now, sink);
     f.drop = v.drop;
-    f.reply.assign(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(v.reply_length));
+    f.sent = std::move(sink.frames);
+    if (!f.sent.empty()) f.reply = f.sent.front();
     out.frames.push_back(std::move(f));
   }
   out.counters = stack.counters();

@@ -57,25 +57,38 @@ std::string_view name(const std::optional<DropReason>& reason) {
 }
 
 // A Stack with the default configuration (192.168.3.12/24, 02:00:00:00:00:01) and a device-sized receive buffer.
+StackConfig config_for(LinkLayer link) {
+  StackConfig config;
+  config.link = link;
+  return config;
+}
+
+struct CollectSink final : ministack::FrameSink {
+  std::vector<Frame> frames;
+  void send(Bytes frame) override { frames.emplace_back(frame.begin(), frame.end()); }
+};
+
 class Harness {
  public:
   explicit Harness(LinkLayer link)
-      : stack_(StackConfig{.link = link}),
+      : stack_(config_for(link)),
         buffer_(link == LinkLayer::ethernet ? packets::kTapBufferSize : packets::kTunBufferSize) {}
 
-  Verdict receive(const Frame& frame) {
+  Verdict receive(const Frame& frame, ministack::Instant now = {}) {
     EXPECT_LE(frame.size(), buffer_.size()) << "test frame larger than the device buffer";
     std::fill(buffer_.begin(), buffer_.end(), kGarbage);
     const std::size_t length = std::min(frame.size(), buffer_.size());
     std::copy_n(frame.begin(), length, buffer_.begin());
-    verdict_ = stack_.receive(buffer_, length);
+    sink_.frames.clear();
+    verdict_ = stack_.receive(buffer_, length, now, sink_);
+    EXPECT_EQ(verdict_.frames_sent, sink_.frames.size()) << "the verdict counts what the sink got";
     return verdict_;
   }
 
-  // What the device loop would write: the first reply_length bytes of the buffer.
-  Frame reply() const {
-    return Frame(buffer_.begin(), buffer_.begin() + static_cast<std::ptrdiff_t>(verdict_.reply_length));
-  }
+  // What the device loop would write: the first frame sent (empty if none), and all of them.
+  Frame reply() const { return sink_.frames.empty() ? Frame{} : sink_.frames.front(); }
+  const std::vector<Frame>& sent() const { return sink_.frames; }
+  ministack::Stack& mutable_stack() { return stack_; }
   std::size_t buffer_size() const { return buffer_.size(); }
   const Stack& stack() const { return stack_; }
   std::uint64_t count(Counter c) const { return stack_.counters().get(c); }
@@ -85,6 +98,7 @@ class Harness {
   Stack stack_;
   Frame buffer_;
   Verdict verdict_;
+  CollectSink sink_;
 };
 
 // Checks `reply` field by field against the echo request it answers (both as the device carries them): RFC 792's
@@ -147,8 +161,8 @@ class StackIpTest : public ::testing::TestWithParam<LinkLayer> {
     const Counters before = harness_.stack().counters();
     const Verdict v = harness_.receive(request);
     ASSERT_EQ(name(v.drop), name(std::nullopt));
-    ASSERT_GT(v.reply_length, 0u) << "no reply";
-    EXPECT_LE(v.reply_length, harness_.buffer_size());
+    ASSERT_EQ(v.frames_sent, 1u) << "no reply";
+    EXPECT_LE(harness_.reply().size(), harness_.buffer_size());
     expect_echo_reply(request, harness_.reply(), tap());
     EXPECT_EQ(harness_.count(Counter::icmpOutEchoReps), before.get(Counter::icmpOutEchoReps) + 1);
     EXPECT_EQ(harness_.count(Counter::ifOutFrames), before.get(Counter::ifOutFrames) + 1);
@@ -161,7 +175,7 @@ class StackIpTest : public ::testing::TestWithParam<LinkLayer> {
     const Counters before = harness_.stack().counters();
     const Verdict v = harness_.receive(frame);
     EXPECT_EQ(name(v.drop), name(reason));
-    EXPECT_EQ(v.reply_length, 0u);
+    EXPECT_EQ(v.frames_sent, 0u);
     EXPECT_EQ(harness_.count(reason), before.get(reason) + 1);
     EXPECT_EQ(harness_.stack().counters().total_drops(), before.total_drops() + 1);
     EXPECT_EQ(harness_.count(Counter::ifInFrames), before.get(Counter::ifInFrames) + 1);
@@ -314,12 +328,11 @@ TEST_P(StackIpTest, DropsABadHeaderChecksum) {
   expect_drop(damaged, DropReason::ip_bad_checksum);
 }
 
-// RFC 1122 §3.3.4.2 (a host with one interface): accept only datagrams addressed to us. ministack does not answer
-// broadcasts or multicast, including the directed broadcast of its own subnet.
+// RFC 1122 §3.3.4.2 (a host with one interface): accept only datagrams addressed to us, or to a broadcast or the
+// all-hosts group (their echo requests are ignored by policy: stack_ipv4_test.cpp). Other groups are not joined.
 TEST_P(StackIpTest, DropsDatagramsForOtherAddresses) {
-  for (auto destination : {ipv4_address(192, 168, 3, 13), ipv4_address(192, 168, 3, 255),
-                           ipv4_address(255, 255, 255, 255), ipv4_address(224, 0, 0, 1), ipv4_address(0, 0, 0, 0),
-                           ipv4_address(10, 0, 0, 12), ipv4_address(12, 3, 168, 192)}) {
+  for (auto destination : {ipv4_address(192, 168, 3, 13), ipv4_address(224, 0, 0, 2), ipv4_address(239, 1, 2, 3),
+                           ipv4_address(0, 0, 0, 0), ipv4_address(10, 0, 0, 12), ipv4_address(12, 3, 168, 192)}) {
     SCOPED_TRACE("destination " + destination.to_string());
     expect_drop(echo({}, {.destination = destination}), DropReason::ip_not_for_us);
   }
@@ -336,20 +349,39 @@ TEST_P(StackIpTest, DropsInvalidSources) {
   }
 }
 
-TEST_P(StackIpTest, DropsFragments) {
-  for (std::uint16_t field : U16s{0x2000, 0x00b9, 0x20b9, 0x0001, 0x6000, 0x1fff}) {
+// A lone fragment is held for reassembly (RFC 791 §3.2): no answer, no drop, and the next request is answered.
+TEST_P(StackIpTest, HoldsFragments) {
+  std::uint16_t id = 100;
+  for (std::uint16_t field : U16s{0x2000, 0x00b9, 0x20b9, 0x0001, 0x6000}) {
     SCOPED_TRACE("flags/offset field " + std::to_string(field));
-    expect_drop(echo({}, {.flags_fragment = field}), DropReason::ip_fragment);
+    const Verdict v = harness_.receive(echo({}, {.identification = id++, .flags_fragment = field}));
+    EXPECT_EQ(name(v.drop), name(std::nullopt));
+    EXPECT_EQ(v.frames_sent, 0u);
+    expect_answered(echo());
   }
+  EXPECT_EQ(harness_.stack().reassembler().datagrams_in_progress(), 5u);
+  // An offset that would end past 65535 bytes is the ping of death (RFC 791 §3.1's total length limit).
+  expect_drop(echo({}, {.flags_fragment = 0x1fff}), DropReason::reasm_oversize);
   // DF alone, or no flags at all, is a whole datagram.
   expect_answered(echo({}, {.flags_fragment = 0x0000}));
 }
 
-TEST_P(StackIpTest, DropsOtherProtocols) {
-  for (std::uint8_t protocol : U8s{0, 2, 6, 17, 41, 58, 255}) {
+void expect_well_formed_reply(const Frame& reply, bool tap);  // below, with the fuzz test
+
+// RFC 1122 §3.2.2.1: a protocol we do not speak gets protocol unreachable, quoting the datagram.
+TEST_P(StackIpTest, AnswersOtherProtocolsWithProtocolUnreachable) {
+  for (std::uint8_t protocol : U8s{0, 2, 6, 41, 58, 255}) {
     SCOPED_TRACE("protocol " + std::to_string(protocol));
     // The payload is still an ICMP echo request, so only the protocol number decides.
-    expect_drop(echo({}, {.protocol = protocol}), DropReason::ip_unknown_protocol);
+    const Verdict v = harness_.receive(echo({}, {.identification = protocol, .protocol = protocol}));
+    EXPECT_EQ(name(v.drop), name(DropReason::ip_unknown_protocol));
+    ASSERT_EQ(v.frames_sent, 1u);
+    const Frame error = harness_.reply();
+    expect_well_formed_reply(error, tap());
+    const std::size_t at = tap() ? 14 : 0;
+    EXPECT_EQ(error[at + 20], 3);
+    EXPECT_EQ(error[at + 21], 2) << "protocol unreachable";
+    EXPECT_EQ(error[at + 28 + 9], protocol) << "the quoted header is the offending datagram's";
   }
 }
 
@@ -387,17 +419,18 @@ TEST_P(StackIpTest, MibCountersAfterASequence) {
   harness_.receive(echo({.type = 0}));                   // echo reply: delivered to ICMP, ignored
   harness_.receive(echo({.bad_checksum = true}));        // ICMP error
   harness_.receive(echo({}, {.bad_checksum = true}));    // IP error
-  harness_.receive(echo({}, {.protocol = 17}));          // UDP: not delivered
+  harness_.receive(echo({}, {.protocol = 6}));           // TCP: not delivered, protocol unreachable sent
   harness_.receive(echo({.sequence = 2}));               // answered
 
   EXPECT_EQ(harness_.count(Counter::ifInFrames), 6u);
-  EXPECT_EQ(harness_.count(Counter::ifOutFrames), 2u);
+  EXPECT_EQ(harness_.count(Counter::ifOutFrames), 3u);
   EXPECT_EQ(harness_.count(Counter::ipInReceives), 6u) << "including those in error";
   EXPECT_EQ(harness_.count(Counter::ipInDelivers), 4u) << "handed to ICMP";
-  EXPECT_EQ(harness_.count(Counter::ipOutRequests), 2u);
+  EXPECT_EQ(harness_.count(Counter::ipOutRequests), 3u);
   EXPECT_EQ(harness_.count(Counter::icmpInMsgs), 4u) << "including those in error";
   EXPECT_EQ(harness_.count(Counter::icmpInEchos), 2u);
-  EXPECT_EQ(harness_.count(Counter::icmpOutMsgs), 2u);
+  EXPECT_EQ(harness_.count(Counter::icmpOutMsgs), 3u);
+  EXPECT_EQ(harness_.count(Counter::icmpOutDestUnreachs), 1u);
   EXPECT_EQ(harness_.count(Counter::icmpOutEchoReps), 2u);
   EXPECT_EQ(harness_.count(Counter::arpInRequests), 0u);
   EXPECT_EQ(harness_.count(Counter::arpOutReplies), 0u);
@@ -429,18 +462,22 @@ void expect_well_formed_reply(const Frame& reply, bool tap) {
   }
   ASSERT_GE(reply.size(), at + 28);
   const Bytes ip = Bytes{reply}.subspan(at);
-  ASSERT_EQ(ip[0], 0x45);
+  ASSERT_EQ(ip[0] >> 4, 4);
+  const std::size_t hl = std::size_t{ip[0] & 0x0fu} * 4;
+  ASSERT_GE(hl, 20u);
   const std::size_t total = get16(ip, 2);
-  ASSERT_GE(total, 28u);
+  ASSERT_GE(total, hl + 8);
   ASSERT_LE(total, ip.size());
   if (!tap) {
     EXPECT_EQ(total, ip.size());
   }
-  EXPECT_EQ(packets::reference_checksum(ip.first(20)), 0) << "IP header checksum verifies";
+  EXPECT_EQ(packets::reference_checksum(ip.first(hl)), 0) << "IP header checksum verifies";
   EXPECT_EQ(get32(ip, 12), kOurIp.value);
   EXPECT_EQ(ip[9], 1);
-  EXPECT_EQ(ip[20], 0) << "an echo reply";
-  EXPECT_EQ(packets::reference_checksum(ip.subspan(20, total - 20)), 0) << "ICMP checksum verifies";
+  EXPECT_TRUE(ip[hl] == 0 || ip[hl] == 3) << "an echo reply or destination unreachable";
+  if ((get16(ip, 6) & 0x3fff) == 0) {  // a whole datagram: its ICMP checksum can be checked on its own
+    EXPECT_EQ(packets::reference_checksum(ip.subspan(hl, total - hl)), 0) << "ICMP checksum verifies";
+  }
   for (std::size_t i = at + total; i < reply.size(); ++i) EXPECT_EQ(reply[i], 0) << "padding byte " << i;
 }
 
@@ -531,15 +568,17 @@ TEST_P(StackIpTest, SurvivesRandomMutations) {
     if (rng() % 3 != 0) fix_checksums(frame, at);
 
     const Verdict v = harness_.receive(frame);
-    ASSERT_NE(v.reply_length > 0, v.drop.has_value()) << "round " << round << ": answered or dropped, never both";
-    if (v.reply_length > 0) {
+    // Answered, dropped (perhaps with an ICMP error sent), or held as a fragment: whatever was sent is well formed.
+    const bool fragment = frame.size() >= at + 8 && (get16(frame, at + 6) & 0x3fff) != 0;
+    for (const Frame& sent : harness_.sent()) {
       ++replies;
-      ASSERT_LE(v.reply_length, harness_.buffer_size());
-      const Frame reply = harness_.reply();
-      expect_well_formed_reply(reply, tap());
-      if (!tap() || get16(reply, 12) == 0x0800) {
+      ASSERT_LE(sent.size(), harness_.buffer_size());
+      expect_well_formed_reply(sent, tap());
+      const std::size_t l3 = tap() ? 14 : 0;
+      const bool echo_reply = (!tap() || get16(sent, 12) == 0x0800) && sent[l3 + 20] == 0;
+      if (echo_reply && !fragment && !v.drop) {
         ++checks;
-        expect_echo_reply(frame, reply, tap());
+        expect_echo_reply(frame, sent, tap());
       }
       if (HasFailure()) FAIL() << "round " << round;
     }
@@ -562,7 +601,7 @@ class StackTapTest : public ::testing::Test {
     const Counters before = harness_.stack().counters();
     const Verdict v = harness_.receive(frame);
     EXPECT_EQ(name(v.drop), name(reason));
-    EXPECT_EQ(v.reply_length, 0u);
+    EXPECT_EQ(v.frames_sent, 0u);
     EXPECT_EQ(harness_.count(reason), before.get(reason) + 1);
     EXPECT_EQ(harness_.stack().counters().total_drops(), before.total_drops() + 1);
     EXPECT_EQ(harness_.count(Counter::ifOutFrames), before.get(Counter::ifOutFrames));
@@ -570,7 +609,7 @@ class StackTapTest : public ::testing::Test {
     const Frame request = packets::echo_request_frame();
     const Verdict after = harness_.receive(request);
     EXPECT_EQ(name(after.drop), name(std::nullopt)) << "the good echo request after it";
-    if (after.reply_length > 0) expect_echo_reply(request, harness_.reply(), true);
+    if (after.frames_sent > 0) expect_echo_reply(request, harness_.reply(), true);
   }
 
   // RFC 826 "Packet Reception": swap the sender and target fields, put ours in the sender fields, set the opcode
@@ -819,8 +858,8 @@ TEST_F(StackTapTest, EchoReplyGoesToTheRequestsSourceMac) {
 TEST_F(StackTapTest, ShortRepliesArePaddedWithZeros) {
   const Frame request = packets::echo_request_frame({.data = {}});  // 42 bytes
   ASSERT_EQ(request.size(), 42u);
-  const Verdict v = harness_.receive(request);  // the buffer holds kGarbage from byte 42 on
-  ASSERT_EQ(v.reply_length, 60u);
+  ASSERT_EQ(harness_.receive(request).frames_sent, 1u);  // the buffer holds kGarbage from byte 42 on
+  ASSERT_EQ(harness_.reply().size(), 60u);
   const Frame reply = harness_.reply();
   EXPECT_TRUE(std::all_of(reply.begin() + 42, reply.end(), [](std::uint8_t b) { return b == 0; }));
   expect_echo_reply(request, reply, true);
@@ -832,19 +871,19 @@ TEST_F(StackTapTest, MibCountersAfterASequence) {
   harness_.receive(packets::echo_request_frame());                                          // echo reply
   harness_.receive(packets::echo_request_frame({.type = 0}));                               // icmp_type_ignored
   harness_.receive(packets::echo_request_frame({}, {.bad_checksum = true}));                // ip_bad_checksum
-  harness_.receive(packets::echo_request_frame({}, {.protocol = 17}));                      // ip_unknown_protocol
+  harness_.receive(packets::echo_request_frame({}, {.protocol = 6}));                       // ip_unknown_protocol
   harness_.receive(packets::echo_request_frame({}, {}, {.destination = MacAddress{{0x02, 0, 0, 0, 0, 9}}}));
                                                                                             // eth_not_for_us
   EXPECT_EQ(harness_.count(Counter::ifInFrames), 7u);
-  EXPECT_EQ(harness_.count(Counter::ifOutFrames), 2u);
+  EXPECT_EQ(harness_.count(Counter::ifOutFrames), 3u) << "ARP reply, echo reply, protocol unreachable";
   EXPECT_EQ(harness_.count(Counter::arpInRequests), 1u) << "requests for our address only";
   EXPECT_EQ(harness_.count(Counter::arpOutReplies), 1u);
   EXPECT_EQ(harness_.count(Counter::ipInReceives), 4u) << "the four IPv4 frames for our MAC";
   EXPECT_EQ(harness_.count(Counter::ipInDelivers), 2u);
-  EXPECT_EQ(harness_.count(Counter::ipOutRequests), 1u);
+  EXPECT_EQ(harness_.count(Counter::ipOutRequests), 2u);
   EXPECT_EQ(harness_.count(Counter::icmpInMsgs), 2u);
   EXPECT_EQ(harness_.count(Counter::icmpInEchos), 1u);
-  EXPECT_EQ(harness_.count(Counter::icmpOutMsgs), 1u);
+  EXPECT_EQ(harness_.count(Counter::icmpOutMsgs), 2u);
   EXPECT_EQ(harness_.count(Counter::icmpOutEchoReps), 1u);
   EXPECT_EQ(harness_.count(DropReason::arp_not_for_us), 1u);
   EXPECT_EQ(harness_.count(DropReason::icmp_type_ignored), 1u);
@@ -874,7 +913,7 @@ TEST_F(StackTunTest, DropsIpv6) {
   for (const Frame& packet : {ipv6, Frame{0x60}, Frame{0x6f, 0xff}}) {
     const Verdict v = harness_.receive(packet);
     EXPECT_EQ(name(v.drop), name(DropReason::ipv6_not_spoken));
-    EXPECT_EQ(v.reply_length, 0u);
+    EXPECT_EQ(v.frames_sent, 0u);
   }
   EXPECT_EQ(harness_.count(DropReason::ipv6_not_spoken), 3u);
   EXPECT_EQ(harness_.count(Counter::ifInFrames), 3u);
@@ -885,7 +924,7 @@ TEST_F(StackTunTest, DropsEmptyAndOneBytePackets) {
   for (const Frame& packet : {Frame{}, Frame{0x45}}) {
     const Verdict v = harness_.receive(packet);
     EXPECT_EQ(name(v.drop), name(DropReason::ip_truncated));
-    EXPECT_EQ(v.reply_length, 0u);
+    EXPECT_EQ(v.frames_sent, 0u);
   }
 }
 
@@ -893,7 +932,8 @@ TEST_F(StackTunTest, LargestEchoFillsTheBuffer) {
   const Frame request = packets::echo_request({.data = packets::pattern(1472)});
   ASSERT_EQ(request.size(), packets::kTunBufferSize);
   const Verdict v = harness_.receive(request);
-  ASSERT_EQ(v.reply_length, 1500u);
+  ASSERT_EQ(v.frames_sent, 1u);
+  ASSERT_EQ(harness_.reply().size(), 1500u);
   expect_echo_reply(request, harness_.reply(), false);
 }
 
