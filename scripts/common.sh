@@ -3,7 +3,7 @@
 # Debian 12 packages: compiler and build tools, the libraries, and the real clients the tests drive.
 packages=(
   g++ cmake make pkg-config
-  libfmt-dev libcli11-dev libmnl-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libfmt-dev libcli11-dev libmnl-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat
 )
 

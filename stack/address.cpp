@@ -36,10 +36,7 @@ std::optional<MacAddress> MacAddress::parse(std::string_view text) {
   return mac;
 }
 
-std::string MacAddress::to_string() const {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", bytes[0], bytes[1], bytes[2], bytes[3], bytes[4],
-                     bytes[5]);
-}
+std::string MacAddress::to_string() const { return fmt::format("{}", *this); }
 
 std::optional<Ipv4Address> Ipv4Address::parse(std::string_view text) {
   std::uint32_t value = 0;
@@ -55,9 +52,7 @@ std::optional<Ipv4Address> Ipv4Address::parse(std::string_view text) {
   return Ipv4Address{value};
 }
 
-std::string Ipv4Address::to_string() const {
-  return fmt::format("{}.{}.{}.{}", value >> 24, (value >> 16) & 0xff, (value >> 8) & 0xff, value & 0xff);
-}
+std::string Ipv4Address::to_string() const { return fmt::format("{}", *this); }
 
 std::optional<Ipv4Interface> Ipv4Interface::parse(std::string_view text) {
   const auto slash = text.find('/');

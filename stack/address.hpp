@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <fmt/format.h>
+
 namespace ministack {
 
 struct MacAddress {
@@ -54,3 +56,20 @@ struct Ipv4Interface {
 };
 
 }  // namespace ministack
+
+// Addresses format as people write them: fmt::format("{} is-at {}", ip, mac).
+template <>
+struct fmt::formatter<ministack::Ipv4Address> : fmt::formatter<std::string_view> {
+  auto format(const ministack::Ipv4Address& a, format_context& ctx) const {
+    return fmt::format_to(ctx.out(), "{}.{}.{}.{}", a.value >> 24, (a.value >> 16) & 0xff, (a.value >> 8) & 0xff,
+                          a.value & 0xff);
+  }
+};
+
+template <>
+struct fmt::formatter<ministack::MacAddress> : fmt::formatter<std::string_view> {
+  auto format(const ministack::MacAddress& m, format_context& ctx) const {
+    const auto& b = m.bytes;
+    return fmt::format_to(ctx.out(), "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5]);
+  }
+};

@@ -55,6 +55,38 @@ constexpr std::string_view counter_name(Counter c) {
   return names[static_cast<std::size_t>(c)];
 }
 
+// What a counter counts, from the same X-macro as its name.
+constexpr std::string_view counter_meaning(Counter c) {
+  constexpr std::string_view meanings[] = {
+#define MINISTACK_X(name, meaning) meaning,
+      MINISTACK_COUNTERS(MINISTACK_X)
+#undef MINISTACK_X
+  };
+  return meanings[static_cast<std::size_t>(c)];
+}
+
+// The layer a counter belongs to, for grouping in tables. Derived from the MIB-style name's prefix (if*, arp*,
+// ipReasm*/ipFrag*, ip*, icmp*, udp*), so a counter added to the list above lands in its group by itself.
+enum class CounterGroup { link, arp, ipv4, fragments, icmp, udp };
+
+inline constexpr std::size_t kCounterGroupCount = 6;
+
+constexpr std::string_view counter_group_name(CounterGroup g) {
+  constexpr std::string_view names[] = {"link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP",
+                                        "UDP"};
+  return names[static_cast<std::size_t>(g)];
+}
+
+constexpr CounterGroup counter_group(Counter c) {
+  const std::string_view name = counter_name(c);
+  if (name.starts_with("ipReasm") || name.starts_with("ipFrag")) return CounterGroup::fragments;
+  if (name.starts_with("icmp")) return CounterGroup::icmp;
+  if (name.starts_with("ip")) return CounterGroup::ipv4;
+  if (name.starts_with("arp")) return CounterGroup::arp;
+  if (name.starts_with("udp")) return CounterGroup::udp;
+  return CounterGroup::link;
+}
+
 class Counters {
  public:
   void count(Counter c) { ++values_[static_cast<std::size_t>(c)]; }

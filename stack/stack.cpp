@@ -36,12 +36,14 @@ Verdict Stack::receive(MutableBytes buffer, std::size_t length, Instant now, Fra
   Rx rx{now, out, std::nullopt, false, 0};
   if (config_.link == LinkLayer::ethernet) return process_ethernet(buffer, length, rx);
   // On TUN the first nibble is all there is to tell IPv4 from IPv6.
+  trace(Layer::link, "TUN: an IP packet of {} bytes, version {}", length, length ? buffer[0] >> 4 : 0);
   if (length > 0 && (buffer[0] >> 4) == 6) return drop(DropReason::ipv6_not_spoken, rx);
   return process_ipv4(buffer, 0, length, rx);
 }
 
 Verdict Stack::drop(DropReason reason, const Rx& rx) {
   counters_.count(reason);
+  if (tracer_) tracer_->dropped(reason);
   return Verdict{rx.frames_sent, reason};
 }
 
@@ -49,7 +51,12 @@ Verdict Stack::process_ethernet(MutableBytes buffer, std::size_t length, Rx& rx)
   const auto eth = EthernetView::parse(buffer.first(length));
   if (!eth) return drop(eth.reason(), rx);
   const MacAddress destination = eth->destination();
+  trace(Layer::link, "Ethernet {} > {}, type 0x{:04x}, {} bytes", eth->source(), destination, eth->ethertype(),
+        length);
   if (destination != config_.mac && !destination.is_broadcast()) return drop(DropReason::eth_not_for_us, rx);
+  trace(Layer::link, "{}: type 0x{:04x} goes to {}", destination.is_broadcast() ? "broadcast" : "our MAC",
+        eth->ethertype(),
+        eth->ethertype() == ethertype::arp ? "ARP" : eth->ethertype() == ethertype::ipv4 ? "IPv4" : "nobody");
   // A group address is never a valid source, and an answer to one would go to every host on the link.
   const MacAddress source = eth->source();
   if (source.is_group()) return drop(DropReason::eth_bad_source, rx);
@@ -75,17 +82,23 @@ Verdict Stack::process_arp(MutableBytes buffer, std::size_t length, Rx& rx) {
   const Ipv4Address sender_ip = arp->sender_ip();
   const bool for_us = arp->target_ip() == config_.interface.address;
   const std::uint16_t operation = arp->operation();
+  trace(Layer::arp, "{} from {} ({}): who has {}?", operation == arp_op::request ? "request" : "reply/other",
+        sender_ip, sender_mac, arp->target_ip());
 
   // Merge: refresh a known sender; add it only when we are the target. A probe's 0.0.0.0, a martian, or a host
   // claiming our own address (a conflict, RFC 5227 §2.4) is never learned. Whatever waited for the sender goes now.
   if (!is_martian_source(sender_ip) && sender_ip != config_.interface.address) {
     if (!neighbors_.update(sender_ip, sender_mac, rx.now) && for_us) neighbors_.insert(sender_ip, sender_mac, rx.now);
-    if (neighbors_.lookup(sender_ip)) release_pending(sender_ip, sender_mac, rx);
+    if (neighbors_.lookup(sender_ip)) {
+      trace(Layer::arp, "neighbour cache: {} is-at {} (RFC 826 merge)", sender_ip, sender_mac);
+      release_pending(sender_ip, sender_mac, rx);
+    }
   }
   if (operation != arp_op::request) return drop(DropReason::arp_not_request, rx);
   if (!for_us) return drop(DropReason::arp_not_for_us, rx);
 
   counters_.count(Counter::arpInRequests);
+  trace(Layer::arp, "the target is us: reply {} is-at {}, to {}", config_.interface.address, config_.mac, sender_mac);
   write_arp(buffer.subspan(kEthernetHeaderLength),
             {arp_op::reply, config_.mac, config_.interface.address, sender_mac, sender_ip});
   write_ethernet_header(buffer, sender_mac, config_.mac, ethertype::arp);
@@ -105,6 +118,7 @@ void Stack::send_frame(MutableBytes frame, std::size_t length, FrameSink& out, s
     length = pad_ethernet_frame(frame, length);
   }
   counters_.count(Counter::ifOutFrames);
+  if (tracer_) tracer_->sent(frame.first(length));
   out.send(frame.first(length));
   ++sent;
 }

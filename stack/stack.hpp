@@ -24,6 +24,7 @@
 #include "neighbor_cache.hpp"
 #include "rate_limiter.hpp"
 #include "reassembly.hpp"
+#include "trace.hpp"
 
 namespace ministack {
 
@@ -78,6 +79,9 @@ class Stack {
   bool send_udp(Ipv4Address destination, std::uint16_t source_port, std::uint16_t destination_port, Bytes payload,
                 Instant now, FrameSink& out);
 
+  // Reports every layer's reading and decision to `tracer` (nullptr: none, and nothing is formatted).
+  void set_tracer(Tracer* tracer) { tracer_ = tracer; }
+
   const StackConfig& config() const { return config_; }
   const Counters& counters() const { return counters_; }
   const NeighborCache& neighbors() const { return neighbors_; }
@@ -117,6 +121,10 @@ class Stack {
   std::uint16_t next_ip_id() { return next_ip_id_++; }
 
   Verdict drop(DropReason reason, const Rx& rx);
+  template <class... Args>
+  void trace(Layer layer, fmt::format_string<Args...> format, Args&&... args) {
+    if (tracer_) tracer_->note(layer, fmt::format(format, std::forward<Args>(args)...));
+  }
   Verdict done(const Rx& rx) const { return Verdict{rx.frames_sent, std::nullopt}; }
 
   StackConfig config_;
@@ -127,6 +135,7 @@ class Stack {
   std::vector<std::uint8_t> tx_;         // frames built from scratch: fragments, ICMP errors, ARP requests
   std::vector<std::uint8_t> originate_;  // datagrams we originate (send_udp), allocated on first use
   std::uint16_t next_ip_id_ = 0;
+  Tracer* tracer_ = nullptr;
 };
 
 }  // namespace ministack

@@ -15,6 +15,8 @@ Verdict Stack::process_icmp(MutableBytes space, std::size_t headroom, const Ipv4
   counters_.count(Counter::icmpInMsgs);
   const auto icmp = IcmpView::parse(ip.payload());
   if (!icmp) return drop(icmp.reason(), rx);
+  trace(Layer::icmp, "type {} code {}, {} bytes, checksum 0x{:04x} verified", icmp->type(), icmp->code(), icmp->size(),
+        icmp->checksum());
   if (icmp->type() != icmp_type::echo_request) return drop(DropReason::icmp_type_ignored, rx);
   if (to_broadcast && !config_.answer_broadcast_echo) return drop(DropReason::ip_broadcast_echo_ignored, rx);
   counters_.count(Counter::icmpInEchos);
@@ -41,7 +43,13 @@ Verdict Stack::process_icmp(MutableBytes space, std::size_t headroom, const Ipv4
   // The reply reuses the request's bytes: the ICMP message is patched in place (RFC 1624), then slid up behind the
   // new header if that is shorter (the echoed options are never longer than the request's).
   std::uint8_t* datagram = space.data() + headroom;
+  trace(Layer::icmp, "echo request id {} seq {}, {} data bytes: the reply reuses them in place", icmp->identifier(),
+        icmp->sequence(), icmp->data().size());
+  const std::uint16_t old_checksum = icmp->checksum();
   make_echo_reply_in_place(MutableBytes{datagram + header_length, message_length});
+  trace(Layer::icmp, "echo reply: type 0, checksum 0x{:04x} -> 0x{:04x} (RFC 1624 update, data not summed again)",
+        old_checksum, load_be16(datagram + header_length + 2));
+  if (options_length) trace(Layer::icmp, "{} bytes of Record Route / Timestamp echoed, with our entry", options_length);
   if (reply_header_length != header_length) {
     std::memmove(datagram + reply_header_length, datagram + header_length, message_length);
   }
@@ -53,11 +61,17 @@ Verdict Stack::process_icmp(MutableBytes space, std::size_t headroom, const Ipv4
 }
 
 void Stack::send_unreachable(std::uint8_t code, const Ipv4View& offending, Rx& rx) {
-  if (!may_send_icmp_error(offending, rx.link_broadcast, config_.interface)) return;
+  if (!may_send_icmp_error(offending, rx.link_broadcast, config_.interface)) {
+    trace(Layer::icmp, "no destination unreachable: never about broadcasts, fragments or errors (RFC 1122 §3.2.2)");
+    return;
+  }
   if (!icmp_limiter_.allow(offending.source(), rx.now)) {
+    trace(Layer::icmp, "no destination unreachable: over the rate limit to {}", offending.source());
     counters_.count(DropReason::icmp_error_rate_limited);
     return;
   }
+  trace(Layer::icmp, "destination unreachable, code {} ({}), quoting the datagram", code,
+        code == icmp_unreachable::port ? "port" : "protocol");
   // Built in tx_, apart from the datagram it quotes; at most 576 bytes, so never fragmented.
   const std::size_t l2 = config_.link == LinkLayer::ethernet ? kEthernetHeaderLength : 0;
   const std::size_t length = write_icmp_error(MutableBytes{tx_}.subspan(l2), icmp_unreachable::type, code, offending,

@@ -25,6 +25,12 @@ Verdict Stack::process_ipv4(MutableBytes space, std::size_t headroom, std::size_
   const auto ip = Ipv4View::parse(space.subspan(headroom, frame_length - headroom));
   if (!ip) return drop(ip.reason(), rx);
 
+  const std::size_t slack = frame_length - headroom - ip->total_length();
+  // Arguments are plain values: they are formatted only when a tracer is set.
+  trace(Layer::ipv4, "{} > {}: header {} bytes, checksum 0x{:04x} verified, total length {}, TTL {}, protocol {}",
+        ip->source(), ip->destination(), ip->header_length(), ip->header_checksum(), ip->total_length(), ip->ttl(),
+        ip->protocol());
+  if (slack) trace(Layer::ipv4, "{} bytes after the total length are link padding: ignored", slack);
   const Ipv4Interface& us = config_.interface;
   const Ipv4Address destination = ip->destination();
   const bool to_broadcast =
@@ -37,10 +43,19 @@ Verdict Stack::process_ipv4(MutableBytes space, std::size_t headroom, std::size_
   }
   if (const auto bad = check_options(ip->options())) return drop(*bad, rx);
 
+  if (!ip->options().empty()) trace(Layer::ipv4, "{} bytes of options, well formed", ip->options().size());
+
   if (!ip->is_fragment()) return deliver(space, headroom, *ip, to_broadcast, rx);
+  trace(Layer::ipv4, "fragment: id 0x{:04x}, offset {}, {} data bytes, {}", ip->identification(),
+        ip->fragment_offset(), ip->payload().size(), ip->more_fragments() ? "more follow" : "the last");
   const auto result = reassembler_.add(*ip, rx.now);
   if (result.drop) return drop(*result.drop, rx);
-  if (!result.datagram) return done(rx);  // held until the rest arrives
+  if (!result.datagram) {
+    trace(Layer::ipv4, "held for reassembly ({} datagrams in progress, {} bytes held)",
+          reassembler_.datagrams_in_progress(), reassembler_.bytes_held());
+    return done(rx);
+  }
+  trace(Layer::ipv4, "reassembled: the datagram is whole, {} bytes (RFC 815)", result.datagram->size());
   // The whole datagram lives in the reassembler, with room for a link header in front of it and for padding.
   const auto reassembled = Ipv4View::parse(*result.datagram);
   assert(reassembled);
@@ -48,6 +63,8 @@ Verdict Stack::process_ipv4(MutableBytes space, std::size_t headroom, std::size_
 }
 
 Verdict Stack::deliver(MutableBytes space, std::size_t headroom, const Ipv4View& ip, bool to_broadcast, Rx& rx) {
+  trace(Layer::ipv4, "for {}: protocol {} goes to {}", to_broadcast ? "a broadcast address" : "us", ip.protocol(),
+        ip.protocol() == ip_protocol::icmp ? "ICMP" : ip.protocol() == ip_protocol::udp ? "UDP" : "nobody");
   switch (ip.protocol()) {
     case ip_protocol::icmp:
       counters_.count(Counter::ipInDelivers);
@@ -68,6 +85,8 @@ void Stack::output_ipv4(MutableBytes space, std::size_t headroom, std::size_t le
   assert(headroom >= l2 && (!ethernet || next_hop));
   counters_.count(Counter::ipOutRequests);
   const std::uint8_t* datagram = space.data() + headroom;
+  trace(Layer::out, "IPv4 {} > {}, {} bytes, header checksum 0x{:04x}", Ipv4Address{load_be32(datagram + 12)},
+        Ipv4Address{load_be32(datagram + 16)}, length, load_be16(datagram + 10));
   if (length <= config_.mtu) {
     const MutableBytes frame = space.subspan(headroom - l2);
     if (ethernet) write_ethernet_header(frame, *next_hop, config_.mac, ethertype::ipv4);
@@ -97,6 +116,8 @@ void Stack::output_ipv4(MutableBytes space, std::size_t headroom, std::size_t le
 
   const std::size_t data_length = length - header_length;
   const std::size_t chunk_max = (config_.mtu - header_length) & ~std::size_t{7};
+  trace(Layer::out, "longer than the MTU ({}): fragments of up to {} data bytes (RFC 791 §3.2)", config_.mtu,
+        chunk_max);
   std::size_t fragments = 0;
   for (std::size_t offset = 0; offset < data_length; offset += chunk_max) {
     const std::size_t chunk = std::min(chunk_max, data_length - offset);

@@ -19,6 +19,8 @@ Verdict Stack::process_udp(MutableBytes space, std::size_t headroom, const Ipv4V
     counters_.count(Counter::udpInErrors);
     return drop(udp.reason(), rx);
   }
+  trace(Layer::udp, "port {} > {}, {} bytes, checksum 0x{:04x} {}", udp->source_port(), udp->destination_port(),
+        udp->length(), udp->checksum(), udp->checksum() ? "verified" : "(none)");
   if (udp->destination_port() != kEchoPort) {
     counters_.count(Counter::udpNoPorts);
     send_unreachable(icmp_unreachable::port, ip, rx);  // never for broadcasts (RFC 1122 §3.2.2)
@@ -28,6 +30,7 @@ Verdict Stack::process_udp(MutableBytes space, std::size_t headroom, const Ipv4V
   // An echo to a broadcast would answer once per host: the same amplification as a broadcast ping.
   if (to_broadcast && !config_.answer_broadcast_echo) return drop(DropReason::ip_broadcast_echo_ignored, rx);
 
+  trace(Layer::udp, "the echo service (RFC 862) sends the {} data bytes back", udp->payload().size());
   // The echo is built in place: same data, ports swapped, from us to the sender, behind a header without options.
   const std::size_t header_length = ip.header_length();
   const std::size_t udp_length = udp->length();

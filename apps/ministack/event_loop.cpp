@@ -17,26 +17,27 @@ constexpr Duration kTimerInterval{100};
 // Hands what the stack sends to the device. One lost frame is not a reason to stop answering the next one.
 class DeviceSink final : public FrameSink {
  public:
-  DeviceSink(Device& device, LoopStats& stats) : device_(device), stats_(stats) {}
+  DeviceSink(Device& device, LoopStats& stats, Logger* log) : device_(device), stats_(stats), log_(log) {}
   void send(Bytes frame) override {
     try {
       device_.transmit(frame);
     } catch (const DeviceError& e) {
       ++stats_.transmit_errors;
-      fmt::print(stderr, "ministack: {}\n", e.what());
+      if (log_) log_->error("{}", e.what());
     }
   }
 
  private:
   Device& device_;
   LoopStats& stats_;
+  Logger* log_;
 };
 
 }  // namespace
 
 LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options) {
   LoopStats stats;
-  DeviceSink sink(device, stats);
+  DeviceSink sink(device, stats, options.log);
   std::vector<std::uint8_t> buffer(device.receive_buffer_size());
   const auto origin = std::chrono::steady_clock::now();
   // Live, timers follow the monotonic clock; in a replay they follow the capture, so its outcome is its own.
@@ -48,9 +49,17 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     return Instant{std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - origin), wall};
   };
 
-  if (options.announce) stack.announce(sink);
+  if (options.announce) {
+    if (options.trace) options.trace->begin_event("start: announcing our address (gratuitous ARP, RFC 5227 §2.3)");
+    stack.announce(sink);
+  }
+  std::uint64_t frames = 0;
   Instant last_timers = instant(nullptr);
   while (!stop) {
+    if (options.stats_request && *options.stats_request) {
+      *options.stats_request = 0;
+      if (options.report) options.report();
+    }
     const Received in = device.receive(buffer, kWaitSlice);
     if (in.status == Received::Status::end) break;
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
@@ -60,16 +69,18 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     }
     if (in.status != Received::Status::frame) continue;
 
+    ++frames;
+    if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
     const Verdict verdict = stack.receive(buffer, in.length, now, sink);
-    if (options.verbose) {
+    if (options.log && options.log->enabled(LogLevel::debug)) {
       if (verdict.drop) {
         const auto info = describe(*verdict.drop);
-        fmt::print(stderr, "rx {:5} B  dropped: {} ({}; {}){}\n", in.length, info.name, info.meaning, info.rule,
-                   verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
+        options.log->debug("rx {:5} B  dropped: {} ({}; {}){}", in.length, info.name, info.meaning, info.rule,
+                           verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
       } else if (verdict.frames_sent == 0) {
-        fmt::print(stderr, "rx {:5} B  held (a fragment waiting for the rest of its datagram)\n", in.length);
+        options.log->debug("rx {:5} B  held (a fragment waiting for the rest of its datagram)", in.length);
       } else {
-        fmt::print(stderr, "rx {:5} B  answered with {} frame(s)\n", in.length, verdict.frames_sent);
+        options.log->debug("rx {:5} B  answered with {} frame(s)", in.length, verdict.frames_sent);
       }
     }
   }

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <csignal>
+#include <functional>
 
 #include "device/device.hpp"
+#include "log.hpp"
 #include "stack/stack.hpp"
+#include "trace_printer.hpp"
 
 namespace ministack {
 
@@ -14,8 +17,12 @@ struct LoopStats {
 };
 
 struct LoopOptions {
-  bool verbose = false;   // one line per frame on stderr: what was sent, or why it was dropped
-  bool announce = false;  // a gratuitous ARP before the first frame (live TAP)
+  Logger* log = nullptr;          // errors; at debug level, one line per frame: what was sent, or why dropped
+  bool announce = false;          // a gratuitous ARP before the first frame (live TAP)
+  TracePrinter* trace = nullptr;  // heads each frame's trace (the stack itself reports to it)
+  // Set from a signal handler (SIGUSR1) to ask for `report`; the loop clears it and calls `report`.
+  volatile std::sig_atomic_t* stats_request = nullptr;
+  std::function<void()> report;
 };
 
 // Runs until `stop` becomes non-zero (set from a signal handler) or the device has no more frames.

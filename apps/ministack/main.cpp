@@ -14,15 +14,19 @@
 #include "device/pcap_writer.hpp"
 #include "device/tuntap.hpp"
 #include "event_loop.hpp"
+#include "log.hpp"
 #include "options.hpp"
+#include "stats.hpp"
 
 namespace {
 
 using namespace ministack;
 
 volatile std::sig_atomic_t g_stop = 0;
+volatile std::sig_atomic_t g_stats_request = 0;
 
 void on_signal(int) { g_stop = 1; }
+void on_stats_signal(int) { g_stats_request = 1; }
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -31,21 +35,33 @@ void install_signal_handlers() {
   sa.sa_flags = 0;  // no SA_RESTART: a signal must interrupt poll() so the loop sees it at once
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // SIGUSR1: print the counters and keep running.
+  sa.sa_handler = on_stats_signal;
+  sigaction(SIGUSR1, &sa, nullptr);
 }
 
-void print_summary(const Stack& stack, const LoopStats& loop) {
+// One line for the log; the full table goes to stdout.
+void log_summary(Logger& log, const Stack& stack, const LoopStats& loop) {
   const Counters& c = stack.counters();
-  fmt::print(
-      "ministack: stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
-      "{} fragments), {} dropped, {} send errors\n",
+  log.info(
+      "stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
+      "{} fragments), {} dropped, {} send errors",
       c.get(Counter::ifInFrames), c.get(Counter::ifOutFrames), c.get(Counter::arpOutReplies),
       c.get(Counter::icmpOutEchoReps), c.get(Counter::udpOutDatagrams), c.get(Counter::icmpOutDestUnreachs),
       c.get(Counter::ipFragCreates), c.total_drops(), loop.transmit_errors);
-  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
-    const auto reason = static_cast<DropReason>(i);
-    if (const auto n = c.get(reason)) {
-      fmt::print("  {:>8}  {} ({})\n", n, describe(reason).name, describe(reason).meaning);
-    }
+}
+
+// The counters as a table on stdout and, with --stats-json, as JSON: at exit and on SIGUSR1.
+void report_counters(const Options& opt, Logger& log, const Stack& stack) {
+  if (opt.log_level >= LogLevel::info) {
+    fmt::print("{}", counters_table(stack.counters()));
+    std::fflush(stdout);
+  }
+  if (opt.stats_json.empty()) return;
+  try {
+    write_counters_json(opt.stats_json, stack.counters(), MINISTACK_VERSION);
+  } catch (const std::exception& e) {
+    log.error("{}", e.what());
   }
 }
 
@@ -61,9 +77,9 @@ std::string describe_start(const Options& opt, const Device& device, const Stack
   const bool tap = device.link() == LinkLayer::ethernet;
   std::string line =
       opt.mode == Options::Mode::replay
-          ? fmt::format("ministack: replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN",
+          ? fmt::format("replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN",
                         opt.ip.to_string())
-          : fmt::format("ministack: listening on {} ({}, MTU {}) as {}", device.name(), tap ? "TAP" : "TUN",
+          : fmt::format("listening on {} ({}, MTU {}) as {}", device.name(), tap ? "TAP" : "TUN",
                         stack.config().mtu, opt.ip.to_string());
   if (tap) line += ", MAC " + stack.config().mac.to_string();
   if (opt.mode == Options::Mode::live) {
@@ -79,6 +95,7 @@ int main(int argc, char** argv) {
   const ParsedOptions parsed = parse_options(argc, argv);
   if (!parsed.options) return parsed.exit_code;
   const Options& opt = *parsed.options;
+  Logger log(opt.log_level);
   install_signal_handlers();
 
   std::unique_ptr<Device> device;
@@ -95,7 +112,7 @@ int main(int argc, char** argv) {
                       replay);
     }
   } catch (const std::exception& e) {
-    fmt::print(stderr, "ministack: error: {}\n", e.what());
+    log.error("{}", e.what());
     return 1;
   }
   Device& io = capture ? static_cast<Device&>(*capture) : *device;
@@ -109,19 +126,30 @@ int main(int argc, char** argv) {
   config.reassembly = opt.reassembly;
   config.icmp_rate = opt.icmp_rate;
   Stack stack(config);
-  fmt::print("{}\n", describe_start(opt, io, stack));
-  std::fflush(stdout);
+  std::optional<TracePrinter> trace;
+  if (opt.trace) {
+    trace.emplace(stdout);
+    stack.set_tracer(&*trace);
+  }
+  log.info("{}", describe_start(opt, io, stack));
 
   LoopStats loop;
   int status = 0;
   try {
     // A gratuitous ARP tells the link our address at once (RFC 5227 §2.3); a replay has no link to tell.
     const bool announce = opt.mode == Options::Mode::live && io.link() == LinkLayer::ethernet;
-    loop = run_event_loop(io, stack, g_stop, LoopOptions{.verbose = opt.verbose, .announce = announce});
+    LoopOptions loop_options;
+    loop_options.log = &log;
+    loop_options.announce = announce;
+    loop_options.trace = trace ? &*trace : nullptr;
+    loop_options.stats_request = &g_stats_request;
+    loop_options.report = [&] { report_counters(opt, log, stack); };
+    loop = run_event_loop(io, stack, g_stop, loop_options);
   } catch (const DeviceError& e) {
-    fmt::print(stderr, "ministack: error: {}\n", e.what());
+    log.error("{}", e.what());
     status = 1;
   }
-  print_summary(stack, loop);
+  log_summary(log, stack, loop);
+  report_counters(opt, log, stack);
   return status;
 }

@@ -73,9 +73,41 @@ ParsedOptions parse_options(int argc, char** argv) {
                           ->check(check_interface);
   auto* no_host_opt =
       app.add_flag("--no-host-config", no_host_config, "Leave the host side of the device as it is (link, address)");
-  app.add_flag("-v,--verbose", verbose, "Print one line per frame: its reply or why it was dropped");
+  bool quiet = false;
+  std::string log_level;
+  auto* verbose_opt = app.add_flag("-v,--verbose", verbose, "Log one line per frame: what was sent, or why dropped "
+                                                            "(the same as --log-level debug)");
+  auto* quiet_opt = app.add_flag("-q,--quiet", quiet, "Log errors only, and print no counters table");
+  auto* level_opt = app.add_option("--log-level", log_level, "error, warning, info (the default) or debug")
+                        ->type_name("LEVEL")
+                        ->check([](const std::string& text) {
+                          try {
+                            parse_log_level(text);
+                            return std::string{};
+                          } catch (const std::exception& e) {
+                            return std::string{e.what()};
+                          }
+                        });
+  verbose_opt->excludes(quiet_opt, level_opt);
+  quiet_opt->excludes(level_opt);
 
   Options o;
+  app.add_option("--stats-json", o.stats_json, "Write the counters as JSON to FILE at exit and on SIGUSR1")
+      ->type_name("FILE");
+  app.add_flag("--trace", o.trace,
+               "For every frame, one line per layer: what it read and decided, what was sent, why a drop");
+  std::string explain_file;
+  auto* explain = app.add_subcommand(
+      "explain", "Replay a capture with --trace on and no output file: see any capture with the stack's eyes");
+  explain->add_option("FILE.pcap", explain_file, "The capture (Ethernet, raw IP or Linux cooked)")->required();
+  explain->add_option("--ip", ip, "ministack's address and prefix")
+      ->capture_default_str()
+      ->type_name("ADDR/LEN")
+      ->check(check_interface);
+  explain->add_option("--mac", mac, "ministack's MAC address (TAP)")
+      ->capture_default_str()
+      ->type_name("MAC")
+      ->check(check_mac);
   std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
   app.add_option("--mtu", o.mtu, "Largest datagram sent unfragmented [default: the device's; 1500 in a replay]")
       ->check(CLI::Range(576, 65535))
@@ -111,7 +143,8 @@ ParsedOptions parse_options(int argc, char** argv) {
   app.footer(
       "Examples:\n"
       "  sudo ministack --tap tap0                      then, in another shell: ping 192.168.3.12\n"
-      "  ministack --replay in.pcap --pcap out.pcap     then: tcpdump -nr out.pcap");
+      "  ministack --replay in.pcap --pcap out.pcap     then: tcpdump -nr out.pcap\n"
+      "  ministack explain capture.pcap                 each frame, layer by layer");
 
   try {
     app.parse(argc, argv);
@@ -123,7 +156,14 @@ ParsedOptions parse_options(int argc, char** argv) {
 
   o.reassembly.timeout = std::chrono::seconds(reasm_timeout_s);
   o.icmp_rate.per_destination_interval = std::chrono::milliseconds(icmp_ratelimit_ms);
-  if (!replay.empty()) {
+  if (explain->parsed()) {
+    if (!tap.empty() || !tun.empty() || !replay.empty() || !pcap.empty()) {
+      return usage_error("explain takes only a capture (and --ip, --mac): no device, --replay or --pcap");
+    }
+    o.mode = Options::Mode::replay;
+    o.replay_input = explain_file;
+    o.trace = true;
+  } else if (!replay.empty()) {
     o.mode = Options::Mode::replay;
     o.replay_input = replay;
   } else if (tap.empty() == tun.empty()) {
@@ -137,7 +177,8 @@ ParsedOptions parse_options(int argc, char** argv) {
   o.mac = *MacAddress::parse(mac);
   o.host_ip = *Ipv4Interface::parse(host_ip);
   o.host_config = o.mode == Options::Mode::live && !no_host_config;
-  o.verbose = verbose;
+  o.log_level = verbose ? LogLevel::debug : quiet ? LogLevel::error
+                : log_level.empty() ? LogLevel::info : parse_log_level(log_level);
   if (o.host_config && o.ip.address == o.host_ip.address) {
     return usage_error(fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
                                    o.ip.address.to_string()));

@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "log.hpp"
 #include "stack/address.hpp"
 #include "stack/stack.hpp"
 
@@ -20,7 +21,9 @@ struct Options {
   MacAddress mac;
   Ipv4Interface host_ip;
   bool host_config = true;
-  bool verbose = false;
+  LogLevel log_level = LogLevel::info;
+  std::string stats_json;   // --stats-json FILE, or empty
+  bool trace = false;       // --trace, or `ministack explain`
   std::size_t mtu = 0;  // 0: the device's (1500 in a replay)
   bool answer_broadcast_echo = false;
   ReassemblyLimits reassembly;

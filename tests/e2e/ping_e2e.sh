@@ -72,8 +72,18 @@ pass "live --pcap: $(tcpdump -nr "$live_pcap" 2>/dev/null | wc -l) frames, $requ
 ip netns exec "$ns" ip tuntap add dev "${mode}9" mode "$mode" || fail "cannot create persistent ${mode}9"
 in_ns ip addr add 192.168.3.11/24 dev "${mode}9"
 in_ns ip link set "${mode}9" up
-start_ministack "$workdir/attach.log" "--$mode" "${mode}9"
+stats_json=$workdir/stats.json
+start_ministack "$workdir/attach.log" "--$mode" "${mode}9" --stats-json "$stats_json"
 ping_ok "ping on an existing, configured ${mode}9" -c 3 -i 0.2
+
+# SIGUSR1 prints the counters (and writes the JSON) while ministack keeps answering.
+kill -USR1 "$ms_pid"
+for _ in $(seq 30); do grep -q "icmpOutEchoReps" "$workdir/attach.log" && break; sleep 0.1; done
+grep -Eq "icmpOutEchoReps +3 " "$workdir/attach.log" || fail "SIGUSR1 printed no counters table:"$'\n'"$(cat "$workdir/attach.log")"
+grep -q '"icmpOutEchoReps": 3' "$stats_json" || fail "SIGUSR1 wrote no JSON counters: $(cat "$stats_json" 2>&1)"
+kill -0 "$ms_pid" || fail "ministack stopped on SIGUSR1"
+ping_ok "ping after SIGUSR1" -c 2 -i 0.2
+pass "SIGUSR1: counters printed and written, still answering"
 
 # IPv4 beyond one frame: fragmented requests reassembled, replies fragmented to the MTU; options echoed.
 ping_ok "ping -s 4000 (3 fragments each way)" -c 3 -i 0.2 -s 4000
@@ -107,4 +117,7 @@ pass "SIGINT: clean exit 0"
 grep -q ", 1 ICMP errors" "$workdir/attach.log" || fail "no port unreachable counted:"$'\n'"$(cat "$workdir/attach.log")"
 grep -q "udp_port_unreachable" "$workdir/attach.log" || fail "the closed-port drop is not named"
 pass "UDP to a closed port: ICMP port unreachable sent and counted"
+grep -q '"schema": "ministack-counters/1"' "$stats_json" || fail "no JSON counters at exit"
+grep -q '"udp_port_unreachable": 1' "$stats_json" || fail "the JSON at exit lacks the closed-port drop"
+pass "--stats-json at exit"
 echo "e2e ping over ${mode^^}: all checks passed"

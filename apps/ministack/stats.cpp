@@ -1,0 +1,131 @@
+#include "stats.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <iterator>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace ministack {
+
+namespace {
+
+std::size_t digits(std::uint64_t n) { return fmt::formatted_size("{}", n); }
+
+// One aligned row: name padded to `name_width`, value right-aligned in `value_width`, then free text.
+void append_row(std::string& out, std::string_view name, std::uint64_t value, std::string_view text,
+                std::size_t name_width, std::size_t value_width) {
+  fmt::format_to(std::back_inserter(out), "    {:<{}}  {:>{}}  {}\n", name, name_width, value, value_width, text);
+}
+
+[[noreturn]] void throw_write_error(const std::string& path, std::string_view step, const std::string& temp,
+                                    int error) {
+  throw std::runtime_error(
+      fmt::format("cannot write counters to {}: {} (while {} {})", path, std::strerror(error), step, temp));
+}
+
+// Closes `fd` (unless -1), removes the temporary file and throws, keeping the errno of the step that failed.
+[[noreturn]] void abandon(int fd, const std::string& path, std::string_view step, const std::string& temp) {
+  const int error = errno;
+  if (fd >= 0) ::close(fd);
+  ::unlink(temp.c_str());
+  throw_write_error(path, step, temp, error);
+}
+
+}  // namespace
+
+std::string counters_table(const Counters& counters) {
+  // One set of column widths for counters and drops alike, so the whole table lines up.
+  std::size_t name_width = 0;
+  std::size_t value_width = 1;
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    const auto c = static_cast<Counter>(i);
+    name_width = std::max(name_width, counter_name(c).size());
+    value_width = std::max(value_width, digits(counters.get(c)));
+  }
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    const auto r = static_cast<DropReason>(i);
+    if (counters.get(r) == 0) continue;
+    name_width = std::max(name_width, describe(r).name.size());
+    value_width = std::max(value_width, digits(counters.get(r)));
+  }
+
+  std::string out = "counters:\n";
+  for (std::size_t g = 0; g < kCounterGroupCount; ++g) {
+    const auto group = static_cast<CounterGroup>(g);
+    bool heading = false;
+    for (std::size_t i = 0; i < kCounterCount; ++i) {
+      const auto c = static_cast<Counter>(i);
+      if (counter_group(c) != group) continue;
+      if (!heading) {
+        fmt::format_to(std::back_inserter(out), "  {}\n", counter_group_name(group));
+        heading = true;
+      }
+      append_row(out, counter_name(c), counters.get(c), counter_meaning(c), name_width, value_width);
+    }
+  }
+
+  const std::uint64_t total = counters.total_drops();
+  if (total == 0) {
+    out += "drops: none\n";
+    return out;
+  }
+  fmt::format_to(std::back_inserter(out), "drops: {} in all\n", total);
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    const auto r = static_cast<DropReason>(i);
+    if (const auto n = counters.get(r)) {
+      const DropReasonInfo info = describe(r);
+      append_row(out, info.name, n, fmt::format("{} ({})", info.meaning, info.rule), name_width, value_width);
+    }
+  }
+  return out;
+}
+
+std::string counters_json(const Counters& counters, std::string_view version) {
+  nlohmann::ordered_json counter_values = nlohmann::ordered_json::object();
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    const auto c = static_cast<Counter>(i);
+    counter_values[std::string(counter_name(c))] = counters.get(c);
+  }
+  nlohmann::ordered_json drop_values = nlohmann::ordered_json::object();
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    const auto r = static_cast<DropReason>(i);
+    drop_values[std::string(describe(r).name)] = counters.get(r);
+  }
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  doc["schema"] = std::string(kCountersJsonSchema);
+  doc["version"] = std::string(version);
+  doc["counters"] = std::move(counter_values);
+  doc["drops"] = std::move(drop_values);
+  doc["total_drops"] = counters.total_drops();
+  return doc.dump(2) + "\n";
+}
+
+void write_counters_json(const std::string& path, const Counters& counters, std::string_view version) {
+  const std::string text = counters_json(counters, version);
+
+  // Same directory as the target, so rename() is atomic; the PID keeps two writers' temporaries apart.
+  const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd < 0) throw_write_error(path, "creating", temp, errno);
+
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + written, text.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) abandon(fd, path, "writing", temp);
+    written += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) abandon(fd, path, "syncing", temp);
+  if (::close(fd) != 0) abandon(-1, path, "closing", temp);
+  if (::rename(temp.c_str(), path.c_str()) != 0) abandon(-1, path, "renaming", temp);
+}
+
+}  // namespace ministack

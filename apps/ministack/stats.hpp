@@ -1,0 +1,28 @@
+// The counters, shown to people and to scripts: a table grouped by layer (printed at exit and on SIGUSR1), and JSON
+// with a stable schema (--stats-json FILE).
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "stack/counters.hpp"
+
+namespace ministack {
+
+// The schema tag of counters_json(): bumped whenever a key changes meaning or disappears (adding a counter or a drop
+// reason does not change it).
+inline constexpr std::string_view kCountersJsonSchema = "ministack-counters/1";
+
+// Every counter, grouped by layer, one row each: MIB-style name, value, meaning. Then the drops with a non-zero
+// count: name, count, meaning and the rule behind it. Columns aligned; ends with a newline.
+std::string counters_table(const Counters& counters);
+
+// {"schema": "ministack-counters/1", "version": VERSION, "counters": {every counter}, "drops": {every drop reason,
+// zeros included}, "total_drops": N}, keys in declaration order, indented; ends with a newline.
+std::string counters_json(const Counters& counters, std::string_view version);
+
+// Writes counters_json() to `path` atomically: a temporary file in the same directory, then rename(), so a reader
+// never sees half a file. Throws std::runtime_error naming the path and the system error on failure.
+void write_counters_json(const std::string& path, const Counters& counters, std::string_view version);
+
+}  // namespace ministack

@@ -1,0 +1,192 @@
+// The verdict on a whole capture, and the capture file read ourselves (capture_outcome.hpp).
+#include "capture_outcome.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <map>
+#include <sstream>
+#include <utility>
+
+namespace ministack::realworld {
+
+Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, std::size_t mtu) {
+  Outcome o;
+  ReassemblyModel model;
+  ErrorRateModel rate;
+  if (times_us.size() != replay.frames.size()) {
+    o.problems.push_back("the file holds " + std::to_string(times_us.size()) + " records for " +
+                         std::to_string(replay.frames.size()) + " frames replayed");
+  }
+  std::map<DatagramKey, std::vector<std::pair<std::size_t, std::size_t>>> geometry;  // offset, length
+  for (std::size_t i = 0; i < replay.frames.size(); ++i) {
+    const ReplayedFrame& f = replay.frames[i];
+    const std::int64_t now_ms = i < times_us.size() ? times_us[i] / 1000 : 0;
+    FrameOutcome fo;
+    FrameReading& r = fo.reading;
+    r = read_frame(f.input, replay.link);
+    const std::string where = "frame " + std::to_string(f.index) + " (" + kind_of(f.input, replay.link) + "): ";
+    const auto problem = [&o, &where](const std::string& what) { o.problems.push_back(where + what); };
+
+    // Fragments: what the model says about this one, given what is held.
+    ReassemblyModel::Step step;
+    if (r.reaches_reassembly) {
+      step = model.look(f.input, r);
+      r.faults.insert(step.faults.begin(), step.faults.end());
+      if (step.completes) {
+        r.reassembled = true;
+        r.delivered = step.completes;
+        const std::uint32_t destination = rd32(*step.completes, 16);
+        const std::set<DropReason> upper =
+            upper_faults(*step.completes, is_broadcast(destination) || is_multicast(destination), r.odd_options,
+                         r.tolerated);
+        r.faults.insert(upper.begin(), upper.end());
+      } else if (step.faults.empty()) {
+        r.may_hold = true;
+      }
+    }
+    if (r.ipv4 && r.fragment) {
+      geometry[key_of(f.input, r.l3)].emplace_back(fragment_offset_at(f.input, r.l3), r.total - r.ihl);
+    }
+    if (r.faults.empty() && !r.may_hold) ++o.answerable;
+
+    // What was sent, and whether the verdict goes with it.
+    const SentReading s = check_sent(f.input, replay.link, r, f.sent, mtu);
+    fo.sent = s.kind;
+    fo.fragmented = s.fragmented;
+    for (const std::string& p : s.problems) problem(p);
+    const std::string dropped_as = f.drop ? reason_name(*f.drop) : "nothing";
+    switch (s.kind) {
+      case SentKind::arp_reply:
+      case SentKind::echo_reply:
+      case SentKind::udp_echo:
+        ++o.answers;
+        o.arp_replies += s.kind == SentKind::arp_reply ? 1 : 0;
+        o.echo_replies += s.kind == SentKind::echo_reply ? 1 : 0;
+        if (f.drop) problem("answered, and yet dropped as " + dropped_as);
+        if (!r.faults.empty()) problem("answered although it has the fault(s) " + reason_names(r.faults));
+        break;
+      case SentKind::unreachable: {
+        ++o.errors;
+        const DropReason expected =
+            s.code == 3 ? DropReason::udp_port_unreachable : DropReason::ip_unknown_protocol;
+        if (f.drop != expected) {
+          problem("sent an ICMP unreachable (code " + std::to_string(s.code) + ") with the verdict " + dropped_as +
+                  ", not " + reason_name(expected));
+        }
+        if (r.faults != std::set<DropReason>{expected}) {
+          problem("sent an ICMP unreachable about a frame whose faults are " + reason_names(r.faults) +
+                  ": only a datagram whose one fault is " + reason_name(expected) + " may be reported");
+        }
+        break;
+      }
+      case SentKind::unexpected:
+        break;  // its problems are already listed
+      case SentKind::nothing:
+        if (!f.drop) {
+          if (r.may_hold) {
+            ++o.held;
+          } else if (r.reassembled) {
+            problem("completes a datagram (by the file's fragments), yet was neither answered nor dropped");
+          } else {
+            problem("neither answered nor dropped" +
+                    (r.faults.empty() ? std::string() : " (it has the fault(s) " + reason_names(r.faults) + ")"));
+          }
+        } else if (!r.faults.count(*f.drop) && !r.tolerated.count(*f.drop)) {
+          if (r.faults.empty()) {
+            problem(std::string(r.may_hold ? "a fragment to hold" : "a well-formed request for us") +
+                    " was dropped as " + dropped_as);
+          } else {
+            problem("dropped as " + dropped_as + ", which it is not (it is: " + reason_names(r.faults) + ")");
+          }
+        }
+        break;
+    }
+    o.fragmented += s.fragmented ? 1 : 0;
+
+    // An unreachable that may be sent must be, within the documented rate limit, and never beyond it.
+    const bool one_fault = r.faults == std::set<DropReason>{DropReason::ip_unknown_protocol} ||
+                           r.faults == std::set<DropReason>{DropReason::udp_port_unreachable};
+    if (r.delivered && one_fault && rd32(*r.delivered, 16) == kOurIp && !r.link_broadcast &&
+        !bad_source(rd32(*r.delivered, 12))) {
+      fo.error_due = true;
+      fo.error_allowed = rate.allow(rd32(*r.delivered, 12), now_ms);
+      const bool sent_error = s.kind == SentKind::unreachable;
+      if (fo.error_allowed && !sent_error) {
+        problem("an ICMP unreachable was due and within the rate limit (per destination 6, then 1/s; in all 50, "
+                "then 1000/s), yet none was sent");
+      }
+      if (!fo.error_allowed && sent_error) problem("an ICMP unreachable sent beyond the rate limit");
+      o.rate_limited += fo.error_allowed ? 0 : 1;
+    }
+
+    // The model follows the consequence of the reason the stack named.
+    if (r.reaches_reassembly) {
+      const std::optional<DropReason> v = f.drop;
+      if (v == DropReason::reasm_overlap || v == DropReason::reasm_oversize) {
+        model.abandon(f.input, r);
+      } else if (step.faults.empty() &&
+                 (!v || given_after_delivery(*v) || (v == DropReason::ip_bad_options && step.completes))) {
+        model.take(f.input, r);
+        o.completed += step.completes ? 1 : 0;
+      }
+    }
+    o.max_in_progress = std::max(o.max_in_progress, model.in_progress());
+    o.frames.push_back(std::move(fo));
+  }
+  if (rate.destinations() > 64) {
+    o.problems.push_back("the rate model keeps every destination; the stack forgets the least recent beyond 64");
+  }
+  for (const auto& [key, pieces] : geometry) {
+    for (std::size_t a = 0; a < pieces.size(); ++a) {
+      for (std::size_t b = a + 1; b < pieces.size(); ++b) {
+        const auto [a_offset, a_length] = pieces[a];
+        const auto [b_offset, b_length] = pieces[b];
+        if (pieces[a] != pieces[b] && a_offset < b_offset + b_length && b_offset < a_offset + a_length) {
+          o.overlapping.insert(key);
+        }
+      }
+    }
+  }
+  return o;
+}
+
+CaptureFile read_capture_file(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  Bytes b;
+  for (std::istreambuf_iterator<char> it(file), end; it != end; ++it) b.push_back(static_cast<std::uint8_t>(*it));
+  CaptureFile c;
+  if (b.size() < 24) return c;
+  const std::uint32_t magic = rd32(b, 0);
+  const bool little = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
+  const bool nanoseconds = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
+  if (!little && magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) return c;
+  const auto u32 = [&b, little](std::size_t at) {
+    return little ? (std::uint32_t{b[at + 3]} << 24) | (std::uint32_t{b[at + 2]} << 16) |
+                        (std::uint32_t{b[at + 1]} << 8) | std::uint32_t{b[at]}
+                  : rd32(b, at);
+  };
+  c.link_type = u32(20);
+  for (std::size_t at = 24; at + 16 <= b.size(); at += 16 + std::size_t{u32(at + 8)}) {
+    const std::int64_t fraction = std::int64_t{u32(at + 4)};
+    c.times_us.push_back(std::int64_t{u32(at)} * 1'000'000 + (nanoseconds ? fraction / 1000 : fraction));
+  }
+  return c;
+}
+
+std::string drop_histogram(const Replay& replay) {
+  std::map<std::string, std::size_t> counts;
+  for (const ReplayedFrame& f : replay.frames) {
+    if (f.drop) ++counts[reason_name(*f.drop)];
+  }
+  std::ostringstream out;
+  for (const auto& [name, n] : counts) out << (out.tellp() > 0 ? ", " : "") << name << "=" << n;
+  return out.str();
+}
+
+std::size_t count_drops(const Replay& replay, DropReason reason) {
+  return static_cast<std::size_t>(std::count_if(replay.frames.begin(), replay.frames.end(),
+                                                 [reason](const ReplayedFrame& f) { return f.drop == reason; }));
+}
+
+}  // namespace ministack::realworld

@@ -1,0 +1,68 @@
+// The verdict on a whole capture (verify): what each frame is, what the stack did with it, and whether that is
+// right; and the capture file read ourselves, and tallies of the stack's drops.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "fault_model.hpp"
+#include "replay_harness.hpp"
+#include "reply_checks.hpp"
+
+namespace ministack::realworld {
+
+namespace fs = std::filesystem;
+using ministack::testing::Replay;
+using ministack::testing::ReplayedFrame;
+
+// ---------------------------------------------------------------------------------------------------------------
+// A whole capture, frame by frame: what each frame is, what the stack did with it, and whether that is right.
+
+struct FrameOutcome {
+  FrameReading reading;
+  SentKind sent = SentKind::nothing;
+  bool fragmented = false;  // the reply went out in several frames
+  bool error_due = false;   // an ICMP unreachable may be sent about it (RFC 1122 §3.2.2)...
+  bool error_allowed = false;  // ... and the rate limit lets it through
+};
+
+struct Outcome {
+  Problems problems;  // "frame N (...): what is wrong"
+  std::vector<FrameOutcome> frames;
+  std::size_t answers = 0;  // frames answered: ARP reply, echo reply, UDP echo
+  std::size_t arp_replies = 0, echo_replies = 0;
+  std::size_t errors = 0;           // frames that got an ICMP unreachable
+  std::size_t fragmented = 0;       // frames whose answer went out in fragments
+  std::size_t held = 0;             // fragments held silently, their datagram incomplete
+  std::size_t completed = 0;        // datagrams reassembled
+  std::size_t answerable = 0;       // frames with no fault at all: each must be answered
+  std::size_t rate_limited = 0;     // unreachables due but refused by the rate limit
+  std::size_t max_in_progress = 0;  // datagrams the model held at once
+  std::set<DatagramKey> overlapping;  // datagrams whose fragments overlap somewhere in the file (teardrop, ...)
+  std::size_t replies() const { return answers + errors; }
+};
+
+// `times_us`: the capture's timestamps, read from the file independently; `mtu`: the stack's.
+Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, std::size_t mtu);
+
+// ---------------------------------------------------------------------------------------------------------------
+// Reading a capture file ourselves: its link type and the timestamp of every record.
+
+struct CaptureFile {
+  std::optional<std::uint32_t> link_type;
+  std::vector<std::int64_t> times_us;
+};
+
+CaptureFile read_capture_file(const fs::path& path);
+
+// "reason=count, ..." over the frames the stack dropped, for the log.
+std::string drop_histogram(const Replay& replay);
+// How many frames the stack dropped for `reason`.
+std::size_t count_drops(const Replay& replay, DropReason reason);
+
+}  // namespace ministack::realworld

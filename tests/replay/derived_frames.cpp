@@ -1,0 +1,146 @@
+// Frames derived in memory from real ones, and the stack they run through (derived_frames.hpp).
+#include "derived_frames.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <initializer_list>
+#include <utility>
+
+namespace ministack::realworld {
+
+using ministack::testing::ReplayedFrame;
+
+std::vector<OptionVariant> option_variants(std::uint32_t requester, std::uint32_t stamp) {
+  const auto addr = [](std::uint32_t a) {
+    return Bytes{static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
+                 static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)};
+  };
+  const auto cat = [](std::initializer_list<Bytes> parts) {
+    Bytes out;
+    for (const Bytes& part : parts) out.insert(out.end(), part.begin(), part.end());
+    return out;
+  };
+  const Bytes zero4(4, 0), us = addr(kOurIp), them = addr(requester), other = addr(0xc0a8030b), t = addr(stamp);
+  return {
+      {"Record Route, empty", cat({{7, 39, 4}, Bytes(36, 0), {0}}), Want::answer},
+      {"ping -R", cat({{1, 7, 39, 8}, them, Bytes(32, 0)}), Want::answer},
+      {"Record Route, room for one", cat({{7, 11, 8}, them, zero4, {0}}), Want::answer},
+      {"Record Route, full", cat({{7, 7, 8}, them, {0}}), Want::answer},
+      {"Timestamp, only", cat({{68, 40, 9, 0x00}, t, Bytes(32, 0)}), Want::answer},
+      {"Timestamp, and address", cat({{68, 36, 13, 0x01}, them, t, Bytes(24, 0)}), Want::answer},
+      {"Timestamp, prespecified us twice", cat({{68, 20, 5, 0x03}, us, zero4, us, zero4}), Want::answer},
+      {"Timestamp, prespecified us, another, us",
+       cat({{68, 28, 5, 0x03}, us, zero4, other, zero4, us, zero4}), Want::answer},
+      {"Timestamp, prespecified another first", cat({{68, 20, 5, 0x03}, other, zero4, us, zero4}),
+       Want::answer},
+      {"Timestamp, full, overflow 2", cat({{68, 8, 9, 0x20}, t}), Want::answer},
+      {"Record Route and Timestamp", cat({{7, 11, 4}, Bytes(8, 0), {68, 12, 5, 0x00}, Bytes(8, 0), {0}}),
+       Want::answer},
+      {"NOPs only", {1, 1, 1, 1}, Want::answer},
+      {"Record Route, pointer 3", cat({{7, 7, 3}, zero4, {0}}), Want::drop},
+      {"Record Route, length past the area", cat({{7, 12, 4}, zero4, {0}}), Want::drop},
+      {"Timestamp, full, overflow 15", cat({{68, 8, 9, 0xf0}, t}), Want::drop},
+      {"two Record Routes", cat({{7, 7, 4}, zero4, {7, 7, 4}, zero4, {0, 0}}), Want::drop},
+      {"Record Route, length 10", cat({{7, 10, 4}, Bytes(7, 0), {0, 0}}), Want::either},
+  };
+}
+
+Bytes with_options(const Bytes& request, const Bytes& options) {
+  const std::size_t total = rd16(request, kEth + 2);
+  Bytes out = sub(request, 0, kEth + 20);
+  out.reserve(kEth + total + options.size());  // (up front: GCC 12 warns falsely of the inserts, -Warray-bounds)
+  out.insert(out.end(), options.begin(), options.end());
+  out.insert(out.end(), request.begin() + static_cast<std::ptrdiff_t>(kEth + 20),
+             request.begin() + static_cast<std::ptrdiff_t>(kEth + total));
+  const std::size_t ihl = 20 + options.size();
+  out[kEth] = static_cast<std::uint8_t>(0x40 | (ihl / 4));
+  wr16(out, kEth + 2, static_cast<std::uint16_t>(total + options.size()));
+  set_ip_checksum(out, kEth, ihl);
+  return out;
+}
+
+Replay run_stack(LinkLayer link, const std::vector<Bytes>& frames, const std::vector<std::int64_t>& times_us,
+                 std::size_t mtu) {
+  struct Collect final : ministack::FrameSink {
+    std::vector<Bytes> frames;
+    void send(ministack::Bytes frame) override { frames.emplace_back(frame.begin(), frame.end()); }
+  };
+  ministack::StackConfig config;
+  config.link = link;
+  config.mtu = mtu;
+  ministack::Stack stack(config);
+  Replay out;
+  out.link = link;
+  Bytes buffer(kEth + kMaxDatagram + 64);
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    std::copy(frames[i].begin(), frames[i].end(), buffer.begin());
+    const std::chrono::microseconds wall{times_us[i]};
+    const ministack::Instant now{std::chrono::duration_cast<ministack::Duration>(wall), wall};
+    Collect sink;
+    const ministack::Verdict verdict = stack.receive(buffer, frames[i].size(), now, sink);
+    ReplayedFrame f;
+    f.index = i + 1;
+    f.input = frames[i];
+    f.drop = verdict.drop;
+    f.sent = std::move(sink.frames);
+    if (!f.sent.empty()) f.reply = f.sent.front();
+    out.frames.push_back(std::move(f));
+  }
+  out.counters = stack.counters();
+  return out;
+}
+
+Bytes readdressed(const Bytes& frame, std::uint32_t destination, bool link_broadcast) {
+  Bytes out = frame;
+  const std::size_t ihl = ihl_at(out, kEth);
+  wr16(out, kEth + 16, static_cast<std::uint16_t>(destination >> 16));
+  wr16(out, kEth + 18, static_cast<std::uint16_t>(destination & 0xffff));
+  set_ip_checksum(out, kEth, ihl);
+  if (link_broadcast) std::fill(out.begin(), out.begin() + 6, std::uint8_t{0xff});
+  return out;
+}
+
+Bytes to_udp_port(const Bytes& frame, std::uint16_t port, std::size_t data_length) {
+  const std::size_t ihl = ihl_at(frame, kEth), udp = kEth + ihl;
+  const std::size_t old_length = rd16(frame, udp + 4);
+  Bytes data = sub(frame, udp + 8, old_length - 8);
+  if (data_length != 0) {
+    Bytes grown;
+    while (grown.size() < data_length) grown.insert(grown.end(), data.begin(), data.end());
+    grown.resize(data_length);
+    data = grown;
+  }
+  Bytes out = sub(frame, 0, udp + 8);
+  out.insert(out.end(), data.begin(), data.end());
+  const std::size_t length = 8 + data.size();
+  wr16(out, udp + 2, port);
+  wr16(out, udp + 4, static_cast<std::uint16_t>(length));
+  wr16(out, udp + 6, 0);
+  Bytes datagram = sub(out, kEth, ihl + length);
+  Bytes pseudo = sub(datagram, 12, 8);
+  pseudo.insert(pseudo.end(), {0, 17, static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)});
+  pseudo.insert(pseudo.end(), datagram.begin() + static_cast<std::ptrdiff_t>(ihl), datagram.end());
+  const auto checksum = static_cast<std::uint16_t>(~ones_sum(pseudo, 0, pseudo.size()));
+  wr16(out, udp + 6, checksum == 0 ? 0xffff : checksum);
+  wr16(out, kEth + 2, static_cast<std::uint16_t>(ihl + length));
+  set_ip_checksum(out, kEth, ihl);
+  return out;
+}
+
+std::vector<Bytes> fragments_of(const Bytes& frame, std::size_t chunk) {
+  const std::size_t ihl = ihl_at(frame, kEth), total = rd16(frame, kEth + 2), data = total - ihl;
+  std::vector<Bytes> out;
+  for (std::size_t offset = 0; offset < data; offset += chunk) {
+    const std::size_t n = std::min(chunk, data - offset);
+    Bytes f = sub(frame, 0, kEth + ihl);
+    f.insert(f.end(), frame.begin() + static_cast<std::ptrdiff_t>(kEth + ihl + offset),
+             frame.begin() + static_cast<std::ptrdiff_t>(kEth + ihl + offset + n));
+    wr16(f, kEth + 2, static_cast<std::uint16_t>(ihl + n));
+    wr16(f, kEth + 6, static_cast<std::uint16_t>((offset + n < data ? 0x2000 : 0) | (offset / 8)));
+    set_ip_checksum(f, kEth, ihl);
+    out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace ministack::realworld

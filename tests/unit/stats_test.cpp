@@ -1,0 +1,343 @@
+// The counters shown to people (the table) and to scripts (the JSON and its atomic writer).
+#include "apps/ministack/stats.hpp"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using namespace ministack;
+namespace fs = std::filesystem;
+
+Counter counter_at(std::size_t i) { return static_cast<Counter>(i); }
+DropReason drop_at(std::size_t i) { return static_cast<DropReason>(i); }
+
+// Counters with every counter at a distinct value (i + 1), and the given drops counted the given number of times.
+Counters sample(const std::map<DropReason, int>& drops = {}) {
+  Counters c;
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    for (std::size_t k = 0; k <= i; ++k) c.count(counter_at(i));
+  }
+  for (const auto& [reason, n] : drops) {
+    for (int k = 0; k < n; ++k) c.count(reason);
+  }
+  return c;
+}
+
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::string first_word(const std::string& line) {
+  std::istringstream in(line);
+  std::string word;
+  in >> word;
+  return word;
+}
+
+// The index of the row whose first word is exactly `name` (so ip_truncated never matches arp_truncated's row).
+std::optional<std::size_t> row_of(const std::vector<std::string>& rows, std::string_view name) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (first_word(rows[i]) == name) return i;
+  }
+  return std::nullopt;
+}
+
+// Where the text after the value starts in a row "    NAME   VALUE  TEXT".
+std::size_t text_column(const std::string& row) {
+  std::size_t pos = row.find_first_not_of(' ');    // name
+  pos = row.find(' ', pos);                        // after the name
+  pos = row.find_first_not_of(' ', pos);           // value
+  pos = row.find(' ', pos);                        // after the value
+  return row.find_first_not_of(' ', pos);          // text
+}
+
+std::string value_word(const std::string& row) {
+  std::istringstream in(row);
+  std::string name, value;
+  in >> name >> value;
+  return value;
+}
+
+TEST(CountersTable, ListsEveryCounterWithValueAndMeaningUnderItsLayer) {
+  const auto rows = lines(counters_table(sample()));
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    const Counter c = counter_at(i);
+    const auto row = row_of(rows, counter_name(c));
+    ASSERT_TRUE(row) << counter_name(c) << " missing from the table";
+    EXPECT_EQ(value_word(rows[*row]), std::to_string(i + 1)) << rows[*row];
+    EXPECT_NE(rows[*row].find(counter_meaning(c)), std::string::npos) << rows[*row];
+
+    // The nearest heading above the row is the counter's layer.
+    std::optional<std::string> heading;
+    for (std::size_t h = *row; h-- > 0;) {
+      if (rows[h].starts_with("  ") && !rows[h].starts_with("   ")) {
+        heading = rows[h].substr(2);
+        break;
+      }
+    }
+    ASSERT_TRUE(heading) << counter_name(c);
+    EXPECT_EQ(*heading, counter_group_name(counter_group(c))) << counter_name(c);
+  }
+}
+
+TEST(CountersTable, GroupsTheLayersAsTheIssueAsks) {
+  EXPECT_EQ(counter_group(Counter::ifInFrames), CounterGroup::link);
+  EXPECT_EQ(counter_group(Counter::arpOutRequests), CounterGroup::arp);
+  EXPECT_EQ(counter_group(Counter::ipInReceives), CounterGroup::ipv4);
+  EXPECT_EQ(counter_group(Counter::ipReasmOKs), CounterGroup::fragments);
+  EXPECT_EQ(counter_group(Counter::ipFragCreates), CounterGroup::fragments);
+  EXPECT_EQ(counter_group(Counter::icmpInEchos), CounterGroup::icmp);
+  EXPECT_EQ(counter_group(Counter::udpNoPorts), CounterGroup::udp);
+
+  // Each layer's heading appears once, in order from the link up.
+  const std::string table = counters_table(Counters{});
+  std::size_t last = 0;
+  for (std::size_t g = 0; g < kCounterGroupCount; ++g) {
+    const std::string heading = fmt::format("\n  {}\n", counter_group_name(static_cast<CounterGroup>(g)));
+    const std::size_t at = table.find(heading);
+    ASSERT_NE(at, std::string::npos) << heading;
+    EXPECT_EQ(table.find(heading, at + 1), std::string::npos) << heading << " twice";
+    EXPECT_GT(at, last) << heading << " out of order";
+    last = at;
+  }
+}
+
+TEST(CountersTable, ListsNonZeroDropsWithMeaningAndRuleAndOmitsTheRest) {
+  const std::map<DropReason, int> drops{
+      {DropReason::eth_not_for_us, 4}, {DropReason::ip_bad_checksum, 1}, {DropReason::reasm_overlap, 12}};
+  const std::string table = counters_table(sample(drops));
+  const auto rows = lines(table);
+  const auto drops_heading = std::find(rows.begin(), rows.end(), "drops: 17 in all");
+  ASSERT_NE(drops_heading, rows.end()) << table;
+  const std::vector<std::string> drop_rows(drops_heading + 1, rows.end());
+  EXPECT_EQ(drop_rows.size(), drops.size()) << table;
+
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    const DropReason reason = drop_at(i);
+    const DropReasonInfo info = describe(reason);
+    const auto row = row_of(drop_rows, info.name);
+    if (!drops.contains(reason)) {
+      EXPECT_FALSE(row) << info.name << " has no drops but is listed";
+      EXPECT_EQ(table.find(info.name), std::string::npos) << info.name << " appears in the table";
+      continue;
+    }
+    ASSERT_TRUE(row) << info.name << " missing";
+    const std::string& line = drop_rows[*row];
+    EXPECT_EQ(value_word(line), std::to_string(drops.at(reason))) << line;
+    EXPECT_NE(line.find(info.meaning), std::string::npos) << line;
+    EXPECT_NE(line.find(fmt::format("({})", info.rule)), std::string::npos) << line;
+  }
+}
+
+TEST(CountersTable, SaysSoWhenNothingWasDropped) {
+  const std::string table = counters_table(sample());
+  EXPECT_TRUE(table.ends_with("\ndrops: none\n")) << table;
+}
+
+TEST(CountersTable, ColumnsAreAligned) {
+  Counters c = sample({{DropReason::ip_broadcast_echo_ignored, 3}});
+  for (int k = 0; k < 123456; ++k) c.count(Counter::ifInFrames);  // a wide value
+  const auto rows = lines(counters_table(c));
+  std::optional<std::size_t> column;
+  std::size_t checked = 0;
+  for (const std::string& row : rows) {
+    if (!row.starts_with("    ")) continue;  // headings
+    const std::size_t at = text_column(row);
+    if (!column) column = at;
+    EXPECT_EQ(at, *column) << row;
+    ++checked;
+  }
+  EXPECT_EQ(checked, kCounterCount + 1);
+}
+
+TEST(CountersTable, ColumnsStayAlignedWhenADropCountIsTheWidest) {
+  Counters c;
+  c.count(Counter::udpInErrors);
+  for (int k = 0; k < 1000000; ++k) c.count(DropReason::udp_bad_checksum);
+  const auto rows = lines(counters_table(c));
+  const auto counter_row = row_of(rows, "udpInErrors");
+  const auto drop_row = row_of(rows, "udp_bad_checksum");
+  ASSERT_TRUE(counter_row && drop_row);
+  EXPECT_EQ(text_column(rows[*counter_row]), text_column(rows[*drop_row]))
+      << rows[*counter_row] << "\n" << rows[*drop_row];
+}
+
+TEST(CountersTable, MeaningsComeFromTheCounterList) {
+  EXPECT_EQ(counter_meaning(Counter::ifInFrames), "frames (TAP) or packets (TUN) read from the device");
+  EXPECT_EQ(counter_meaning(Counter::udpOutDatagrams), "UDP datagrams sent");
+  const auto rows = lines(counters_table(Counters{}));
+  const auto row = row_of(rows, "icmpInEchos");
+  ASSERT_TRUE(row);
+  EXPECT_TRUE(rows[*row].ends_with("  0  ICMP echo requests received")) << rows[*row];
+}
+
+TEST(CountersJson, ParsesBackWithSchemaVersionAndEveryValue) {
+  const std::map<DropReason, int> drops{{DropReason::eth_truncated, 2}, {DropReason::udp_port_unreachable, 5},
+                                        {DropReason::arp_unresolved, 1}};
+  const Counters c = sample(drops);
+  const auto doc = nlohmann::json::parse(counters_json(c, "0.1.0"));
+
+  EXPECT_EQ(doc.at("schema"), "ministack-counters/1");
+  EXPECT_EQ(doc.at("version"), "0.1.0");
+  EXPECT_EQ(doc.size(), 5u) << doc.dump();
+
+  const auto& counters = doc.at("counters");
+  ASSERT_TRUE(counters.is_object());
+  EXPECT_EQ(counters.size(), kCounterCount);
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    const std::string name(counter_name(counter_at(i)));
+    ASSERT_TRUE(counters.contains(name)) << name;
+    EXPECT_TRUE(counters.at(name).is_number_unsigned()) << name;
+    EXPECT_EQ(counters.at(name).get<std::uint64_t>(), i + 1) << name;
+  }
+
+  const auto& drop_values = doc.at("drops");
+  ASSERT_TRUE(drop_values.is_object());
+  EXPECT_EQ(drop_values.size(), kDropReasonCount);
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    const DropReason reason = drop_at(i);
+    const std::string name(describe(reason).name);
+    ASSERT_TRUE(drop_values.contains(name)) << name;
+    const std::uint64_t expected = drops.contains(reason) ? static_cast<std::uint64_t>(drops.at(reason)) : 0;
+    EXPECT_EQ(drop_values.at(name).get<std::uint64_t>(), expected) << name;
+  }
+  EXPECT_EQ(doc.at("total_drops").get<std::uint64_t>(), 8u);
+  EXPECT_EQ(doc.at("total_drops").get<std::uint64_t>(), c.total_drops());
+}
+
+TEST(CountersJson, KeysInDeclarationOrder) {
+  const auto doc = nlohmann::ordered_json::parse(counters_json(Counters{}, "v"));
+  std::vector<std::string> top;
+  for (const auto& [key, value] : doc.items()) top.push_back(key);
+  EXPECT_EQ(top, (std::vector<std::string>{"schema", "version", "counters", "drops", "total_drops"}));
+  std::size_t i = 0;
+  for (const auto& [key, value] : doc.at("counters").items()) EXPECT_EQ(key, counter_name(counter_at(i++)));
+  i = 0;
+  for (const auto& [key, value] : doc.at("drops").items()) EXPECT_EQ(key, describe(drop_at(i++)).name);
+}
+
+TEST(CountersJson, EscapesTheVersion) {
+  const std::string version = "0.1.0-\"dev\"\\\n";
+  const auto doc = nlohmann::json::parse(counters_json(Counters{}, version));
+  EXPECT_EQ(doc.at("version"), version);
+  EXPECT_EQ(doc.at("total_drops"), 0);
+}
+
+// A fresh directory under the system's temporary directory, removed with its contents at the end of the test.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (fs::temp_directory_path() / "stats_test.XXXXXX").string();
+    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename().string());
+    return out;
+  }
+
+ private:
+  fs::path path_;
+};
+
+std::string read_all(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+TEST(WriteCountersJson, WritesAParseableFileAndLeavesNoTemporary) {
+  TempDir dir;
+  const fs::path path = dir.path() / "stats.json";
+  const Counters c = sample({{DropReason::icmp_bad_checksum, 3}});
+  write_counters_json(path.string(), c, "0.1.0");
+
+  const std::string text = read_all(path);
+  EXPECT_EQ(text, counters_json(c, "0.1.0"));
+  const auto doc = nlohmann::json::parse(text);
+  EXPECT_EQ(doc.at("drops").at("icmp_bad_checksum"), 3);
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"stats.json"});
+}
+
+TEST(WriteCountersJson, ReplacesAnExistingFile) {
+  TempDir dir;
+  const fs::path path = dir.path() / "stats.json";
+  std::ofstream(path) << "a much longer previous content that must not survive as a tail of the new file...\n"
+                      << std::string(10000, 'x');
+  Counters c;
+  c.count(Counter::ifInFrames);
+  write_counters_json(path.string(), c, "1");
+  EXPECT_EQ(read_all(path), counters_json(c, "1"));
+  EXPECT_EQ(nlohmann::json::parse(read_all(path)).at("counters").at("ifInFrames"), 1);
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"stats.json"});
+}
+
+TEST(WriteCountersJson, AStaleTemporaryFromACrashedRunDoesNotLeakIntoTheFile) {
+  TempDir dir;
+  const fs::path path = dir.path() / "stats.json";
+  // The temporary is named after the path and the PID, which a crashed earlier process may have had too.
+  std::ofstream(dir.path() / fmt::format("stats.json.tmp.{}", ::getpid())) << std::string(10000, 'x');
+  write_counters_json(path.string(), Counters{}, "1");
+  EXPECT_EQ(read_all(path), counters_json(Counters{}, "1"));
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"stats.json"});
+}
+
+TEST(WriteCountersJson, FailsClearlyInAMissingDirectory) {
+  TempDir dir;
+  const std::string path = (dir.path() / "no-such-dir" / "stats.json").string();
+  try {
+    write_counters_json(path, Counters{}, "0.1.0");
+    FAIL() << "wrote into a missing directory";
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("cannot write counters to " + path + ": "), std::string::npos) << message;
+    EXPECT_NE(message.find("No such file or directory"), std::string::npos) << message;
+  }
+  EXPECT_TRUE(dir.entries().empty());
+}
+
+TEST(WriteCountersJson, FailsClearlyOnADirectoryAndCleansUp) {
+  TempDir dir;
+  const fs::path target = dir.path() / "stats.json";
+  fs::create_directory(target);
+  try {
+    write_counters_json(target.string(), Counters{}, "0.1.0");
+    FAIL() << "replaced a directory";
+  } catch (const std::runtime_error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("cannot write counters to " + target.string() + ": "), std::string::npos) << message;
+    EXPECT_NE(message.find("Is a directory"), std::string::npos) << message;
+  }
+  EXPECT_TRUE(fs::is_directory(target));
+  EXPECT_EQ(dir.entries(), std::vector<std::string>{"stats.json"}) << "the temporary file was left behind";
+}
+
+}  // namespace
