@@ -139,15 +139,7 @@ std::vector<std::string> differences(LinkLayer link, const Frame& kernel_frame, 
 
 std::filesystem::path fixtures_dir() { return MINISTACK_FIXTURES; }
 
-std::vector<std::string> fixture_names() {
-  std::vector<std::string> names;
-  if (!std::filesystem::is_directory(fixtures_dir())) return names;
-  for (const auto& entry : std::filesystem::directory_iterator(fixtures_dir())) {
-    if (entry.path().extension() == ".pcap") names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> fixture_names() { return ministack::testing::pcap_names(fixtures_dir()); }
 
 class Golden : public ::testing::TestWithParam<std::string> {};
 

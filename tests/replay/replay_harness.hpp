@@ -2,6 +2,8 @@
 // and what came out: the material golden and real-world tests assert on.
 #pragma once
 
+#include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,6 +12,17 @@
 #include "stack/stack.hpp"
 
 namespace ministack::testing {
+
+// The .pcap files in `dir`, by name, sorted; none if the directory is absent.
+inline std::vector<std::string> pcap_names(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  if (!std::filesystem::is_directory(dir)) return names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() == ".pcap") names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
 
 struct ReplayedFrame {
   std::size_t index = 0;  // 1-based among frames given to the stack: tcpdump's number unless cooked frames were skipped

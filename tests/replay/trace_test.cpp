@@ -31,6 +31,7 @@
 #include "apps/ministack/trace_printer.hpp"
 #include "device/pcap_replay.hpp"
 #include "device/pcap_writer.hpp"
+#include "replay_harness.hpp"
 #include "stack/stack.hpp"
 #include "stack/trace.hpp"
 #include "unit/packets.hpp"
@@ -305,15 +306,7 @@ void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where,
 
 std::filesystem::path fixtures_dir() { return MINISTACK_FIXTURES; }
 
-std::vector<std::string> fixture_names() {
-  std::vector<std::string> names;
-  if (!std::filesystem::is_directory(fixtures_dir())) return names;
-  for (const auto& entry : std::filesystem::directory_iterator(fixtures_dir())) {
-    if (entry.path().extension() == ".pcap") names.push_back(entry.path().filename().string());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> fixture_names() { return ministack::testing::pcap_names(fixtures_dir()); }
 
 std::string readable(const ::testing::TestParamInfo<std::string>& info) {
   std::string name = info.param.substr(0, info.param.size() - 5);
