@@ -7,9 +7,9 @@
 #include <cstring>
 #include <vector>
 
-#include "stack/checksum.hpp"
-#include "stack/ethernet.hpp"
-#include "stack/ipv4.hpp"
+#include "stack/wire/checksum.hpp"
+#include "stack/wire/ethernet.hpp"
+#include "stack/wire/ipv4.hpp"
 #include "stack/stack.hpp"
 
 namespace {

@@ -17,11 +17,7 @@ class CaptureDevice final : public Device {
   CaptureDevice(Device& inner, PcapWriter& writer, Record record, bool stamp_replies_with_cause)
       : inner_(inner), writer_(writer), record_(record), stamp_with_cause_(stamp_replies_with_cause) {}
 
-  LinkLayer link() const override { return inner_.link(); }
-  const std::string& name() const override { return inner_.name(); }
-  std::size_t mtu() const override { return inner_.mtu(); }
-  int capture_link_type() const override { return inner_.capture_link_type(); }
-  bool replays_time() const override { return inner_.replays_time(); }
+  const DeviceCapabilities& capabilities() const override { return inner_.capabilities(); }
 
   Received receive(MutableBytes buffer, std::chrono::milliseconds timeout) override {
     const Received in = inner_.receive(buffer, timeout);

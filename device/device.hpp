@@ -7,8 +7,9 @@
 #include <stdexcept>
 #include <string>
 
-#include "stack/bytes.hpp"
-#include "stack/stack.hpp"
+#include "stack/wire/bytes.hpp"
+#include "stack/wire/ethernet.hpp"
+#include "stack/wire/link_layer.hpp"
 
 namespace ministack {
 
@@ -29,17 +30,33 @@ struct Received {
 inline constexpr int kDltEthernet = 1;
 inline constexpr int kDltRaw = 12;
 
+// What a device is, as one value (after smoltcp's DeviceCapabilities): a wrapper forwards it whole, and a new
+// property costs the wrappers nothing.
+struct DeviceCapabilities {
+  LinkLayer link = LinkLayer::ethernet;
+  std::string name;
+  std::size_t mtu = 1500;  // largest IP packet the device carries, in bytes
+  // The link type a capture of this device's frames is written with, as a libpcap DLT_ value.
+  int capture_link_type = kDltEthernet;
+  // True when frames come from a recording: their timestamps, not the clock, are the stack's time.
+  bool replays_time = false;
+
+  // The receive buffer this device needs, in bytes: a whole frame at the MTU (IP packet plus, on TAP, the 14-byte
+  // Ethernet header) and never less than the Ethernet minimum the stack pads replies to.
+  std::size_t receive_buffer_size() const {
+    const std::size_t frame = mtu + link_header_length(link);
+    return frame < kEthernetMinFrameLength ? kEthernetMinFrameLength : frame;
+  }
+};
+
+// The capture link type that matches a link: Ethernet for TAP, raw IP for TUN.
+constexpr int capture_link_type_for(LinkLayer link) { return link == LinkLayer::ethernet ? kDltEthernet : kDltRaw; }
+
 class Device {
  public:
   virtual ~Device() = default;
 
-  virtual LinkLayer link() const = 0;
-  virtual const std::string& name() const = 0;
-  virtual std::size_t mtu() const = 0;  // largest IP packet the device carries
-  // The link type a capture of this device's frames is written with, as a libpcap DLT_ value.
-  virtual int capture_link_type() const { return link() == LinkLayer::ethernet ? kDltEthernet : kDltRaw; }
-  // True when frames come from a recording: their timestamps, not the clock, are the stack's time.
-  virtual bool replays_time() const { return false; }
+  virtual const DeviceCapabilities& capabilities() const = 0;
 
   // Waits at most `timeout` for one frame and copies it into `buffer`. A frame longer than the buffer is cut short,
   // which the stack then drops as truncated.
@@ -47,12 +64,13 @@ class Device {
   // Sends one frame; throws DeviceError if the device refuses it.
   virtual void transmit(Bytes frame) = 0;
 
-  // The receive buffer this device needs: a whole frame at the MTU (IP packet plus, on TAP, the 14-byte Ethernet
-  // header) and never less than the Ethernet minimum the stack pads replies to.
-  std::size_t receive_buffer_size() const {
-    const std::size_t frame = mtu() + (link() == LinkLayer::ethernet ? kEthernetHeaderLength : 0);
-    return frame < Stack::kMinBufferSize ? Stack::kMinBufferSize : frame;
-  }
+  // Shorthands for capabilities().
+  LinkLayer link() const { return capabilities().link; }
+  const std::string& name() const { return capabilities().name; }
+  std::size_t mtu() const { return capabilities().mtu; }
+  int capture_link_type() const { return capabilities().capture_link_type; }
+  bool replays_time() const { return capabilities().replays_time; }
+  std::size_t receive_buffer_size() const { return capabilities().receive_buffer_size(); }
 };
 
 // A device error whose message says what went wrong and what the user can do about it.

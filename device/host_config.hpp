@@ -5,7 +5,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "stack/address.hpp"
+#include "stack/wire/address.hpp"
 
 namespace ministack {
 

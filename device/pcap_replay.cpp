@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-#include "stack/bytes.hpp"
+#include "stack/wire/bytes.hpp"
 
 namespace ministack {
 
@@ -36,29 +36,29 @@ Bytes cooked_payload(int dlt, Bytes frame) {
 
 }  // namespace
 
-PcapReplayDevice::PcapReplayDevice(const std::string& path, std::size_t mtu) : path_(path), mtu_(mtu) {
+PcapReplayDevice::PcapReplayDevice(const std::string& path, std::size_t mtu) : capabilities_{LinkLayer::ethernet, path, mtu, kDltEthernet, true} {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   handle_ = pcap_open_offline(path.c_str(), errbuf);
   if (!handle_) throw DeviceError(fmt::format("cannot read capture {}: {}", path, errbuf));
   input_dlt_ = pcap_datalink(handle_);
   switch (input_dlt_) {
     case kDltEthernet:
-      link_ = LinkLayer::ethernet;
-      output_dlt_ = kDltEthernet;
+      capabilities_.link = LinkLayer::ethernet;
+      capabilities_.capture_link_type = kDltEthernet;
       break;
     case kDltRaw:
     case kDltRawBsd:
-      link_ = LinkLayer::ip;
-      output_dlt_ = kDltRaw;
+      capabilities_.link = LinkLayer::ip;
+      capabilities_.capture_link_type = kDltRaw;
       break;
     case kDltIpv4:
-      link_ = LinkLayer::ip;
-      output_dlt_ = kDltIpv4;
+      capabilities_.link = LinkLayer::ip;
+      capabilities_.capture_link_type = kDltIpv4;
       break;
     case kDltLinuxSll:
     case kDltLinuxSll2:
-      link_ = LinkLayer::ip;
-      output_dlt_ = kDltRaw;
+      capabilities_.link = LinkLayer::ip;
+      capabilities_.capture_link_type = kDltRaw;
       break;
     default: {
       const char* name = pcap_datalink_val_to_name(input_dlt_);
@@ -80,7 +80,7 @@ Received PcapReplayDevice::receive(MutableBytes buffer, std::chrono::millisecond
     const int rc = pcap_next_ex(handle_, &header, &data);
     if (rc == PCAP_ERROR_BREAK) return {Received::Status::end};
     if (rc != 1) {
-      throw DeviceError(fmt::format("capture {} is damaged after frame {}: {}", path_, frames_read_,
+      throw DeviceError(fmt::format("capture {} is damaged after frame {}: {}", capabilities_.name, frames_read_,
                                     pcap_geterr(handle_)));
     }
     ++frames_read_;

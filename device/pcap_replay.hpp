@@ -21,12 +21,9 @@ class PcapReplayDevice final : public Device {
   PcapReplayDevice(const PcapReplayDevice&) = delete;
   PcapReplayDevice& operator=(const PcapReplayDevice&) = delete;
 
-  LinkLayer link() const override { return link_; }
-  const std::string& name() const override { return path_; }
-  std::size_t mtu() const override { return mtu_; }
-  // The input's own link type, except that cooked captures are written back as raw IP.
-  int capture_link_type() const override { return output_dlt_; }
-  bool replays_time() const override { return true; }
+  // Named for its file; replays time; written back with the input's own link type, except that cooked captures
+  // are written back as raw IP.
+  const DeviceCapabilities& capabilities() const override { return capabilities_; }
 
   // Returns the next frame, `end` after the last one; throws DeviceError if the file is damaged (after all the
   // frames before the damage have been returned).
@@ -39,12 +36,9 @@ class PcapReplayDevice final : public Device {
   std::uint64_t frames_transmitted() const { return transmitted_; }
 
  private:
-  std::string path_;
-  std::size_t mtu_;
+  DeviceCapabilities capabilities_;
   pcap* handle_ = nullptr;
   int input_dlt_ = 0;
-  int output_dlt_ = 0;
-  LinkLayer link_ = LinkLayer::ethernet;
   std::uint64_t frames_read_ = 0;
   std::uint64_t frames_skipped_ = 0;
   std::uint64_t transmitted_ = 0;

@@ -13,14 +13,12 @@ class QueueDevice final : public Device {
   using Frame = std::vector<std::uint8_t>;
 
   explicit QueueDevice(LinkLayer link, std::size_t mtu = 1500, std::string name = "queue0")
-      : link_(link), mtu_(mtu), name_(std::move(name)) {}
+      : capabilities_{link, std::move(name), mtu, capture_link_type_for(link), false} {}
 
   void inject(Frame frame) { inbound_.push_back(std::move(frame)); }
   std::vector<Frame>& sent() { return sent_; }
 
-  LinkLayer link() const override { return link_; }
-  const std::string& name() const override { return name_; }
-  std::size_t mtu() const override { return mtu_; }
+  const DeviceCapabilities& capabilities() const override { return capabilities_; }
 
   Received receive(MutableBytes buffer, std::chrono::milliseconds) override {
     if (inbound_.empty()) return {Received::Status::end};
@@ -34,9 +32,7 @@ class QueueDevice final : public Device {
   void transmit(Bytes frame) override { sent_.emplace_back(frame.begin(), frame.end()); }
 
  private:
-  LinkLayer link_;
-  std::size_t mtu_;
-  std::string name_;
+  DeviceCapabilities capabilities_;
   std::deque<Frame> inbound_;
   std::vector<Frame> sent_;
 };

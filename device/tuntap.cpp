@@ -102,13 +102,13 @@ Received TunTapDevice::receive(MutableBytes buffer, std::chrono::milliseconds ti
   const int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
   if (ready < 0) {
     if (errno == EINTR) return {Received::Status::timeout};
-    throw DeviceError(fmt::format("poll on {}: {}", name_, std::strerror(errno)));
+    throw DeviceError(fmt::format("poll on {}: {}", capabilities_.name, std::strerror(errno)));
   }
   if (ready == 0) return {Received::Status::timeout};
   const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return {Received::Status::timeout};
-    throw DeviceError(fmt::format("read from {}: {}", name_, std::strerror(errno)));
+    throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(errno)));
   }
   const auto now = std::chrono::system_clock::now().time_since_epoch();
   return {Received::Status::frame, static_cast<std::size_t>(n),
@@ -119,11 +119,11 @@ void TunTapDevice::transmit(Bytes frame) {
   const ssize_t n = ::write(fd_, frame.data(), frame.size());
   if (n < 0) {
     // EIO: the kernel drops writes while the link is down.
-    throw DeviceError(fmt::format("write to {}: {}{}", name_, std::strerror(errno),
+    throw DeviceError(fmt::format("write to {}: {}{}", capabilities_.name, std::strerror(errno),
                                   errno == EIO ? " (is the link up? 'ip link set dev NAME up')" : ""));
   }
   if (static_cast<std::size_t>(n) != frame.size()) {
-    throw DeviceError(fmt::format("write to {}: sent {} of {} bytes", name_, n, frame.size()));
+    throw DeviceError(fmt::format("write to {}: sent {} of {} bytes", capabilities_.name, n, frame.size()));
   }
 }
 

@@ -18,20 +18,16 @@ class TunTapDevice final : public Device {
   TunTapDevice(const TunTapDevice&) = delete;
   TunTapDevice& operator=(const TunTapDevice&) = delete;
 
-  LinkLayer link() const override { return link_; }
-  const std::string& name() const override { return name_; }
-  std::size_t mtu() const override { return mtu_; }
+  const DeviceCapabilities& capabilities() const override { return capabilities_; }
   Received receive(MutableBytes buffer, std::chrono::milliseconds timeout) override;
   void transmit(Bytes frame) override;
 
  private:
   TunTapDevice(LinkLayer link, std::string name, int fd, std::size_t mtu)
-      : link_(link), name_(std::move(name)), fd_(fd), mtu_(mtu) {}
+      : capabilities_{link, std::move(name), mtu, capture_link_type_for(link), false}, fd_(fd) {}
 
-  LinkLayer link_;
-  std::string name_;
+  DeviceCapabilities capabilities_;
   int fd_;
-  std::size_t mtu_;
 };
 
 }  // namespace ministack

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "log.hpp"
-#include "stack/address.hpp"
+#include "stack/wire/address.hpp"
 #include "stack/stack.hpp"
 
 namespace ministack {

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "stack/counters.hpp"
+#include "stack/wire/counters.hpp"
 
 namespace ministack {
 

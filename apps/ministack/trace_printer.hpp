@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "stack/trace.hpp"
+#include "stack/wire/trace.hpp"
 
 namespace ministack {
 

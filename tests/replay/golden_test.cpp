@@ -23,8 +23,8 @@
 
 #include "device/pcap_replay.hpp"
 #include "replay_harness.hpp"
-#include "stack/bytes.hpp"
-#include "stack/checksum.hpp"
+#include "stack/wire/bytes.hpp"
+#include "stack/wire/checksum.hpp"
 
 namespace {
 

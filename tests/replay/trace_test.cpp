@@ -33,7 +33,7 @@
 #include "device/pcap_writer.hpp"
 #include "replay_harness.hpp"
 #include "stack/stack.hpp"
-#include "stack/trace.hpp"
+#include "stack/wire/trace.hpp"
 #include "unit/packets.hpp"
 
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "stack/drop_reason.hpp"
+#include "stack/wire/drop_reason.hpp"
 #include "stack/stack.hpp"
 
 namespace ministack::realworld {

@@ -1,5 +1,5 @@
 // MAC and IPv4 addresses: parsing, printing, and the properties the stack decides on.
-#include "stack/address.hpp"
+#include "stack/wire/address.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // ARP for IPv4 over Ethernet (RFC 826): the checked view and the writer.
-#include "stack/arp.hpp"
+#include "stack/wire/arp.hpp"
 
 #include <gtest/gtest.h>
 

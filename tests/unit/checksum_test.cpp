@@ -1,5 +1,5 @@
 // The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
-#include "stack/checksum.hpp"
+#include "stack/wire/checksum.hpp"
 
 #include <gtest/gtest.h>
 

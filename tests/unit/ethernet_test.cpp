@@ -1,5 +1,5 @@
 // Ethernet II framing (RFC 894): the view, the header writer and short-frame padding.
-#include "stack/ethernet.hpp"
+#include "stack/wire/ethernet.hpp"
 
 #include <gtest/gtest.h>
 

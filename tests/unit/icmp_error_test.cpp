@@ -1,6 +1,6 @@
 // ICMP errors: when one may be sent (RFC 1122 §3.2.2), and what write_icmp_error() builds (RFC 792,
 // RFC 1812 §4.3.2.3), checked against what the Linux kernel sent in pcaps/*_udp_closed.pcap.
-#include "stack/icmp_error.hpp"
+#include "stack/ipv4/icmp_error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <initializer_list>
 
 #include "packets.hpp"
-#include "stack/icmp.hpp"
+#include "stack/wire/icmp.hpp"
 
 namespace {
 

@@ -1,5 +1,5 @@
 // ICMP (RFC 792): the checked view and the in-place echo reply.
-#include "stack/icmp.hpp"
+#include "stack/wire/icmp.hpp"
 
 #include <gtest/gtest.h>
 

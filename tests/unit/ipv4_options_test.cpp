@@ -1,7 +1,7 @@
 // IPv4 options (RFC 791 §3.1, RFC 1122 §3.2.1.8 and §3.2.2.6): check_options() on valid and malformed lists, and
 // echo_reply_options() against hand-built requests and against the Linux kernel's own echo replies, copied byte
 // for byte from pcaps/tap_ping_{rr,ts,tsaddr,tsprespec,tsprespec_other}.pcap.
-#include "stack/ipv4_options.hpp"
+#include "stack/ipv4/ipv4_options.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,5 +1,5 @@
 // The ARP table: insert, lookup, RFC 826's merge (update), and eviction when full.
-#include "stack/neighbor_cache.hpp"
+#include "stack/link/neighbor_cache.hpp"
 
 #include <gtest/gtest.h>
 

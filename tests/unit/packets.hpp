@@ -15,7 +15,7 @@
 #include <span>
 #include <vector>
 
-#include "stack/address.hpp"
+#include "stack/wire/address.hpp"
 
 namespace packets {
 

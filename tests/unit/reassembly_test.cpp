@@ -1,7 +1,7 @@
 // IPv4 fragment reassembly (RFC 791 §3.2, RFC 815, RFC 5722 §4, RFC 1122 §3.3.2), on real datagrams cut the way
 // Linux cuts them for a 1500-byte MTU (1480 payload bytes per fragment, each fragment with a full header and a
 // correct checksum), fed in every order, damaged in every way, under the memory caps and with injected instants.
-#include "stack/reassembly.hpp"
+#include "stack/ipv4/ipv4_reassembler.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "packets.hpp"
-#include "stack/ipv4.hpp"
+#include "stack/wire/ipv4.hpp"
 
 // ---- allocation counting -----------------------------------------------------------------------------------------
 // The whole test binary's operator new counts its calls, so a test can assert that steady-state reassembly does not

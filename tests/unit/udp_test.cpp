@@ -1,5 +1,5 @@
 // UDP (RFC 768): the checked view, the pseudo-header checksum, and finish_udp().
-#include "stack/udp.hpp"
+#include "stack/wire/udp.hpp"
 
 #include <gtest/gtest.h>
 

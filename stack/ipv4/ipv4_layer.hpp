@@ -1,0 +1,91 @@
+// The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3): input checks, addressing, reassembly and dispatch by protocol on the
+// way up; on the way down the one place that writes IPv4 headers, numbers datagrams and fragments them to the MTU.
+//
+//   link -> IPv4 -> reassembly -> TransportInput registered for the protocol (ICMP, UDP)
+//                              -> else ErrorReporter (ICMP protocol unreachable)
+//   ICMP, UDP -> Ipv4::send -> header, fragmentation -> link
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "stack/ipv4/ipv4_reassembler.hpp"
+#include "stack/layer.hpp"
+#include "stack/link/link.hpp"
+#include "stack/wire/ip.hpp"
+#include "stack/wire/ipv4.hpp"
+#include "stack/wire/packet_buffer.hpp"
+
+namespace ministack {
+
+// A protocol above IP, as IP sees it: where a delivered datagram's payload goes.
+class TransportInput {
+ public:
+  virtual ~TransportInput() = default;
+  // `message` is the datagram's payload, with the IP and link headers' bytes as headroom; `ip` describes the
+  // datagram. Answers may be built in place over both.
+  virtual Verdict receive(PacketBuffer message, const IpContext& ip, FrameContext& frame) = 0;
+};
+
+// Who reports, with an ICMP error, a datagram the stack could not deliver (RFC 1122 §3.2.2.1).
+class ErrorReporter {
+ public:
+  virtual ~ErrorReporter() = default;
+  // Sends a protocol unreachable about `offending` if the rules and rate limits allow.
+  virtual void protocol_unreachable(const IpContext& offending, FrameContext& frame) = 0;
+};
+
+// What a protocol above IP asks for when it sends: the IP header is written by Ipv4 alone.
+struct Ipv4Send {
+  IpAddress destination;
+  std::uint8_t protocol = 0;
+  std::uint8_t tos = 0;
+  // Linux sets DF on what a socket sends that fits the MTU (IP_PMTUDISC_WANT); replies from the kernel itself
+  // (echo replies, ICMP errors) go without it.
+  bool dont_fragment_if_fits = false;
+  Bytes options;  // already laid out: a multiple of 4 bytes, at most 40 (RFC 791 §3.1)
+};
+
+class Ipv4 final : public NetworkInput {
+ public:
+  // Bytes of headroom a protocol above leaves in front of what it sends: the longest IPv4 header and a link header.
+  static constexpr std::size_t kHeadroom = kIpv4MaxHeaderLength + kEthernetHeaderLength;
+
+  Ipv4(StackContext& context, Link& link);
+  // Where datagrams of `protocol` go. Unregistered protocols draw a protocol unreachable from `errors`.
+  void register_protocol(std::uint8_t protocol, TransportInput* input) { protocols_[protocol] = input; }
+  void set_error_reporter(ErrorReporter* errors) { errors_ = errors; }
+
+  Verdict receive(PacketBuffer packet, FrameContext& frame) override;
+  // Sends `payload` (with at least header and link room in front: options.size() + 20 + the link's header) as one
+  // datagram from our address, fragmented to the MTU if it is longer (RFC 791 §3.2). False if the link could
+  // neither send nor queue it.
+  bool send(PacketBuffer payload, const Ipv4Send& request, const NextHop& next_hop, FrameContext& frame);
+  // Reassembly timeouts.
+  void poll(Instant now) { reassembler_.expire(now); }
+
+  const Ipv4Reassembler& reassembler() const { return reassembler_; }
+
+ private:
+  // A whole datagram for us (reassembled if need be), handed to its protocol.
+  Verdict deliver(PacketBuffer datagram, const Ipv4View& ip, bool to_broadcast, FrameContext& frame);
+  // Sends a whole datagram (header written), fragmenting it if it is longer than the MTU.
+  bool output(PacketBuffer datagram, const NextHop& next_hop, FrameContext& frame);
+  bool fragment(const PacketBuffer& datagram, const NextHop& next_hop, FrameContext& frame);
+
+  StackContext& context_;
+  Link& link_;
+  std::array<TransportInput*, 256> protocols_{};
+  ErrorReporter* errors_ = nullptr;
+  Ipv4Reassembler reassembler_;
+  std::vector<std::uint8_t> fragment_tx_;  // where fragments are built; never a datagram to send
+  std::uint16_t next_identification_ = 0;
+};
+
+// The IpContext of an IPv4 datagram that passed Ipv4View::parse (to_broadcast: sent to a broadcast or multicast
+// address; link_broadcast: received as a link-layer broadcast).
+IpContext ipv4_context(const Ipv4View& ip, bool to_broadcast, bool link_broadcast);
+
+}  // namespace ministack

@@ -1,0 +1,59 @@
+#include "stack/transport/udp_layer.hpp"
+
+#include <algorithm>
+
+#include "stack/wire/udp.hpp"
+
+namespace ministack {
+
+Udp::Udp(StackContext& context, Ipv4& ip, Icmp& icmp) : context_(context), ip_(ip), icmp_(icmp) {}
+
+Verdict Udp::receive(PacketBuffer datagram, const IpContext& ip, FrameContext& frame) {
+  const auto udp = UdpView::parse(datagram.bytes(), ip.source, ip.destination);
+  if (!udp) {
+    context_.counters.count(Counter::udpInErrors);
+    return context_.drop(udp.reason(), frame);
+  }
+  context_.trace(Layer::udp, "port {} > {}, {} bytes, checksum 0x{:04x} {}", udp->source_port(),
+                 udp->destination_port(), udp->length(), udp->checksum(), udp->checksum() ? "verified" : "(none)");
+  if (udp->destination_port() != kEchoPort) {
+    context_.counters.count(Counter::udpNoPorts);
+    icmp_.port_unreachable(ip, frame);  // never for broadcasts (RFC 1122 §3.2.2)
+    return context_.drop(DropReason::udp_port_unreachable, frame);
+  }
+  context_.counters.count(Counter::udpInDatagrams);
+  // An echo to a broadcast would answer once per host: the same amplification as a broadcast ping.
+  if (ip.to_broadcast && !context_.config.answer_broadcast_echo) {
+    return context_.drop(DropReason::ip_broadcast_echo_ignored, frame);
+  }
+
+  context_.trace(Layer::udp, "the echo service (RFC 862) sends the {} data bytes back", udp->payload().size());
+  // The echo is built in place: same data, ports swapped, from us to the sender.
+  const std::uint16_t peer_port = udp->source_port();
+  datagram.resize(udp->length());  // bytes past the length field are IP-layer slack
+  finish_udp(datagram.bytes(), context_.config.interface.address, ip.source, kEchoPort, peer_port);
+  context_.counters.count(Counter::udpOutDatagrams);
+  ip_.send(datagram, {.destination = ip.source, .protocol = ip_protocol::udp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},
+           NextHop::answering(ip.source, frame), frame);
+  return StackContext::handled(frame);
+}
+
+bool Udp::send(Ipv4Address destination, std::uint16_t source_port, std::uint16_t destination_port, Bytes payload,
+               FrameContext& frame) {
+  const Ipv4Interface& us = context_.config.interface;
+  const std::size_t length = kUdpHeaderLength + payload.size();
+  const bool on_link = (destination.value & us.netmask()) == (us.address.value & us.netmask());
+  if (!on_link || is_martian_source(destination) || destination == us.subnet_broadcast() ||
+      kIpv4MinHeaderLength + length > FragmentStore::kMaxDatagramLength) {
+    return false;
+  }
+  if (originate_.empty()) originate_.resize(Ipv4::kHeadroom + FragmentStore::kMaxDatagramLength);
+  PacketBuffer datagram(originate_, Ipv4::kHeadroom, length);
+  std::copy(payload.begin(), payload.end(), datagram.data() + kUdpHeaderLength);
+  finish_udp(datagram.bytes(), us.address, destination, source_port, destination_port);
+  context_.counters.count(Counter::udpOutDatagrams);
+  return ip_.send(datagram, {.destination = destination, .protocol = ip_protocol::udp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},
+                  NextHop{destination, std::nullopt}, frame);
+}
+
+}  // namespace ministack
