@@ -9,6 +9,7 @@
 
 #include "stack/wire/checksum.hpp"
 #include "stack/wire/ethernet.hpp"
+#include "stack/ipv4/ipv4_header.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/stack.hpp"
 

@@ -77,7 +77,7 @@ bool from_kernel(LinkLayer link, const Frame& f) {
   return f.size() >= 20 && ministack::load_be32(f.data() + 12) == kOurIp;
 }
 
-// An ARP request or other frame the kernel originates on its own (neighbour confirmation), not a reply.
+// An ARP request or other frame the kernel originates on its own (neighbor confirmation), not a reply.
 bool kernel_originated(LinkLayer link, const Frame& f) {
   return link == LinkLayer::ethernet && f.size() >= 22 && load_be16(f.data() + 12) == 0x0806 &&
          load_be16(f.data() + 20) == 1;

@@ -364,7 +364,7 @@ TEST(FixtureTraces, EchoRequestPassesLinkIpv4IcmpOut) {
 
 // Drop reasons no received frame's verdict can carry: they are counted by timers or on the sending side.
 const std::set<DropReason> kNotFromReceive = {
-    DropReason::reasm_timeout,            // Reassembler::expire(): a datagram, not a frame, runs out of time
+    DropReason::reasm_timeout,            // Ipv4Reassembler::expire(): a datagram, not a frame, runs out of time
     DropReason::icmp_error_rate_limited,  // an error not sent; the frame it was about keeps its own reason
     DropReason::arp_queue_full,           // Stack::send_udp(): a datagram we originate
     DropReason::arp_unresolved,           // Stack::poll(): queued datagrams whose ARP never resolved
@@ -460,6 +460,11 @@ std::vector<Crafted> crafted_ethernet_frames() {
        std::nullopt},
       {"the same fragment again", ip_frame({.identification = 0x2222, .flags_fragment = 0x2000}, fragment16),
        DropReason::reasm_duplicate},
+      {"last fragment of datagram 0x6666, ending at 32", ip_frame({.identification = 0x6666, .flags_fragment = 0x0002},
+                                                                   pattern(16)),
+       std::nullopt},
+      {"a second last fragment, ending at 16", ip_frame({.identification = 0x6666, .flags_fragment = 0x0001}, pattern(8)),
+       DropReason::reasm_conflict},
       {"last fragment at offset 65528", ip_frame({.identification = 0x3333, .flags_fragment = 0x1fff}, pattern(64)),
        DropReason::reasm_oversize},
       {"a non-final fragment of 12 bytes", ip_frame({.identification = 0x4444, .flags_fragment = 0x2000}, pattern(12)),

@@ -1,6 +1,6 @@
 // ICMP errors: when one may be sent (RFC 1122 §3.2.2), and what write_icmp_error() builds (RFC 792,
 // RFC 1812 §4.3.2.3), checked against what the Linux kernel sent in pcaps/*_udp_closed.pcap.
-#include "stack/ipv4/icmp_error.hpp"
+#include "stack/transport/icmp_error.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,6 +8,8 @@
 #include <initializer_list>
 
 #include "packets.hpp"
+#include "stack/ipv4/ipv4_header.hpp"
+#include "stack/ipv4/ipv4_layer.hpp"
 #include "stack/wire/icmp.hpp"
 
 namespace {
@@ -39,7 +41,7 @@ Ipv4View view(const Frame& bytes) {
 }
 
 bool may_send(const Frame& bytes, bool link_broadcast = false, const Ipv4Interface& us = kUs) {
-  return ministack::may_send_icmp_error(view(bytes), link_broadcast, us);
+  return ministack::may_send_icmp_error(ministack::ipv4_context(view(bytes), false, link_broadcast), us);
 }
 
 // ---- may_send_icmp_error: what is allowed ------------------------------------------------------------------------
@@ -175,11 +177,29 @@ const Frame kTunKernelError = {
 
 constexpr Ipv4Address kServer = ipv4_address(192, 168, 3, 12);
 
+// The whole error datagram, as Icmp sends it: the message from write_icmp_error() behind the 20-byte header that
+// Icmp asks Ipv4::send for (TOS 0xc0, DF clear, TTL 64, protocol 1, to the offending datagram's source).
+std::size_t write_icmp_error(MutableBytes out, std::uint8_t type, std::uint8_t code, const Ipv4View& offending,
+                             Ipv4Address source, std::uint16_t identification) {
+  const std::size_t message = ministack::write_icmp_error(out.subspan(ministack::kIpv4MinHeaderLength), type, code,
+                                                          ministack::ipv4_context(offending, false, false));
+  const std::size_t length = ministack::kIpv4MinHeaderLength + message;
+  ministack::write_ipv4_header(out, {.tos = ministack::kIcmpErrorTos,
+                                     .total_length = static_cast<std::uint16_t>(length),
+                                     .identification = identification,
+                                     .dont_fragment = false,
+                                     .ttl = 64,
+                                     .protocol = 1,
+                                     .source = source,
+                                     .destination = offending.source()});
+  return length;
+}
+
 // Writes the error about `offending` into a 576-byte buffer and returns exactly the bytes written.
 Frame write_error(const Frame& offending, std::uint8_t type = unreachable::type,
                   std::uint8_t code = unreachable::port, std::uint16_t identification = 0x1234) {
   Frame out(ministack::kIcmpErrorMaxLength, 0xa5);
-  const std::size_t length = ministack::write_icmp_error(out, type, code, view(offending), kServer, identification);
+  const std::size_t length = write_icmp_error(out, type, code, view(offending), kServer, identification);
   EXPECT_LE(length, out.size());
   out.resize(length);
   return out;
@@ -293,7 +313,7 @@ TEST(WriteIcmpError, QuotesUpToTheTotalLengthOnly) {
 
 TEST(WriteIcmpError, WritesNothingPastTheError) {
   Frame out(600, 0xa5);
-  const std::size_t length = ministack::write_icmp_error(out, unreachable::type, unreachable::port,
+  const std::size_t length = write_icmp_error(out, unreachable::type, unreachable::port,
                                                          view(kTapDatagram), kServer, 1);
   EXPECT_EQ(length, 62u);
   EXPECT_TRUE(std::all_of(out.begin() + 62, out.end(), [](std::uint8_t b) { return b == 0xa5; }));
@@ -301,7 +321,7 @@ TEST(WriteIcmpError, WritesNothingPastTheError) {
 
 TEST(WriteIcmpError, AnExactlySizedBufferIsEnough) {
   Frame out(62, 0);
-  EXPECT_EQ(ministack::write_icmp_error(out, unreachable::type, unreachable::port, view(kTapDatagram),
+  EXPECT_EQ(write_icmp_error(out, unreachable::type, unreachable::port, view(kTapDatagram),
                                         kServer, 0x0277),
             62u);
   EXPECT_EQ(out, kTapKernelError);
@@ -311,7 +331,7 @@ TEST(WriteIcmpError, AnExactlySizedBufferIsEnough) {
 TEST(WriteIcmpErrorDeathTest, AssertsTheBufferIsLargeEnough) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   Frame out(61, 0);
-  EXPECT_DEATH(ministack::write_icmp_error(out, unreachable::type, unreachable::port,
+  EXPECT_DEATH(write_icmp_error(out, unreachable::type, unreachable::port,
                                            view(kTapDatagram), kServer, 1),
                "");
 }

@@ -1,4 +1,5 @@
 // IPv4 (RFC 791 §3.1, RFC 1122 §3.2.1): the checked view, the header writer and martian sources.
+#include "stack/ipv4/ipv4_header.hpp"
 #include "stack/wire/ipv4.hpp"
 
 #include <gtest/gtest.h>

@@ -1,6 +1,6 @@
 // Token buckets and the ICMP error rate limiter (Linux: icmp_msgs_per_sec / icmp_msgs_burst globally,
 // icmp_ratelimit with a burst of 6 per destination), on injected instants: no test sleeps.
-#include "stack/ipv4/rate_limiter.hpp"
+#include "stack/transport/rate_limiter.hpp"
 
 #include <gtest/gtest.h>
 
