@@ -73,41 +73,9 @@ bool option_is_valid(const Option& option, bool& seen_rr, bool& seen_ts, bool& s
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// What Linux does with Record Route and Timestamp in an echo request addressed to it (net/ipv4/ip_options.c), in
-// two steps, each of which fills one slot where there is room:
-//
-//  1. On receipt, ip_options_compile() updates the request's header in place, as any module on the path would
-//     (RFC 791 §3.1): Record Route gets our address in the slot the pointer names, pointer += 4. Timestamp, by its
-//     flags: 0: our time, pointer += 4; 1: our address and time, pointer += 8; 3: if the prespecified address is
-//     ours, our time beside it, pointer += 8, and if it is another host's, nothing (Linux tests "is not a unicast
-//     route", which for ministack means "is ours"); other flags: nothing. A full Timestamp (pointer > length) with
-//     flags other than 3 gets its overflow count incremented instead.
-//  2. For the reply, ip_options_echo() copies Record Route, then Timestamp (wherever they were, in that order; no
-//     NOP, no other option), and ip_options_build() fills one more slot in each, as the reply's sender: Record
-//     Route our address again; Timestamp flags 0: our time; 1: our address and time; 3: our time only if the next
-//     prespecified address is ours (Linux looks at that one pair, not further). Only if step 1 filled a slot: a
-//     Timestamp that was full on receipt gets no second overflow increment, and one step 1 skipped (flags 3,
-//     another host's address) is not looked at again. EOLs then pad the copy to a multiple of 4.
-//
-// So our address appears twice in an echoed Record Route and our time twice in a Timestamp, the reply carries
-// the options a little fuller than the request did, and its pointer has moved by two slots (one if only one was
-// left). From pcaps/tap_ping_rr.pcap, ping -R (frames 3 and 4):
-//     request:  01 | 07 27 08 | c0a8030b 00000000 00000000 ...          NOP, RR length 39, pointer 8, 9 slots
-//     reply:    07 27 10 | c0a8030b c0a8030c c0a8030c 00000000 ... | 00  RR pointer 16, then EOL to 40 bytes
-// From pcaps/tap_ping_ts.pcap, ping -T tsonly (frames 3 and 4), the client's time t, ours T (here in the same ms):
-//     request:  44 28 09 00 | t 0 0 0 0 0 0 0 0                         length 40, pointer 9, flags 0
-//     reply:    44 28 11 00 | t T T 0 0 0 0 0 0                         pointer 17
-// ping -T tsandaddr (length 36, flags 1) goes from pointer 13 [.11 t] to 29 [.11 t, .12 T, .12 T]; -T tsprespec
-// .12 .12 from pointer 5 [.12 0, .12 0] to 21 [.12 T, .12 T]; -T tsprespec .12 .11 .12 from 5 to 13
-// [.12 T, .11 0, .12 0].
-//
-// The timestamp is ms since midnight UT, "right-justified in 32 bits" and in network byte order (RFC 791 §3.1), as
-// Linux's inet_current_timestamp() gives it. Step 2 fails (no reply at all) where the slot it would fill runs past
-// the option's end: see echo_reply_refused(). ministack never copies a source route (RFC 1122 §3.2.2.6 would have
-// it reversed into the reply; Linux does reverse it, but drops source-routed datagrams for local delivery unless
-// net.ipv4.conf.all.accept_source_route is set, and it is 0 by default), nor CIPSO (Linux copies it, but rejects it
-// on receipt unless a CIPSO DOI is configured). Unknown options are skipped by their length, never copied.
+// Linux fills one slot on receipt (ip_options_compile) and one for the reply (ip_options_echo, ip_options_build):
+// RFC 1122 §3.2.2.6 asks for the options "updated to include the current host". The byte-by-byte account, with
+// the fixtures that prove it, is in docs/linux-parity.md.
 
 bool is_ours(const std::uint8_t* slot, Ipv4Address our_address) { return load_be32(slot) == our_address.value; }
 

@@ -24,8 +24,8 @@
 //   whose addresses were prespecified by the sender (a host stamps only its own). oflw: how many modules found no
 //   room. A timestamp is milliseconds since midnight UT, in network byte order.
 //
-// What Linux does with them is described above echo_reply_options() in ipv4_options.cpp, byte by byte, checked
-// against the recordings pcaps/{tap,tun}_ping_{rr,ts,tsaddr,tsprespec,tsprespec_other}.pcap.
+// What Linux does with them, byte by byte, is in docs/linux-parity.md, checked against the recordings
+// pcaps/{tap,tun}_ping_{rr,ts,tsaddr,tsprespec,tsprespec_other}.pcap.
 #pragma once
 
 #include <cstddef>
