@@ -30,7 +30,6 @@ Stack::Stack(const StackConfig& config)
 
 Verdict Stack::receive(MutableBytes buffer, std::size_t length, Instant now, FrameSink& out) {
   assert(length <= buffer.size() && buffer.size() >= kMinBufferSize);
-  counters_.count(Counter::ifInFrames);
   FrameContext frame{now, out, {}, 0};
   return link_.receive(PacketBuffer(buffer, 0, length), frame);
 }

@@ -46,7 +46,7 @@ void log_summary(Logger& log, const Stack& stack, const LoopStats& loop) {
   log.info(
       "stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
       "{} fragments), {} dropped, {} send errors",
-      c.get(Counter::ifInFrames), c.get(Counter::ifOutFrames), c.get(Counter::arpOutReplies),
+      c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies),
       c.get(Counter::icmpOutEchoReps), c.get(Counter::udpOutDatagrams), c.get(Counter::icmpOutDestUnreachs),
       c.get(Counter::ipFragCreates), c.total_drops(), loop.transmit_errors);
 }

@@ -68,7 +68,11 @@ std::string counters_table(const Counters& counters) {
         fmt::format_to(std::back_inserter(out), "  {}\n", counter_group_name(group));
         heading = true;
       }
-      append_row(out, counter_name(c), counters.get(c), counter_meaning(c), name_width, value_width);
+      // Counters no MIB defines say so, so that nobody looks for them in one.
+      const CounterInfo info = describe(c);
+      append_row(out, info.name, counters.get(c),
+                 info.source == "ministack" ? fmt::format("{} (ministack's own)", info.meaning) : info.meaning,
+                 name_width, value_width);
     }
   }
 
@@ -82,7 +86,9 @@ std::string counters_table(const Counters& counters) {
     const auto r = static_cast<DropReason>(i);
     if (const auto n = counters.get(r)) {
       const DropReasonInfo info = describe(r);
-      append_row(out, info.name, n, fmt::format("{} ({})", info.meaning, info.rule), name_width, value_width);
+      const std::string toward = info.aggregate.empty() ? "" : fmt::format(", in {}", info.aggregate);
+      append_row(out, info.name, n, fmt::format("{} ({}{})", info.meaning, info.rule, toward), name_width,
+                 value_width);
     }
   }
   return out;

@@ -11,13 +11,13 @@ namespace ministack {
 
 // The schema tag of counters_json(): bumped whenever a key changes meaning or disappears (adding a counter or a drop
 // reason does not change it).
-inline constexpr std::string_view kCountersJsonSchema = "ministack-counters/1";
+inline constexpr std::string_view kCountersJsonSchema = "ministack-counters/2";
 
 // Every counter, grouped by layer, one row each: MIB-style name, value, meaning. Then the drops with a non-zero
 // count: name, count, meaning and the rule behind it. Columns aligned; ends with a newline.
 std::string counters_table(const Counters& counters);
 
-// {"schema": "ministack-counters/1", "version": VERSION, "counters": {every counter}, "drops": {every drop reason,
+// {"schema": "ministack-counters/2", "version": VERSION, "counters": {every counter}, "drops": {every drop reason,
 // zeros included}, "total_drops": N}, keys in declaration order, indented; ends with a newline.
 std::string counters_json(const Counters& counters, std::string_view version);
 

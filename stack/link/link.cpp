@@ -18,6 +18,7 @@ Verdict Link::receive(PacketBuffer frame, FrameContext& context) {
   const unsigned version = length ? frame.data()[0] >> 4 : 0;
   context_.trace(Layer::link, "TUN: an IP packet of {} bytes, version {}", length, version);
   if (version == 6) return context_.drop(DropReason::ipv6_not_spoken, context);
+  context_.counters.count(Counter::ifInUcastPkts);  // no link addresses on TUN: every packet is ours alone
   return ipv4_->receive(frame, context);
 }
 
@@ -39,15 +40,12 @@ Verdict Link::receive_ethernet(PacketBuffer frame, FrameContext& context) {
   if (source.is_group()) return context_.drop(DropReason::eth_bad_source, context);
   context.peer = LinkPeer{source, destination.is_broadcast()};  // answers go back where the request came from
 
-  switch (eth->ethertype()) {
-    case ethertype::arp:
-      return receive_arp(frame, context);
-    case ethertype::ipv4:
-      frame.pull(kEthernetHeaderLength);
-      return ipv4_->receive(frame, context);
-    default:
-      return context_.drop(DropReason::eth_unsupported_type, context);
-  }
+  const std::uint16_t type = eth->ethertype();
+  if (type != ethertype::arp && type != ethertype::ipv4) return context_.drop(DropReason::eth_unsupported_type, context);
+  context_.counters.count(destination.is_broadcast() ? Counter::ifInBroadcastPkts : Counter::ifInUcastPkts);
+  if (type == ethertype::arp) return receive_arp(frame, context);
+  frame.pull(kEthernetHeaderLength);
+  return ipv4_->receive(frame, context);
 }
 
 void Link::frame_ethernet(PacketBuffer& packet, const MacAddress& destination, std::uint16_t type) const {
@@ -92,7 +90,9 @@ void Link::transmit(PacketBuffer frame, FrameContext& context) {
     }
     frame = PacketBuffer(room, 0, pad_ethernet_frame(room, frame.size()));
   }
-  context_.counters.count(Counter::ifOutFrames);
+  const bool broadcast =
+      context_.config.link == LinkLayer::ethernet && load_mac(frame.data()) == MacAddress::broadcast();
+  context_.counters.count(broadcast ? Counter::ifOutBroadcastPkts : Counter::ifOutUcastPkts);
   if (context_.tracer) context_.tracer->sent(frame.bytes());
   context.sink.send(frame.bytes());
   ++context.frames_sent;

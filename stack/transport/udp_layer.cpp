@@ -10,16 +10,12 @@ Udp::Udp(StackContext& context, Ipv4& ip, Icmp& icmp) : context_(context), ip_(i
 
 Verdict Udp::receive(PacketBuffer datagram, const IpContext& ip, FrameContext& frame) {
   const auto udp = UdpView::parse(datagram.bytes(), ip.source, ip.destination);
-  if (!udp) {
-    context_.counters.count(Counter::udpInErrors);
-    return context_.drop(udp.reason(), frame);
-  }
+  if (!udp) return context_.drop(udp.reason(), frame);  // counts toward udpInErrors
   context_.trace(Layer::udp, "port {} > {}, {} bytes, checksum 0x{:04x} {}", udp->source_port(),
                  udp->destination_port(), udp->length(), udp->checksum(), udp->checksum() ? "verified" : "(none)");
   if (udp->destination_port() != kEchoPort) {
-    context_.counters.count(Counter::udpNoPorts);
     icmp_.port_unreachable(ip, frame);  // never for broadcasts (RFC 1122 §3.2.2)
-    return context_.drop(DropReason::udp_port_unreachable, frame);
+    return context_.drop(DropReason::udp_port_unreachable, frame);  // counts toward udpNoPorts
   }
   context_.counters.count(Counter::udpInDatagrams);
   // An echo to a broadcast would answer once per host: the same amplification as a broadcast ping.

@@ -1,75 +1,92 @@
-// Per-layer counters, named after the SNMP MIB objects they correspond to (RFC 1213, RFC 4293) where one exists,
-// plus one counter per drop reason.
+// Per-layer counters, named after the SNMP MIB objects they are (IF-MIB RFC 2863, IP-MIB RFC 4293, the ICMP group of
+// RFC 2011, UDP-MIB RFC 4113), plus ARP's, which no MIB counts and which are marked as ministack's own; and one
+// counter per drop reason.
+//
+// Some MIB counters are aggregates of drops (ipInHdrErrors, icmpInErrors, ...): each drop reason names the one it
+// counts toward (drop_reason.hpp), and Counters::get() adds them up, so the two can never disagree.
 #pragma once
 
 #include <array>
+#include <cassert>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "stack/wire/drop_reason.hpp"
 
 namespace ministack {
 
-#define MINISTACK_COUNTERS(X)                                                                          \
-  X(ifInFrames, "frames (TAP) or packets (TUN) read from the device")                                  \
-  X(ifOutFrames, "frames or packets written to the device")                                            \
-  X(arpInRequests, "ARP requests for our address")                                                     \
-  X(arpOutReplies, "ARP replies sent")                                                                 \
-  X(ipInReceives, "IPv4 datagrams received, including those in error")                                 \
-  X(ipInDelivers, "IPv4 datagrams handed to ICMP or UDP")                                              \
-  X(ipOutRequests, "IPv4 datagrams sent")                                                              \
-  X(ipReasmReqds, "fragments received that needed reassembly")                                         \
-  X(ipReasmOKs, "datagrams reassembled")                                                               \
-  X(ipReasmFails, "datagrams whose reassembly failed (overlap, oversize, timeout, eviction)")          \
-  X(ipFragOKs, "datagrams fragmented to fit the MTU")                                                  \
-  X(ipFragCreates, "fragments sent")                                                                   \
-  X(arpOutRequests, "ARP requests sent (resolution and gratuitous)")                                   \
-  X(icmpInMsgs, "ICMP messages received, including those in error")                                    \
-  X(icmpInEchos, "ICMP echo requests received")                                                        \
-  X(icmpOutMsgs, "ICMP messages sent")                                                                 \
-  X(icmpOutEchoReps, "ICMP echo replies sent")                                                         \
-  X(icmpOutDestUnreachs, "ICMP destination unreachable messages sent")                                 \
-  X(udpInDatagrams, "UDP datagrams delivered to a port")                                               \
-  X(udpNoPorts, "UDP datagrams for a port nobody listens on")                                          \
-  X(udpInErrors, "UDP datagrams dropped for errors")                                                   \
-  X(udpOutDatagrams, "UDP datagrams sent")
+// The groups of the counters table, in order.
+enum class CounterGroup { link, arp, ipv4, fragments, icmp, udp };
+inline constexpr std::size_t kCounterGroupCount = 6;
+
+// X(name, group, source, meaning): source is the MIB that defines the name, or "ministack" for our own.
+#define MINISTACK_COUNTERS(X)                                                                                        \
+  X(ifInUcastPkts, link, "IF-MIB", "frames to our MAC (TAP) or packets (TUN) passed up to ARP or IP")               \
+  X(ifInBroadcastPkts, link, "IF-MIB", "broadcast frames passed up to ARP or IP")                                    \
+  X(ifInDiscards, link, "IF-MIB", "frames for another host's MAC, discarded")                                        \
+  X(ifInErrors, link, "IF-MIB", "frames too short for Ethernet, or from a group MAC address")                        \
+  X(ifInUnknownProtos, link, "IF-MIB", "frames of a protocol not spoken (an EtherType, or IPv6 on TUN)")              \
+  X(ifOutUcastPkts, link, "IF-MIB", "frames or packets sent to one host")                                             \
+  X(ifOutBroadcastPkts, link, "IF-MIB", "frames sent to the Ethernet broadcast address (ARP requests)")               \
+  X(arpInRequests, arp, "ministack", "ARP requests for our address")                                                 \
+  X(arpOutReplies, arp, "ministack", "ARP replies sent")                                                             \
+  X(arpOutRequests, arp, "ministack", "ARP requests sent (resolution and gratuitous)")                                \
+  X(ipInReceives, ipv4, "IP-MIB", "IPv4 datagrams received, including those in error")                               \
+  X(ipInHdrErrors, ipv4, "IP-MIB", "datagrams with a bad header: version, IHL, length, checksum, options")           \
+  X(ipInTruncatedPkts, ipv4, "IP-MIB", "datagrams shorter than their header or total length")                       \
+  X(ipInAddrErrors, ipv4, "IP-MIB", "datagrams not for our address, or from an address no host may have")          \
+  X(ipInUnknownProtos, ipv4, "IP-MIB", "datagrams for us of a protocol not spoken")                                  \
+  X(ipInDelivers, ipv4, "IP-MIB", "IPv4 datagrams handed to ICMP or UDP")                                           \
+  X(ipOutRequests, ipv4, "IP-MIB", "IPv4 datagrams sent")                                                            \
+  X(ipOutDiscards, ipv4, "IP-MIB", "datagrams we originated and dropped while ARP resolved their next hop")          \
+  X(ipReasmReqds, fragments, "IP-MIB", "fragments received that needed reassembly")                                  \
+  X(ipReasmOKs, fragments, "IP-MIB", "datagrams reassembled")                                                        \
+  X(ipReasmFails, fragments, "IP-MIB", "datagrams whose reassembly failed (overlap, oversize, timeout, eviction)")   \
+  X(ipFragOKs, fragments, "IP-MIB", "datagrams fragmented to fit the MTU")                                           \
+  X(ipFragCreates, fragments, "IP-MIB", "fragments sent")                                                            \
+  X(icmpInMsgs, icmp, "IP-MIB", "ICMP messages received, including those in error")                                  \
+  X(icmpInErrors, icmp, "IP-MIB", "ICMP messages too short or with a bad checksum")                                  \
+  X(icmpInEchos, icmp, "IP-MIB", "ICMP echo requests received")                                                      \
+  X(icmpOutMsgs, icmp, "IP-MIB", "ICMP messages sent")                                                               \
+  X(icmpOutEchoReps, icmp, "IP-MIB", "ICMP echo replies sent")                                                       \
+  X(icmpOutDestUnreachs, icmp, "IP-MIB", "ICMP destination unreachable messages sent")                               \
+  X(udpInDatagrams, udp, "UDP-MIB", "UDP datagrams delivered to a port")                                             \
+  X(udpNoPorts, udp, "UDP-MIB", "UDP datagrams for a port nobody listens on")                                       \
+  X(udpInErrors, udp, "UDP-MIB", "UDP datagrams too short or with a bad checksum")                                   \
+  X(udpOutDatagrams, udp, "UDP-MIB", "UDP datagrams sent")
 
 enum class Counter {
-#define MINISTACK_X(name, meaning) name,
+#define MINISTACK_X(name, group, source, meaning) name,
   MINISTACK_COUNTERS(MINISTACK_X)
 #undef MINISTACK_X
 };
 
 inline constexpr std::size_t kCounterCount = 0
-#define MINISTACK_X(name, meaning) +1
+#define MINISTACK_X(name, group, source, meaning) +1
     MINISTACK_COUNTERS(MINISTACK_X)
 #undef MINISTACK_X
     ;
 
-constexpr std::string_view counter_name(Counter c) {
-  constexpr std::string_view names[] = {
-#define MINISTACK_X(name, meaning) #name,
+struct CounterInfo {
+  std::string_view name;
+  CounterGroup group;
+  std::string_view source;  // "IF-MIB", "IP-MIB", "UDP-MIB", or "ministack" (no MIB defines it)
+  std::string_view meaning;
+};
+
+constexpr CounterInfo describe(Counter c) {
+  constexpr CounterInfo table[] = {
+#define MINISTACK_X(name, group, source, meaning) {#name, CounterGroup::group, source, meaning},
       MINISTACK_COUNTERS(MINISTACK_X)
 #undef MINISTACK_X
   };
-  return names[static_cast<std::size_t>(c)];
+  return table[static_cast<std::size_t>(c)];
 }
 
-// What a counter counts, from the same X-macro as its name.
-constexpr std::string_view counter_meaning(Counter c) {
-  constexpr std::string_view meanings[] = {
-#define MINISTACK_X(name, meaning) meaning,
-      MINISTACK_COUNTERS(MINISTACK_X)
-#undef MINISTACK_X
-  };
-  return meanings[static_cast<std::size_t>(c)];
-}
-
-// The layer a counter belongs to, for grouping in tables. Derived from the MIB-style name's prefix (if*, arp*,
-// ipReasm*/ipFrag*, ip*, icmp*, udp*), so a counter added to the list above lands in its group by itself.
-enum class CounterGroup { link, arp, ipv4, fragments, icmp, udp };
-
-inline constexpr std::size_t kCounterGroupCount = 6;
+constexpr std::string_view counter_name(Counter c) { return describe(c).name; }
+constexpr std::string_view counter_meaning(Counter c) { return describe(c).meaning; }
+constexpr CounterGroup counter_group(Counter c) { return describe(c).group; }
 
 constexpr std::string_view counter_group_name(CounterGroup g) {
   constexpr std::string_view names[] = {"link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP",
@@ -77,31 +94,79 @@ constexpr std::string_view counter_group_name(CounterGroup g) {
   return names[static_cast<std::size_t>(g)];
 }
 
-constexpr CounterGroup counter_group(Counter c) {
-  const std::string_view name = counter_name(c);
-  if (name.starts_with("ipReasm") || name.starts_with("ipFrag")) return CounterGroup::fragments;
-  if (name.starts_with("icmp")) return CounterGroup::icmp;
-  if (name.starts_with("ip")) return CounterGroup::ipv4;
-  if (name.starts_with("arp")) return CounterGroup::arp;
-  if (name.starts_with("udp")) return CounterGroup::udp;
-  return CounterGroup::link;
+// The counter a drop reason counts toward (its `aggregate` in drop_reason.hpp), if any.
+constexpr std::optional<Counter> aggregate_of(DropReason reason) {
+  const std::string_view name = describe(reason).aggregate;
+  if (name.empty()) return std::nullopt;
+  for (std::size_t i = 0; i < kCounterCount; ++i) {
+    if (counter_name(static_cast<Counter>(i)) == name) return static_cast<Counter>(i);
+  }
+  return std::nullopt;
+}
+
+namespace detail {
+// aggregate_of() for every drop reason, resolved once at compile time.
+inline constexpr auto kAggregates = [] {
+  std::array<std::optional<Counter>, kDropReasonCount> table{};
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) table[i] = aggregate_of(static_cast<DropReason>(i));
+  return table;
+}();
+
+constexpr bool every_aggregate_names_a_counter() {
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    const auto reason = static_cast<DropReason>(i);
+    if (!describe(reason).aggregate.empty() && !aggregate_of(reason)) return false;
+  }
+  return true;
+}
+}  // namespace detail
+static_assert(detail::every_aggregate_names_a_counter(), "a drop reason names a counter that does not exist");
+
+// True for a counter that is the sum of drops (never counted directly).
+constexpr bool is_aggregate(Counter c) {
+  for (const auto& aggregate : detail::kAggregates) {
+    if (aggregate == c) return true;
+  }
+  return false;
 }
 
 class Counters {
  public:
-  void count(Counter c) { ++values_[static_cast<std::size_t>(c)]; }
+  void count(Counter c) {
+    assert(!is_aggregate(c));  // those are the drops' sum
+    ++values_[static_cast<std::size_t>(c)];
+  }
   void count(DropReason r) { ++drops_[static_cast<std::size_t>(r)]; }
-  std::uint64_t get(Counter c) const { return values_[static_cast<std::size_t>(c)]; }
+  std::uint64_t get(Counter c) const;
   std::uint64_t get(DropReason r) const { return drops_[static_cast<std::size_t>(r)]; }
   std::uint64_t total_drops() const {
     std::uint64_t n = 0;
     for (auto v : drops_) n += v;
     return n;
   }
+  // Every frame read from the device is counted by exactly one of the ifIn* counters: their sum.
+  std::uint64_t frames_received() const;
+  // Every frame written to the device: ifOutUcastPkts + ifOutBroadcastPkts.
+  std::uint64_t frames_sent() const {
+    return get(Counter::ifOutUcastPkts) + get(Counter::ifOutBroadcastPkts);
+  }
 
  private:
   std::array<std::uint64_t, kCounterCount> values_{};
   std::array<std::uint64_t, kDropReasonCount> drops_{};
 };
+
+inline std::uint64_t Counters::get(Counter c) const {
+  std::uint64_t n = values_[static_cast<std::size_t>(c)];
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    if (detail::kAggregates[i] == c) n += drops_[i];
+  }
+  return n;
+}
+
+inline std::uint64_t Counters::frames_received() const {
+  return get(Counter::ifInUcastPkts) + get(Counter::ifInBroadcastPkts) + get(Counter::ifInDiscards) +
+         get(Counter::ifInErrors) + get(Counter::ifInUnknownProtos);
+}
 
 }  // namespace ministack
