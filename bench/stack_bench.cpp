@@ -65,7 +65,7 @@ void BM_EchoRequest(benchmark::State& state) {
     benchmark::DoNotOptimize(v);
     benchmark::ClobberMemory();
   }
-  if (stack.counters().get(Counter::icmpOutEchoReps) != stack.counters().get(Counter::ifInFrames)) {
+  if (stack.counters().get(Counter::icmpOutEchoReps) != stack.counters().frames_received()) {
     state.SkipWithError("not every request was answered");
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * frame.size()));

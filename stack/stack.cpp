@@ -31,7 +31,8 @@ Stack::Stack(const StackConfig& config)
 Verdict Stack::receive(MutableBytes buffer, std::size_t length, Instant now, FrameSink& out) {
   assert(length <= buffer.size() && buffer.size() >= kMinBufferSize);
   FrameContext frame{now, out, {}, 0};
-  return link_.receive(PacketBuffer(buffer, 0, length), frame);
+  PacketBuffer packet(buffer, 0, length);
+  return link_.receive(packet, frame);
 }
 
 void Stack::poll(Instant now, FrameSink& out) {

@@ -30,7 +30,7 @@ Ipv4::Ipv4(StackContext& context, Link& link)
       reassembler_(context.config.reassembly, context.counters),
       fragment_tx_(kEthernetHeaderLength + context.config.mtu) {}
 
-Verdict Ipv4::receive(PacketBuffer packet, FrameContext& frame) {
+Verdict Ipv4::receive(PacketBuffer& packet, FrameContext& frame) {
   context_.counters.count(Counter::ipInReceives);
   const auto ip = Ipv4View::parse(packet.bytes());
   if (!ip) return context_.drop(ip.reason(), frame);
@@ -71,11 +71,11 @@ Verdict Ipv4::receive(PacketBuffer packet, FrameContext& frame) {
   // The whole datagram lives in the reassembler, with room for a link header in front of it and for padding.
   const auto reassembled = Ipv4View::parse(*result.datagram);
   assert(reassembled);
-  return deliver(PacketBuffer(result.buffer, Ipv4Reassembler::kHeadroom, result.datagram->size()), *reassembled,
-                 to_broadcast, frame);
+  PacketBuffer whole(result.buffer, Ipv4Reassembler::kHeadroom, result.datagram->size());
+  return deliver(whole, *reassembled, to_broadcast, frame);
 }
 
-Verdict Ipv4::deliver(PacketBuffer datagram, const Ipv4View& ip, bool to_broadcast, FrameContext& frame) {
+Verdict Ipv4::deliver(PacketBuffer& datagram, const Ipv4View& ip, bool to_broadcast, FrameContext& frame) {
   TransportInput* const input = protocols_[ip.protocol()];
   context_.trace(Layer::ipv4, "for {}: protocol {} goes to {}", to_broadcast ? "a broadcast address" : "us",
                  ip.protocol(),

@@ -26,7 +26,7 @@ class TransportInput {
   virtual ~TransportInput() = default;
   // `message` is the datagram's payload, with the IP and link headers' bytes as headroom; `ip` describes the
   // datagram. Answers may be built in place over both.
-  virtual Verdict receive(PacketBuffer message, const IpContext& ip, FrameContext& frame) = 0;
+  virtual Verdict receive(PacketBuffer& message, const IpContext& ip, FrameContext& frame) = 0;
 };
 
 // Who reports, with an ICMP error, a datagram the stack could not deliver (RFC 1122 §3.2.2.1).
@@ -58,11 +58,11 @@ class Ipv4 final : public NetworkInput {
   void register_protocol(std::uint8_t protocol, TransportInput* input) { protocols_[protocol] = input; }
   void set_error_reporter(ErrorReporter* errors) { errors_ = errors; }
 
-  Verdict receive(PacketBuffer packet, FrameContext& frame) override;
+  Verdict receive(PacketBuffer& packet, FrameContext& frame) override;
   // Sends `payload` (with at least header and link room in front: options.size() + 20 + the link's header) as one
   // datagram from our address, fragmented to the MTU if it is longer (RFC 791 §3.2). False if the link could
   // neither send nor queue it.
-  bool send(PacketBuffer payload, const Ipv4Send& request, const NextHop& next_hop, FrameContext& frame);
+  bool send(PacketBuffer& payload, const Ipv4Send& request, const NextHop& next_hop, FrameContext& frame);
   // Reassembly timeouts.
   void poll(Instant now) { reassembler_.expire(now); }
 
@@ -70,9 +70,9 @@ class Ipv4 final : public NetworkInput {
 
  private:
   // A whole datagram for us (reassembled if need be), handed to its protocol.
-  Verdict deliver(PacketBuffer datagram, const Ipv4View& ip, bool to_broadcast, FrameContext& frame);
+  Verdict deliver(PacketBuffer& datagram, const Ipv4View& ip, bool to_broadcast, FrameContext& frame);
   // Sends a whole datagram (header written), fragmenting it if it is longer than the MTU.
-  bool output(PacketBuffer datagram, const NextHop& next_hop, FrameContext& frame);
+  bool output(PacketBuffer& datagram, const NextHop& next_hop, FrameContext& frame);
   bool fragment(const PacketBuffer& datagram, const NextHop& next_hop, FrameContext& frame);
 
   StackContext& context_;

@@ -10,12 +10,11 @@
 
 namespace ministack {
 
-bool Ipv4::send(PacketBuffer payload, const Ipv4Send& request, const NextHop& next_hop, FrameContext& frame) {
+bool Ipv4::send(PacketBuffer& payload, const Ipv4Send& request, const NextHop& next_hop, FrameContext& frame) {
   const std::size_t header_length = kIpv4MinHeaderLength + request.options.size();
   const std::size_t total = header_length + payload.size();
   assert(total <= FragmentStore::kMaxDatagramLength);
-  PacketBuffer datagram = payload;
-  write_ipv4_header(datagram.push(header_length),
+  write_ipv4_header(payload.push(header_length),
                     {.tos = request.tos,
                      .total_length = static_cast<std::uint16_t>(total),
                      .identification = next_identification_++,
@@ -25,10 +24,10 @@ bool Ipv4::send(PacketBuffer payload, const Ipv4Send& request, const NextHop& ne
                      .source = context_.config.interface.address,
                      .destination = request.destination.v4()},
                     request.options);
-  return output(datagram, next_hop, frame);
+  return output(payload, next_hop, frame);  // now the whole datagram
 }
 
-bool Ipv4::output(PacketBuffer datagram, const NextHop& next_hop, FrameContext& frame) {
+bool Ipv4::output(PacketBuffer& datagram, const NextHop& next_hop, FrameContext& frame) {
   context_.counters.count(Counter::ipOutRequests);
   const std::uint8_t* header = datagram.data();
   context_.trace(Layer::out, "IPv4 {} > {}, {} bytes, header checksum 0x{:04x}",

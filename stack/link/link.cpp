@@ -11,7 +11,7 @@ namespace ministack {
 Link::Link(StackContext& context, NeighborLimits neighbor_limits)
     : context_(context), neighbors_(neighbor_limits), arp_tx_(kEthernetMinFrameLength) {}
 
-Verdict Link::receive(PacketBuffer frame, FrameContext& context) {
+Verdict Link::receive(PacketBuffer& frame, FrameContext& context) {
   if (context_.config.link == LinkLayer::ethernet) return receive_ethernet(frame, context);
   // On TUN the first nibble is all there is to tell IPv4 from IPv6.
   const std::size_t length = frame.size();
@@ -22,7 +22,7 @@ Verdict Link::receive(PacketBuffer frame, FrameContext& context) {
   return ipv4_->receive(frame, context);
 }
 
-Verdict Link::receive_ethernet(PacketBuffer frame, FrameContext& context) {
+Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
   const auto eth = EthernetView::parse(frame.bytes());
   if (!eth) return context_.drop(eth.reason(), context);
   const MacAddress destination = eth->destination();
@@ -52,7 +52,7 @@ void Link::frame_ethernet(PacketBuffer& packet, const MacAddress& destination, s
   write_ethernet_header(packet.push(kEthernetHeaderLength), destination, context_.config.mac, type);
 }
 
-bool Link::send_ip(PacketBuffer packet, const NextHop& next_hop, FrameContext& context) {
+bool Link::send_ip(PacketBuffer& packet, const NextHop& next_hop, FrameContext& context) {
   if (context_.config.link == LinkLayer::ip) {
     transmit(packet, context);
     return true;
@@ -78,7 +78,8 @@ bool Link::send_ip(PacketBuffer packet, const NextHop& next_hop, FrameContext& c
   return true;
 }
 
-void Link::transmit(PacketBuffer frame, FrameContext& context) {
+void Link::transmit(PacketBuffer& frame, FrameContext& context, bool broadcast) {
+  Bytes wire = frame.bytes();
   if (context_.config.link == LinkLayer::ethernet && frame.size() < kEthernetMinFrameLength) {
     // Pad in place where the buffer has room behind the frame; else in arp_tx_ (never the case for a frame
     // already there: it is the minimum size).
@@ -88,13 +89,11 @@ void Link::transmit(PacketBuffer frame, FrameContext& context) {
       std::copy_n(frame.data(), frame.size(), arp_tx_.begin());
       room = arp_tx_;
     }
-    frame = PacketBuffer(room, 0, pad_ethernet_frame(room, frame.size()));
+    wire = room.first(pad_ethernet_frame(room, frame.size()));
   }
-  const bool broadcast =
-      context_.config.link == LinkLayer::ethernet && load_mac(frame.data()) == MacAddress::broadcast();
   context_.counters.count(broadcast ? Counter::ifOutBroadcastPkts : Counter::ifOutUcastPkts);
-  if (context_.tracer) context_.tracer->sent(frame.bytes());
-  context.sink.send(frame.bytes());
+  if (context_.tracer) context_.tracer->sent(wire);
+  context.sink.send(wire);
   ++context.frames_sent;
 }
 

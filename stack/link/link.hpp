@@ -26,7 +26,7 @@ class NetworkInput {
  public:
   virtual ~NetworkInput() = default;
   // `packet` is the IP packet with any link padding after it; the link header's bytes are headroom.
-  virtual Verdict receive(PacketBuffer packet, FrameContext& frame) = 0;
+  virtual Verdict receive(PacketBuffer& packet, FrameContext& frame) = 0;
 };
 
 // Where an IP packet goes next on the link: back to the link address a received frame came from, or to an IP
@@ -47,11 +47,11 @@ class Link {
   std::size_t header_length() const { return link_header_length(context_.config.link); }
 
   // Handles frame (a received frame; the rest of its space is room for padding an answer).
-  Verdict receive(PacketBuffer frame, FrameContext& context);
+  Verdict receive(PacketBuffer& frame, FrameContext& context);
   // Sends the IP packet to `next_hop`, with header_length() bytes of headroom in front of it. On Ethernet an
   // unresolved next hop queues the packet and asks ARP (RFC 1122 §2.3.2.2). False if it was neither sent nor
   // queued (the queue is full; counted as arp_queue_full).
-  bool send_ip(PacketBuffer packet, const NextHop& next_hop, FrameContext& context);
+  bool send_ip(PacketBuffer& packet, const NextHop& next_hop, FrameContext& context);
   // Announces our address with a gratuitous ARP request (RFC 5227 §2.3); nothing on raw IP.
   void announce(FrameSink& sink);
   // ARP retries, and drops of queued packets whose resolution failed.
@@ -60,13 +60,14 @@ class Link {
   const NeighborCache& neighbors() const { return neighbors_; }
 
  private:
-  Verdict receive_ethernet(PacketBuffer frame, FrameContext& context);
-  Verdict receive_arp(PacketBuffer frame, FrameContext& context);
+  Verdict receive_ethernet(PacketBuffer& frame, FrameContext& context);
+  Verdict receive_arp(PacketBuffer& frame, FrameContext& context);
   void send_arp_request(Ipv4Address target, FrameSink& sink);
   // Puts an Ethernet header in front of `packet` (in its headroom).
   void frame_ethernet(PacketBuffer& packet, const MacAddress& destination, std::uint16_t type) const;
-  // Pads a short Ethernet frame to the minimum, counts it, traces it and hands it to the sink.
-  void transmit(PacketBuffer frame, FrameContext& context);
+  // Pads a short Ethernet frame to the minimum, counts it (as a broadcast if `broadcast`: only ARP requests are),
+  // traces it and hands it to the sink.
+  void transmit(PacketBuffer& frame, FrameContext& context, bool broadcast = false);
 
   StackContext& context_;
   NetworkInput* ipv4_ = nullptr;

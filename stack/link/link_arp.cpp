@@ -10,7 +10,7 @@
 namespace ministack {
 
 // RFC 826 "Packet Reception", with RFC 5227 probes (sender IP 0.0.0.0) answered like any request.
-Verdict Link::receive_arp(PacketBuffer frame, FrameContext& context) {
+Verdict Link::receive_arp(PacketBuffer& frame, FrameContext& context) {
   const auto arp = ArpView::parse(frame.bytes().subspan(kEthernetHeaderLength));
   if (!arp) return context_.drop(arp.reason(), context);
   const MacAddress sender_mac = arp->sender_mac();
@@ -60,7 +60,7 @@ void Link::send_arp_request(Ipv4Address target, FrameSink& sink) {
   write_ethernet_header(frame.bytes(), MacAddress::broadcast(), context_.config.mac, ethertype::arp);
   context_.counters.count(Counter::arpOutRequests);
   FrameContext context{Instant{}, sink, {}, 0};
-  transmit(frame, context);
+  transmit(frame, context, /*broadcast=*/true);
 }
 
 void Link::announce(FrameSink& sink) {

@@ -12,7 +12,7 @@ Icmp::Icmp(StackContext& context, Ipv4& ip)
       limiter_(context.config.icmp_rate),
       error_tx_(Ipv4::kHeadroom + kIcmpErrorMaxMessage) {}
 
-Verdict Icmp::receive(PacketBuffer message, const IpContext& ip, FrameContext& frame) {
+Verdict Icmp::receive(PacketBuffer& message, const IpContext& ip, FrameContext& frame) {
   context_.counters.count(Counter::icmpInMsgs);
   const auto icmp = IcmpView::parse(message.bytes());
   if (!icmp) return context_.drop(icmp.reason(), frame);

@@ -17,7 +17,7 @@ class Icmp final : public TransportInput, public ErrorReporter {
  public:
   Icmp(StackContext& context, Ipv4& ip);
 
-  Verdict receive(PacketBuffer message, const IpContext& ip, FrameContext& frame) override;
+  Verdict receive(PacketBuffer& message, const IpContext& ip, FrameContext& frame) override;
   void protocol_unreachable(const IpContext& offending, FrameContext& frame) override;
   void port_unreachable(const IpContext& offending, FrameContext& frame);
 

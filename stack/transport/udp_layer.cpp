@@ -8,7 +8,7 @@ namespace ministack {
 
 Udp::Udp(StackContext& context, Ipv4& ip, Icmp& icmp) : context_(context), ip_(ip), icmp_(icmp) {}
 
-Verdict Udp::receive(PacketBuffer datagram, const IpContext& ip, FrameContext& frame) {
+Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& frame) {
   const auto udp = UdpView::parse(datagram.bytes(), ip.source, ip.destination);
   if (!udp) return context_.drop(udp.reason(), frame);  // counts toward udpInErrors
   context_.trace(Layer::udp, "port {} > {}, {} bytes, checksum 0x{:04x} {}", udp->source_port(),

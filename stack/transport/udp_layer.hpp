@@ -19,7 +19,7 @@ class Udp final : public TransportInput {
 
   Udp(StackContext& context, Ipv4& ip, Icmp& icmp);
 
-  Verdict receive(PacketBuffer datagram, const IpContext& ip, FrameContext& frame) override;
+  Verdict receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& frame) override;
   // Sends a datagram we originate to an on-link `destination` (ministack has no routes, so no gateway). False if it
   // was refused (off-link, a martian or broadcast destination, longer than an IP datagram can be) or could not even
   // be queued while ARP resolves its next hop.

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <variant>
+#include <cassert>
 
 #include <fmt/format.h>
 
@@ -21,16 +21,21 @@ class IpAddress {
  public:
   constexpr IpAddress() = default;
   // An IPv4 address is an IP address: implicit, so that IPv4 code reads naturally.
-  constexpr IpAddress(Ipv4Address a) : value_(a) {}  // NOLINT(google-explicit-constructor)
+  constexpr IpAddress(Ipv4Address a) : v4_(a) {}  // NOLINT(google-explicit-constructor)
 
-  constexpr IpVersion version() const { return IpVersion::v4; }
-  // The IPv4 address; asserts the version (only IPv4 exists today).
-  constexpr Ipv4Address v4() const { return std::get<Ipv4Address>(value_); }
+  constexpr IpVersion version() const { return version_; }
+  // The IPv4 address; asserts the version.
+  constexpr Ipv4Address v4() const {
+    assert(version_ == IpVersion::v4);
+    return v4_;
+  }
 
   friend constexpr bool operator==(const IpAddress&, const IpAddress&) = default;
 
  private:
-  std::variant<Ipv4Address> value_;
+  // A tag and the address, not a std::variant: this is copied on every packet's path, and IPv6 adds one member.
+  IpVersion version_ = IpVersion::v4;
+  Ipv4Address v4_;
 };
 
 // Protocol numbers (IPv4 Protocol, IPv6 Next Header; IANA "Assigned Internet Protocol Numbers").
