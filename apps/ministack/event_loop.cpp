@@ -17,27 +17,31 @@ constexpr Duration kTimerInterval{100};
 // Hands what the stack sends to the device. One lost frame is not a reason to stop answering the next one.
 class DeviceSink final : public FrameSink {
  public:
-  DeviceSink(Device& device, LoopStats& stats, Logger* log) : device_(device), stats_(stats), log_(log) {}
+  DeviceSink(Device& device, LoopStats& stats, Logger* log, LoopObserver* observer)
+      : device_(device), stats_(stats), log_(log), observer_(observer) {}
   void send(Bytes frame) override {
     try {
       device_.transmit(frame);
     } catch (const DeviceError& e) {
       ++stats_.transmit_errors;
       if (log_) log_->error("{}", e.what());
+      return;
     }
+    if (observer_) observer_->frame_transmitted(frame);
   }
 
  private:
   Device& device_;
   LoopStats& stats_;
   Logger* log_;
+  LoopObserver* observer_;
 };
 
 }  // namespace
 
 LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options) {
   LoopStats stats;
-  DeviceSink sink(device, stats, options.log);
+  DeviceSink sink(device, stats, options.log, options.observer);
   std::vector<std::uint8_t> buffer(device.receive_buffer_size());
   const auto origin = std::chrono::steady_clock::now();
   // Live, timers follow the monotonic clock; in a replay they follow the capture, so its outcome is its own.
@@ -70,6 +74,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     if (in.status != Received::Status::frame) continue;
 
     ++frames;
+    if (options.observer) options.observer->frame_received(frames, Bytes{buffer}.first(in.length), in.timestamp, now);
     if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
     const Verdict verdict = stack.receive(buffer, in.length, now, sink);
     if (options.log && options.log->enabled(LogLevel::debug)) {
@@ -83,6 +88,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
         options.log->debug("rx {:5} B  answered with {} frame(s)", in.length, verdict.frames_sent);
       }
     }
+    if (options.observer) options.observer->frame_handled(frames, verdict);
   }
   return stats;
 }
