@@ -19,6 +19,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "temp_files.hpp"
+
 namespace {
 
 using namespace ministack;
@@ -242,30 +244,7 @@ TEST(CountersJson, EscapesTheVersion) {
   EXPECT_EQ(doc.at("total_drops"), 0);
 }
 
-// A fresh directory under the system's temporary directory, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stats_test.XXXXXX").string();
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename().string());
-    return out;
-  }
-
- private:
-  fs::path path_;
-};
+using ministack::testing::TempDir;
 
 std::string read_all(const fs::path& path) {
   std::ifstream in(path);
@@ -275,7 +254,7 @@ std::string read_all(const fs::path& path) {
 }
 
 TEST(WriteCountersJson, WritesAParseableFileAndLeavesNoTemporary) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const fs::path path = dir.path() / "stats.json";
   const Counters c = sample({{DropReason::icmp_bad_checksum, 3}});
   write_counters_json(path.string(), c, "0.1.0");
@@ -288,7 +267,7 @@ TEST(WriteCountersJson, WritesAParseableFileAndLeavesNoTemporary) {
 }
 
 TEST(WriteCountersJson, ReplacesAnExistingFile) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const fs::path path = dir.path() / "stats.json";
   std::ofstream(path) << "a much longer previous content that must not survive as a tail of the new file...\n"
                       << std::string(10000, 'x');
@@ -301,7 +280,7 @@ TEST(WriteCountersJson, ReplacesAnExistingFile) {
 }
 
 TEST(WriteCountersJson, AStaleTemporaryFromACrashedRunDoesNotLeakIntoTheFile) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const fs::path path = dir.path() / "stats.json";
   // The temporary is named after the path and the PID, which a crashed earlier process may have had too.
   std::ofstream(dir.path() / fmt::format("stats.json.tmp.{}", ::getpid())) << std::string(10000, 'x');
@@ -311,7 +290,7 @@ TEST(WriteCountersJson, AStaleTemporaryFromACrashedRunDoesNotLeakIntoTheFile) {
 }
 
 TEST(WriteCountersJson, FailsClearlyInAMissingDirectory) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const std::string path = (dir.path() / "no-such-dir" / "stats.json").string();
   try {
     write_counters_json(path, Counters{}, "0.1.0");
@@ -325,7 +304,7 @@ TEST(WriteCountersJson, FailsClearlyInAMissingDirectory) {
 }
 
 TEST(WriteCountersJson, FailsClearlyOnADirectoryAndCleansUp) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const fs::path target = dir.path() / "stats.json";
   fs::create_directory(target);
   try {
