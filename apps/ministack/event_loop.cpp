@@ -1,6 +1,7 @@
 #include "event_loop.hpp"
 
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -45,11 +46,12 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
   std::vector<std::uint8_t> buffer(device.receive_buffer_size());
   const auto origin = std::chrono::steady_clock::now();
   // Live, timers follow the monotonic clock; in a replay they follow the capture, so its outcome is its own.
+  const bool replay = device.replays_time();
   const auto instant = [&](const Received* in) {
     const auto wall = in ? in->timestamp
                          : std::chrono::duration_cast<std::chrono::microseconds>(
                                std::chrono::system_clock::now().time_since_epoch());
-    if (device.replays_time()) return Instant{std::chrono::duration_cast<Duration>(wall), wall};
+    if (replay) return Instant{std::chrono::duration_cast<Duration>(wall), wall};
     return Instant{std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - origin), wall};
   };
 
@@ -58,7 +60,10 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     stack.announce(sink);
   }
   std::uint64_t frames = 0;
-  Instant last_timers = instant(nullptr);
+  // When the timers last ran. Live, the clock starts now; a replay's clock is the capture's, which starts at its
+  // first frame (today's date, whether before or after the capture's, says nothing about it).
+  std::optional<Instant> last_timers;
+  if (!replay) last_timers = instant(nullptr);
   while (!stop) {
     if (options.stats_request && *options.stats_request) {
       *options.stats_request = 0;
@@ -67,7 +72,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     const Received in = device.receive(buffer, kWaitSlice);
     if (in.status == Received::Status::end) break;
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
-    if (now - last_timers >= kTimerInterval) {
+    if (last_timers ? now - *last_timers >= kTimerInterval : in.status == Received::Status::frame) {
       stack.poll(now, sink);
       last_timers = now;
     }

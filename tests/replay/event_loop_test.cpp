@@ -1,13 +1,16 @@
 // The event loop as the tests see it (apps/ministack/event_loop.hpp, through tests/support/replay.hpp): every frame
 // reported with the bytes that arrived, before the stack wrote its answer over them, every frame the device was
-// given put with the frame that caused it.
+// given put with the frame that caused it, and the stack's timers run on the loop's cadence.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <vector>
 
+#include "device/pcap_writer.hpp"
 #include "device/queue_device.hpp"
 #include "packets.hpp"
 #include "replay.hpp"
+#include "temp_files.hpp"
 
 namespace {
 
@@ -15,6 +18,7 @@ using ministack::DropReason;
 using ministack::LinkLayer;
 using ministack::QueueDevice;
 using ministack::testing::Replay;
+using ministack::testing::replay_capture;
 using ministack::testing::replay_device;
 using packets::Frame;
 
@@ -56,6 +60,28 @@ TEST(EventLoop, ReportsEveryFrameAsItArrivedAndWhatTheDeviceWasGivenForIt) {
   EXPECT_EQ(attributed, device.sent());
   EXPECT_TRUE(replay.sent_between_frames.empty());
   EXPECT_EQ(replay.counters.get(ministack::Counter::ifInFrames), in.size());
+}
+
+// A replay's timers follow the capture's clock from its first frame, whatever the date it is replayed on: a fragment
+// held, and 31 s later (by the capture) a frame that is no fragment, so that only Stack::poll() can expire it.
+TEST(EventLoop, ReplayRunsTheTimersOnTheCapturesClock) {
+  const ministack::testing::TempDir dir("ministack-loop-test");
+  for (const std::chrono::seconds start : {std::chrono::seconds{1'000'000'000}, std::chrono::seconds{2'100'000'000}}) {
+    SCOPED_TRACE("capture starting " + std::to_string(start.count()) + " s after the epoch");
+    const std::string path = dir.file("held-" + std::to_string(start.count()) + ".pcap");
+    const Frame fragment =
+        packets::fragments(packets::echo_request({.data = packets::pattern(3000)}, {.flags_fragment = 0}), 1480)[0];
+    {
+      ministack::PcapWriter writer(path, ministack::kDltEthernet);
+      writer.write(packets::ethernet({}, fragment), start);
+      writer.write(packets::echo_request_frame(), start + std::chrono::seconds{31});
+    }
+    const Replay replay = replay_capture(path);
+    ASSERT_EQ(replay.frames.size(), 2u);
+    EXPECT_FALSE(replay.frames[0].drop) << "held";
+    EXPECT_EQ(replay.frames[1].sent.size(), 1u);
+    EXPECT_EQ(replay.counters.get(DropReason::reasm_timeout), 1u) << "the held datagram expired by the timers";
+  }
 }
 
 }  // namespace
