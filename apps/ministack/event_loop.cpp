@@ -1,6 +1,7 @@
 #include "event_loop.hpp"
 
 #include <chrono>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -17,35 +18,40 @@ constexpr Duration kTimerInterval{100};
 // Hands what the stack sends to the device. One lost frame is not a reason to stop answering the next one.
 class DeviceSink final : public FrameSink {
  public:
-  DeviceSink(Device& device, LoopStats& stats, Logger* log) : device_(device), stats_(stats), log_(log) {}
+  DeviceSink(Device& device, LoopStats& stats, Logger* log, LoopObserver* observer)
+      : device_(device), stats_(stats), log_(log), observer_(observer) {}
   void send(Bytes frame) override {
     try {
       device_.transmit(frame);
     } catch (const DeviceError& e) {
       ++stats_.transmit_errors;
       if (log_) log_->error("{}", e.what());
+      return;
     }
+    if (observer_) observer_->frame_transmitted(frame);
   }
 
  private:
   Device& device_;
   LoopStats& stats_;
   Logger* log_;
+  LoopObserver* observer_;
 };
 
 }  // namespace
 
 LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options) {
   LoopStats stats;
-  DeviceSink sink(device, stats, options.log);
+  DeviceSink sink(device, stats, options.log, options.observer);
   std::vector<std::uint8_t> buffer(device.receive_buffer_size());
   const auto origin = std::chrono::steady_clock::now();
   // Live, timers follow the monotonic clock; in a replay they follow the capture, so its outcome is its own.
+  const bool replay = device.replays_time();
   const auto instant = [&](const Received* in) {
     const auto wall = in ? in->timestamp
                          : std::chrono::duration_cast<std::chrono::microseconds>(
                                std::chrono::system_clock::now().time_since_epoch());
-    if (device.replays_time()) return Instant{std::chrono::duration_cast<Duration>(wall), wall};
+    if (replay) return Instant{std::chrono::duration_cast<Duration>(wall), wall};
     return Instant{std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - origin), wall};
   };
 
@@ -54,7 +60,10 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     stack.announce(sink);
   }
   std::uint64_t frames = 0;
-  Instant last_timers = instant(nullptr);
+  // When the timers last ran. Live, the clock starts now; a replay's clock is the capture's, which starts at its
+  // first frame (today's date, whether before or after the capture's, says nothing about it).
+  std::optional<Instant> last_timers;
+  if (!replay) last_timers = instant(nullptr);
   while (!stop) {
     if (options.stats_request && *options.stats_request) {
       *options.stats_request = 0;
@@ -63,13 +72,14 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     const Received in = device.receive(buffer, kWaitSlice);
     if (in.status == Received::Status::end) break;
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
-    if (now - last_timers >= kTimerInterval) {
+    if (last_timers ? now - *last_timers >= kTimerInterval : in.status == Received::Status::frame) {
       stack.poll(now, sink);
       last_timers = now;
     }
     if (in.status != Received::Status::frame) continue;
 
     ++frames;
+    if (options.observer) options.observer->frame_received(frames, Bytes{buffer}.first(in.length), in.timestamp, now);
     if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
     const Verdict verdict = stack.receive(buffer, in.length, now, sink);
     if (options.log && options.log->enabled(LogLevel::debug)) {
@@ -83,6 +93,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
         options.log->debug("rx {:5} B  answered with {} frame(s)", in.length, verdict.frames_sent);
       }
     }
+    if (options.observer) options.observer->frame_handled(frames, verdict);
   }
   return stats;
 }

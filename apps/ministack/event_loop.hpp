@@ -12,6 +12,22 @@
 
 namespace ministack {
 
+// Told of every frame the loop hands to the stack and of every frame it hands to the device: what a test sees of a
+// run through the real loop (tests/support/replay.hpp). Every method does nothing unless overridden.
+class LoopObserver {
+ public:
+  virtual ~LoopObserver() = default;
+  // Frame `index` (1-based, as the trace numbers it) arrived: its bytes before the stack writes an answer over them,
+  // the device's timestamp for it, and the stack's time.
+  virtual void frame_received(std::size_t /*index*/, Bytes /*frame*/, Received::Timestamp /*timestamp*/,
+                              Instant /*now*/) {}
+  // The stack is done with frame `index`: what it made of it.
+  virtual void frame_handled(std::size_t /*index*/, const Verdict& /*verdict*/) {}
+  // The device took a frame the stack sent: an answer to the frame being handled, or, between frames, one from the
+  // timers or the announcement. A frame the device refused is counted in LoopStats instead.
+  virtual void frame_transmitted(Bytes /*frame*/) {}
+};
+
 struct LoopStats {
   std::uint64_t transmit_errors = 0;
 };
@@ -23,6 +39,7 @@ struct LoopOptions {
   // Set from a signal handler (SIGUSR1) to ask for `report`; the loop clears it and calls `report`.
   volatile std::sig_atomic_t* stats_request = nullptr;
   std::function<void()> report;
+  LoopObserver* observer = nullptr;  // told of every frame received and transmitted (the tests)
 };
 
 // Runs until `stop` becomes non-zero (set from a signal handler) or the device has no more frames.

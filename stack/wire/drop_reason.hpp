@@ -6,7 +6,8 @@
 
 namespace ministack {
 
-// X(name, "", "", "", "", meaning, rule)
+// X(name, MIB counter it counts toward ("" for none), meaning, rule). Counters::get() adds the drops up into that
+// counter (counters.hpp).
 #define MINISTACK_DROP_REASONS(X)                                                                                  \
   X(eth_truncated, "ifInErrors", "frame shorter than the 14-byte Ethernet header", "IEEE 802.3 §3.1")                           \
   X(eth_not_for_us, "ifInDiscards", "destination MAC is neither ours nor broadcast", "RFC 894")                                   \

@@ -36,7 +36,7 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
       if (step.completes) {
         r.reassembled = true;
         r.delivered = step.completes;
-        const std::uint32_t destination = rd32(*step.completes, 16);
+        const std::uint32_t destination = get32(*step.completes, 16);
         const std::set<DropReason> upper =
             upper_faults(*step.completes, is_broadcast(destination) || is_multicast(destination), r.odd_options,
                          r.tolerated);
@@ -107,10 +107,10 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
     // An unreachable that may be sent must be, within the documented rate limit, and never beyond it.
     const bool one_fault = r.faults == std::set<DropReason>{DropReason::ip_unknown_protocol} ||
                            r.faults == std::set<DropReason>{DropReason::udp_port_unreachable};
-    if (r.delivered && one_fault && rd32(*r.delivered, 16) == kOurIp && !r.link_broadcast &&
-        !bad_source(rd32(*r.delivered, 12))) {
+    if (r.delivered && one_fault && get32(*r.delivered, 16) == kOurIp && !r.link_broadcast &&
+        !bad_source(get32(*r.delivered, 12))) {
       fo.error_due = true;
-      fo.error_allowed = rate.allow(rd32(*r.delivered, 12), now_ms);
+      fo.error_allowed = rate.allow(get32(*r.delivered, 12), now_ms);
       const bool sent_error = s.kind == SentKind::unreachable;
       if (fo.error_allowed && !sent_error) {
         problem("an ICMP unreachable was due and within the rate limit (per destination 6, then 1/s; in all 50, "
@@ -157,14 +157,14 @@ CaptureFile read_capture_file(const fs::path& path) {
   for (std::istreambuf_iterator<char> it(file), end; it != end; ++it) b.push_back(static_cast<std::uint8_t>(*it));
   CaptureFile c;
   if (b.size() < 24) return c;
-  const std::uint32_t magic = rd32(b, 0);
+  const std::uint32_t magic = get32(b, 0);
   const bool little = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
   const bool nanoseconds = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
   if (!little && magic != 0xa1b2c3d4 && magic != 0xa1b23c4d) return c;
   const auto u32 = [&b, little](std::size_t at) {
     return little ? (std::uint32_t{b[at + 3]} << 24) | (std::uint32_t{b[at + 2]} << 16) |
                         (std::uint32_t{b[at + 1]} << 8) | std::uint32_t{b[at]}
-                  : rd32(b, at);
+                  : get32(b, at);
   };
   c.link_type = u32(20);
   for (std::size_t at = 24; at + 16 <= b.size(); at += 16 + std::size_t{u32(at + 8)}) {

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "fault_model.hpp"
-#include "replay_harness.hpp"
+#include "replay_record.hpp"
 #include "reply_checks.hpp"
 
 namespace ministack::realworld {

@@ -6,20 +6,14 @@
 #include <initializer_list>
 #include <utility>
 
+#include "frame_feeder.hpp"
+#include "packets.hpp"
+
 namespace ministack::realworld {
 
-using ministack::testing::ReplayedFrame;
-
 std::vector<OptionVariant> option_variants(std::uint32_t requester, std::uint32_t stamp) {
-  const auto addr = [](std::uint32_t a) {
-    return Bytes{static_cast<std::uint8_t>(a >> 24), static_cast<std::uint8_t>(a >> 16),
-                 static_cast<std::uint8_t>(a >> 8), static_cast<std::uint8_t>(a)};
-  };
-  const auto cat = [](std::initializer_list<Bytes> parts) {
-    Bytes out;
-    for (const Bytes& part : parts) out.insert(out.end(), part.begin(), part.end());
-    return out;
-  };
+  const auto addr = [](std::uint32_t a) { return packets::be32(a); };
+  const auto cat = [](std::initializer_list<Bytes> parts) { return packets::concat(parts); };
   const Bytes zero4(4, 0), us = addr(kOurIp), them = addr(requester), other = addr(0xc0a8030b), t = addr(stamp);
   return {
       {"Record Route, empty", cat({{7, 39, 4}, Bytes(36, 0), {0}}), Want::answer},
@@ -46,55 +40,36 @@ std::vector<OptionVariant> option_variants(std::uint32_t requester, std::uint32_
 }
 
 Bytes with_options(const Bytes& request, const Bytes& options) {
-  const std::size_t total = rd16(request, kEth + 2);
-  Bytes out = sub(request, 0, kEth + 20);
+  const std::size_t total = get16(request, kEth + 2);
+  Bytes out = slice(request, 0, kEth + 20);
   out.reserve(kEth + total + options.size());  // (up front: GCC 12 warns falsely of the inserts, -Warray-bounds)
   out.insert(out.end(), options.begin(), options.end());
   out.insert(out.end(), request.begin() + static_cast<std::ptrdiff_t>(kEth + 20),
              request.begin() + static_cast<std::ptrdiff_t>(kEth + total));
   const std::size_t ihl = 20 + options.size();
   out[kEth] = static_cast<std::uint8_t>(0x40 | (ihl / 4));
-  wr16(out, kEth + 2, static_cast<std::uint16_t>(total + options.size()));
+  put16(out, kEth + 2, static_cast<std::uint16_t>(total + options.size()));
   set_ip_checksum(out, kEth, ihl);
   return out;
 }
 
 Replay run_stack(LinkLayer link, const std::vector<Bytes>& frames, const std::vector<std::int64_t>& times_us,
                  std::size_t mtu) {
-  struct Collect final : ministack::FrameSink {
-    std::vector<Bytes> frames;
-    void send(ministack::Bytes frame) override { frames.emplace_back(frame.begin(), frame.end()); }
-  };
   ministack::StackConfig config;
   config.link = link;
   config.mtu = mtu;
-  ministack::Stack stack(config);
-  Replay out;
-  out.link = link;
-  Bytes buffer(kEth + kMaxDatagram + 64);
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    std::copy(frames[i].begin(), frames[i].end(), buffer.begin());
-    const std::chrono::microseconds wall{times_us[i]};
-    const ministack::Instant now{std::chrono::duration_cast<ministack::Duration>(wall), wall};
-    Collect sink;
-    const ministack::Verdict verdict = stack.receive(buffer, frames[i].size(), now, sink);
-    ReplayedFrame f;
-    f.index = i + 1;
-    f.input = frames[i];
-    f.drop = verdict.drop;
-    f.sent = std::move(sink.frames);
-    if (!f.sent.empty()) f.reply = f.sent.front();
-    out.frames.push_back(std::move(f));
+  std::vector<Instant> instants;
+  for (const std::int64_t t : times_us) {
+    instants.push_back(ministack::testing::instant_of(std::chrono::microseconds{t}));
   }
-  out.counters = stack.counters();
-  return out;
+  return ministack::testing::feed_frames(config, frames, instants, kEth + kMaxDatagram + 64);
 }
 
 Bytes readdressed(const Bytes& frame, std::uint32_t destination, bool link_broadcast) {
   Bytes out = frame;
   const std::size_t ihl = ihl_at(out, kEth);
-  wr16(out, kEth + 16, static_cast<std::uint16_t>(destination >> 16));
-  wr16(out, kEth + 18, static_cast<std::uint16_t>(destination & 0xffff));
+  put16(out, kEth + 16, static_cast<std::uint16_t>(destination >> 16));
+  put16(out, kEth + 18, static_cast<std::uint16_t>(destination & 0xffff));
   set_ip_checksum(out, kEth, ihl);
   if (link_broadcast) std::fill(out.begin(), out.begin() + 6, std::uint8_t{0xff});
   return out;
@@ -102,43 +77,33 @@ Bytes readdressed(const Bytes& frame, std::uint32_t destination, bool link_broad
 
 Bytes to_udp_port(const Bytes& frame, std::uint16_t port, std::size_t data_length) {
   const std::size_t ihl = ihl_at(frame, kEth), udp = kEth + ihl;
-  const std::size_t old_length = rd16(frame, udp + 4);
-  Bytes data = sub(frame, udp + 8, old_length - 8);
+  const std::size_t old_length = get16(frame, udp + 4);
+  Bytes data = slice(frame, udp + 8, old_length - 8);
   if (data_length != 0) {
     Bytes grown;
     while (grown.size() < data_length) grown.insert(grown.end(), data.begin(), data.end());
     grown.resize(data_length);
     data = grown;
   }
-  Bytes out = sub(frame, 0, udp + 8);
+  Bytes out = slice(frame, 0, udp + 8);
   out.insert(out.end(), data.begin(), data.end());
   const std::size_t length = 8 + data.size();
-  wr16(out, udp + 2, port);
-  wr16(out, udp + 4, static_cast<std::uint16_t>(length));
-  wr16(out, udp + 6, 0);
-  Bytes datagram = sub(out, kEth, ihl + length);
-  Bytes pseudo = sub(datagram, 12, 8);
-  pseudo.insert(pseudo.end(), {0, 17, static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length)});
-  pseudo.insert(pseudo.end(), datagram.begin() + static_cast<std::ptrdiff_t>(ihl), datagram.end());
-  const auto checksum = static_cast<std::uint16_t>(~ones_sum(pseudo, 0, pseudo.size()));
-  wr16(out, udp + 6, checksum == 0 ? 0xffff : checksum);
-  wr16(out, kEth + 2, static_cast<std::uint16_t>(ihl + length));
+  put16(out, udp + 2, port);
+  put16(out, udp + 4, static_cast<std::uint16_t>(length));
+  put16(out, udp + 6, 0);
+  const std::uint16_t checksum = packets::reference_checksum(
+      packets::with_pseudo_header(packets::ByteView{out}.subspan(udp, length), Ipv4Address{get32(out, kEth + 12)},
+                                  Ipv4Address{get32(out, kEth + 16)}, static_cast<std::uint16_t>(length)));
+  put16(out, udp + 6, checksum == 0 ? 0xffff : checksum);
+  put16(out, kEth + 2, static_cast<std::uint16_t>(ihl + length));
   set_ip_checksum(out, kEth, ihl);
   return out;
 }
 
 std::vector<Bytes> fragments_of(const Bytes& frame, std::size_t chunk) {
-  const std::size_t ihl = ihl_at(frame, kEth), total = rd16(frame, kEth + 2), data = total - ihl;
   std::vector<Bytes> out;
-  for (std::size_t offset = 0; offset < data; offset += chunk) {
-    const std::size_t n = std::min(chunk, data - offset);
-    Bytes f = sub(frame, 0, kEth + ihl);
-    f.insert(f.end(), frame.begin() + static_cast<std::ptrdiff_t>(kEth + ihl + offset),
-             frame.begin() + static_cast<std::ptrdiff_t>(kEth + ihl + offset + n));
-    wr16(f, kEth + 2, static_cast<std::uint16_t>(ihl + n));
-    wr16(f, kEth + 6, static_cast<std::uint16_t>((offset + n < data ? 0x2000 : 0) | (offset / 8)));
-    set_ip_checksum(f, kEth, ihl);
-    out.push_back(f);
+  for (const Bytes& piece : packets::fragments(packets::ByteView{frame}.subspan(kEth), chunk)) {
+    out.push_back(packets::concat(packets::ByteView{frame}.first(kEth), piece));
   }
   return out;
 }

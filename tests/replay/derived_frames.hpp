@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "replay_harness.hpp"
+#include "replay_record.hpp"
 #include "wire_reads.hpp"
 
 namespace ministack::realworld {
@@ -39,10 +39,11 @@ Bytes readdressed(const Bytes& frame, std::uint32_t destination, bool link_broad
 // (0: as it is), its UDP checksum recomputed.
 Bytes to_udp_port(const Bytes& frame, std::uint16_t port, std::size_t data_length = 0);
 
-// `frame` (Ethernet, one datagram) cut into fragments of at most `chunk` data bytes (a multiple of 8).
+// `frame` (Ethernet, one datagram) cut into fragments of at most `chunk` data bytes (a multiple of 8), each with the
+// frame's Ethernet header (packets::fragments: options, if any, only in the first).
 std::vector<Bytes> fragments_of(const Bytes& frame, std::size_t chunk);
 
-// Frames through a fresh stack at the given instants, collected as a replay.
+// Frames through a fresh stack at the given instants (the frame feeder), collected as a replay.
 Replay run_stack(LinkLayer link, const std::vector<Bytes>& frames, const std::vector<std::int64_t>& times_us,
                  std::size_t mtu = kMtu);
 

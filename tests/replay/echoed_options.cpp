@@ -44,8 +44,8 @@ void compare_record_route(const Bytes& q, const IpOption& qo, const Bytes& a, co
     return;
   }
   for (std::size_t k = q_pointer - 1; k < a_pointer - 1; k += 4) {
-    expect(rd32(a, ao.at + k) == kOurIp,
-           "Record Route slot at " + std::to_string(k) + " holds " + ip_text(rd32(a, ao.at + k)) + ", not us");
+    expect(get32(a, ao.at + k) == kOurIp,
+           "Record Route slot at " + std::to_string(k) + " holds " + ip_text(get32(a, ao.at + k)) + ", not us");
   }
   expect(same(a, ao.at + a_pointer - 1, q, qo.at + a_pointer - 1, length - (a_pointer - 1)),
          "Record Route: the slots past the pointer changed");
@@ -93,15 +93,15 @@ void compare_timestamp(const Bytes& q, const IpOption& qo, const Bytes& a, const
   for (std::size_t k = q_pointer - 1; k < a_pointer - 1; k += slot) {
     const std::size_t stamp = slot == 8 ? k + 4 : k;
     if (slot == 8) {
-      expect(rd32(a, ao.at + k) == kOurIp, "Timestamp entry at " + std::to_string(k) + " names " +
-                                               ip_text(rd32(a, ao.at + k)) + ", not us");
-      if (q_flags == 3) expect(rd32(q, qo.at + k) == kOurIp, "Timestamp: stamped where another host was prespecified");
+      expect(get32(a, ao.at + k) == kOurIp, "Timestamp entry at " + std::to_string(k) + " names " +
+                                               ip_text(get32(a, ao.at + k)) + ", not us");
+      if (q_flags == 3) expect(get32(q, qo.at + k) == kOurIp, "Timestamp: stamped where another host was prespecified");
     }
-    expect(valid_timestamp(rd32(a, ao.at + stamp)),
-           "Timestamp value " + std::to_string(rd32(a, ao.at + stamp)) + " is not ms since midnight UT");
+    expect(valid_timestamp(get32(a, ao.at + stamp)),
+           "Timestamp value " + std::to_string(get32(a, ao.at + stamp)) + " is not ms since midnight UT");
   }
   if (q_flags == 3 && advance == 0 && q_pointer + 7 <= length) {
-    expect(rd32(q, qo.at + q_pointer - 1) != kOurIp, "Timestamp: our prespecified entry was left unstamped");
+    expect(get32(q, qo.at + q_pointer - 1) != kOurIp, "Timestamp: our prespecified entry was left unstamped");
   }
   expect(same(a, ao.at + a_pointer - 1, q, qo.at + a_pointer - 1, length - (a_pointer - 1)),
          "Timestamp: the entries past the pointer changed");

@@ -27,11 +27,11 @@ std::set<DropReason> upper_faults(const Bytes& d, bool to_group, bool odd_option
   }
   if (protocol == 17) {
     if (payload < 8) return {DropReason::udp_truncated};
-    const std::size_t length = rd16(d, ihl + 4);
+    const std::size_t length = get16(d, ihl + 4);
     if (length < 8 || length > payload) return {DropReason::udp_truncated};
     std::set<DropReason> faults;
-    if (rd16(d, ihl + 6) != 0 && !udp_checksum_ok(d, ihl, length)) faults.insert(DropReason::udp_bad_checksum);
-    if (rd16(d, ihl + 2) != kEchoPort) {
+    if (get16(d, ihl + 6) != 0 && !udp_checksum_ok(d, ihl, length)) faults.insert(DropReason::udp_bad_checksum);
+    if (get16(d, ihl + 2) != kEchoPort) {
       faults.insert(DropReason::udp_port_unreachable);
     } else if (to_group) {
       faults.insert(DropReason::ip_broadcast_echo_ignored);  // an echo service answering broadcasts amplifies
@@ -53,7 +53,7 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
     r.link_broadcast = mac_is_broadcast(f, 0);
     if (!mac_is(f, 0, kOurMac) && !r.link_broadcast) faults.insert(DropReason::eth_not_for_us);
     if (mac_is_group(f, 6)) faults.insert(DropReason::eth_bad_source);
-    const std::uint16_t type = rd16(f, 12);
+    const std::uint16_t type = get16(f, 12);
     if (type == 0x86dd) {
       faults.insert(DropReason::eth_unsupported_type);
       faults.insert(DropReason::ipv6_not_spoken);
@@ -70,14 +70,14 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
         faults.insert(DropReason::arp_truncated);
         return r;
       }
-      if (rd16(f, kEth) != 1 || rd16(f, kEth + 2) != 0x0800 || f[kEth + 4] != 6 || f[kEth + 5] != 4) {
+      if (get16(f, kEth) != 1 || get16(f, kEth + 2) != 0x0800 || f[kEth + 4] != 6 || f[kEth + 5] != 4) {
         faults.insert(DropReason::arp_unsupported_format);
       }
       if (n < 28) faults.insert(DropReason::arp_truncated);
       if (n < 28 || faults.count(DropReason::arp_unsupported_format)) return r;
       if (mac_is_group(f, kEth + 8)) faults.insert(DropReason::arp_bad_sender);
-      if (rd16(f, kEth + 6) != 1) faults.insert(DropReason::arp_not_request);
-      if (rd32(f, kEth + 24) != kOurIp) faults.insert(DropReason::arp_not_for_us);
+      if (get16(f, kEth + 6) != 1) faults.insert(DropReason::arp_not_request);
+      if (get32(f, kEth + 24) != kOurIp) faults.insert(DropReason::arp_not_for_us);
       return r;
     }
     l3 = kEth;
@@ -99,7 +99,7 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
     stop = true;
   }
   if (stop) return r;
-  const std::size_t ihl = ihl_at(f, l3), total = rd16(f, l3 + 2);
+  const std::size_t ihl = ihl_at(f, l3), total = get16(f, l3 + 2);
   if (ihl < 20) faults.insert(DropReason::ip_bad_ihl);
   if (total < ihl) faults.insert(DropReason::ip_bad_total_length);
   if (ihl > available || total > available) faults.insert(DropReason::ip_truncated);
@@ -110,11 +110,11 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
   if (!checksum_ok(f, l3, l3 + ihl)) faults.insert(DropReason::ip_bad_checksum);
   // RFC 1122 §3.3.6: a host takes broadcasts in. A multicast group it may or may not have joined (224.0.0.1, all
   // hosts, is the one every host belongs to): "not for us" is as right as taking it in.
-  const std::uint32_t destination = rd32(f, l3 + 16);
+  const std::uint32_t destination = get32(f, l3 + 16);
   const bool to_group = is_broadcast(destination) || is_multicast(destination);
   if (destination != kOurIp && !is_broadcast(destination)) faults.insert(DropReason::ip_not_for_us);
   if (r.link_broadcast && !to_group) faults.insert(DropReason::ip_link_broadcast);  // RFC 1122 §3.3.6
-  if (bad_source(rd32(f, l3 + 12))) faults.insert(DropReason::ip_bad_source);
+  if (bad_source(get32(f, l3 + 12))) faults.insert(DropReason::ip_bad_source);
   const OptionsReading options = read_options(f, l3 + 20, l3 + ihl);
   if (options.state == OptionsState::malformed) faults.insert(DropReason::ip_bad_options);
   r.odd_options = options.state == OptionsState::odd;
@@ -122,7 +122,7 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
 
   std::set<DropReason> before_reassembly = faults;
   if (is_multicast(destination)) before_reassembly.erase(DropReason::ip_not_for_us);
-  const Bytes packet = sub(f, l3, total);
+  const Bytes packet = slice(f, l3, total);
   if (r.fragment) {
     r.reaches_reassembly = before_reassembly.empty();
   } else {
@@ -134,7 +134,7 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
 }
 
 DatagramKey key_of(const Bytes& f, std::size_t l3) {
-  return {rd32(f, l3 + 12), rd32(f, l3 + 16), f[l3 + 9], rd16(f, l3 + 4)};
+  return {get32(f, l3 + 12), get32(f, l3 + 16), f[l3 + 9], get16(f, l3 + 4)};
 }
 
 ReassemblyModel::Step ReassemblyModel::look(const Bytes& f, const FrameReading& r) const {
@@ -183,8 +183,8 @@ void ReassemblyModel::take(const Bytes& f, const FrameReading& r) {
 
 void ReassemblyModel::add(Pending& p, const Bytes& f, const FrameReading& r) {
   const std::size_t offset = fragment_offset_at(f, r.l3);
-  p.pieces.push_back({offset, sub(f, r.l3 + r.ihl, r.total - r.ihl), !more_fragments_at(f, r.l3)});
-  if (offset == 0) p.first_header = sub(f, r.l3, r.ihl);
+  p.pieces.push_back({offset, slice(f, r.l3 + r.ihl, r.total - r.ihl), !more_fragments_at(f, r.l3)});
+  if (offset == 0) p.first_header = slice(f, r.l3, r.ihl);
 }
 
 std::optional<Bytes> ReassemblyModel::assemble(const Pending& p) {
@@ -198,8 +198,8 @@ std::optional<Bytes> ReassemblyModel::assemble(const Pending& p) {
     if (piece->offset != d.size() - p.first_header.size()) return std::nullopt;  // a hole
     d.insert(d.end(), piece->data.begin(), piece->data.end());
   }
-  wr16(d, 2, static_cast<std::uint16_t>(d.size()));
-  wr16(d, 6, static_cast<std::uint16_t>(rd16(d, 6) & 0xc000));
+  put16(d, 2, static_cast<std::uint16_t>(d.size()));
+  put16(d, 6, static_cast<std::uint16_t>(get16(d, 6) & 0xc000));
   set_ip_checksum(d, 0, p.first_header.size());
   return d;
 }

@@ -36,7 +36,7 @@ void expect_reassembly(const Replay& replay, const Outcome& o, const Expectation
     const FrameOutcome& fo = o.frames[i];
     const FrameReading& r = fo.reading;
     if (r.reassembled && r.delivered && (*r.delivered)[9] == 1 && (*r.delivered)[ihl_at(*r.delivered, 0)] == 8 &&
-        rd32(*r.delivered, 16) == kOurIp) {
+        get32(*r.delivered, 16) == kOurIp) {
       ++echoes;
       EXPECT_EQ(fo.sent, SentKind::echo_reply)
           << "frame " << f.index << " completes an echo request for us: it must be answered (sent "
@@ -81,7 +81,7 @@ const std::map<std::string, FileCheck>& file_checks() {
          expect_no_replies(replay, "an IPv4-only stack sends nothing for IPv6");
          for (const ReplayedFrame& f : replay.frames) {
            ASSERT_GE(f.input.size(), kEth);
-           if (rd16(f.input, 12) != 0x86dd) continue;
+           if (get16(f.input, 12) != 0x86dd) continue;
            // Sent to us from a unicast source: it can only stop at the EtherType.
            if (mac_is(f.input, 0, kOurMac) && !mac_is_group(f.input, 6)) {
              EXPECT_EQ(f.drop, DropReason::eth_unsupported_type) << "frame " << f.index;
@@ -125,8 +125,8 @@ const std::map<std::string, FileCheck>& file_checks() {
            if (!f.sent.empty()) {
              EXPECT_EQ(o.frames[i].sent, SentKind::unreachable) << "frame " << f.index << ": only unreachables";
            }
-           const bool unicast_to_us = r.ipv4 && rd32(f.input, r.l3 + 16) == kOurIp && mac_is(f.input, 0, kOurMac) &&
-                                      !mac_is_group(f.input, 6) && !bad_source(rd32(f.input, r.l3 + 12));
+           const bool unicast_to_us = r.ipv4 && get32(f.input, r.l3 + 16) == kOurIp && mac_is(f.input, 0, kOurMac) &&
+                                      !mac_is_group(f.input, 6) && !bad_source(get32(f.input, r.l3 + 12));
            if (unicast_to_us) continue;
            ++none;
            EXPECT_TRUE(f.sent.empty()) << "frame " << f.index << " (" << kind_of(f.input, replay.link)
@@ -154,7 +154,7 @@ const std::map<std::string, FileCheck>& file_checks() {
          // Every frame is a short echo request padded or followed by a trailer; each one must show both.
          for (const ReplayedFrame& f : replay.frames) {
            ASSERT_GE(f.input.size(), kEth + 4);
-           EXPECT_GT(f.input.size(), kEth + rd16(f.input, kEth + 2)) << "frame " << f.index << " has no padding";
+           EXPECT_GT(f.input.size(), kEth + get16(f.input, kEth + 2)) << "frame " << f.index << " has no padding";
          }
        }},
       {"derived_ip_trailer_tun.pcap",
@@ -162,7 +162,7 @@ const std::map<std::string, FileCheck>& file_checks() {
          for (std::size_t i = 0; i < replay.frames.size(); ++i) {
            const ReplayedFrame& f = replay.frames[i];
            ASSERT_GE(f.input.size(), 4u);
-           EXPECT_GT(f.input.size(), rd16(f.input, 2)) << "frame " << f.index << " has no trailer";
+           EXPECT_GT(f.input.size(), get16(f.input, 2)) << "frame " << f.index << " has no trailer";
            EXPECT_EQ(o.frames[i].sent, SentKind::echo_reply) << "frame " << f.index;
          }
        }},

@@ -22,19 +22,20 @@
 #include <fmt/format.h>
 
 #include "device/pcap_replay.hpp"
-#include "replay_harness.hpp"
-#include "stack/wire/bytes.hpp"
-#include "stack/wire/checksum.hpp"
+#include "frame_feeder.hpp"
+#include "packets.hpp"
+#include "replay.hpp"
 
 namespace {
 
 using ministack::Bytes;
 using ministack::LinkLayer;
-using ministack::load_be16;
+using packets::get16;
+using packets::get32;
 using Frame = std::vector<std::uint8_t>;
 
-constexpr std::uint8_t kOurMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-constexpr std::uint32_t kOurIp = 0xc0a8030c;  // 192.168.3.12: the kernel's address in the recordings, and ours
+// 192.168.3.12: the kernel's address in the recordings, and ours (02:00:00:00:00:01 its MAC, packets::kOurMac).
+constexpr std::uint32_t kOurIp = packets::kOurIp.value;
 
 // Replies the kernel sends that ministack does not send yet: fixture name -> (how many, why).
 struct Gap {
@@ -50,21 +51,13 @@ struct Fixture {
   std::vector<ministack::Instant> times;  // each frame's capture time, the stack's clock in a replay
 };
 
-struct Collect final : ministack::FrameSink {
-  std::vector<Frame> frames;
-  void send(Bytes frame) override { frames.emplace_back(frame.begin(), frame.end()); }
-};
-
 Fixture read_fixture(const std::filesystem::path& path) {
   // Read every frame as recorded (client and kernel alike) with the replay device itself.
   ministack::PcapReplayDevice device(path.string(), 65535);
   Fixture f{path.filename().string(), device.link(), {}, {}};
-  Frame buffer(device.receive_buffer_size());
-  for (;;) {
-    const auto in = device.receive(buffer, std::chrono::milliseconds{0});
-    if (in.status == ministack::Received::Status::end) break;
-    f.frames.emplace_back(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(in.length));
-    f.times.push_back({std::chrono::duration_cast<ministack::Duration>(in.timestamp), in.timestamp});
+  for (const auto& frame : ministack::testing::read_frames(device)) {
+    f.frames.push_back(frame.bytes);
+    f.times.push_back(ministack::testing::instant_of(frame.timestamp));
   }
   return f;
 }
@@ -73,22 +66,21 @@ std::size_t l3_offset(LinkLayer link) { return link == LinkLayer::ethernet ? 14 
 
 // Sent by the kernel (the reference side) rather than the client.
 bool from_kernel(LinkLayer link, const Frame& f) {
-  if (link == LinkLayer::ethernet) return f.size() >= 12 && std::equal(f.begin() + 6, f.begin() + 12, kOurMac);
-  return f.size() >= 20 && ministack::load_be32(f.data() + 12) == kOurIp;
+  if (link == LinkLayer::ethernet) return f.size() >= 12 && packets::get_mac(f, 6) == packets::kOurMac;
+  return f.size() >= 20 && get32(f, 12) == kOurIp;
 }
 
 // An ARP request or other frame the kernel originates on its own (neighbor confirmation), not a reply.
 bool kernel_originated(LinkLayer link, const Frame& f) {
-  return link == LinkLayer::ethernet && f.size() >= 22 && load_be16(f.data() + 12) == 0x0806 &&
-         load_be16(f.data() + 20) == 1;
+  return link == LinkLayer::ethernet && f.size() >= 22 && get16(f, 12) == 0x0806 && get16(f, 20) == 1;
 }
 
 // The frame cut at the end of its network-layer packet; the rest is padding.
 Frame without_padding(LinkLayer link, const Frame& f) {
   const std::size_t l3 = l3_offset(link);
   std::size_t end = f.size();
-  if (link == LinkLayer::ethernet && f.size() >= 14 && load_be16(f.data() + 12) == 0x0806) end = l3 + 28;
-  else if (f.size() >= l3 + 4 && (f[l3] >> 4) == 4) end = l3 + load_be16(f.data() + l3 + 2);
+  if (link == LinkLayer::ethernet && f.size() >= 14 && get16(f, 12) == 0x0806) end = l3 + 28;
+  else if (f.size() >= l3 + 4 && (f[l3] >> 4) == 4) end = l3 + get16(f, l3 + 2);
   return Frame(f.begin(), f.begin() + static_cast<std::ptrdiff_t>(std::min(end, f.size())));
 }
 
@@ -107,11 +99,11 @@ std::vector<std::string> differences(LinkLayer link, const Frame& kernel_frame, 
   }
   const std::size_t l3 = l3_offset(link);
   const bool ipv4 = k.size() >= l3 + 20 && (k[l3] >> 4) == 4 &&
-                    (link == LinkLayer::ip || load_be16(k.data() + 12) == 0x0800);
+                    (link == LinkLayer::ip || get16(k, 12) == 0x0800);
   if (ipv4) {
     const std::size_t ihl = std::size_t{k[l3] & 0x0fu} * 4;
     for (const Frame* f : {&k, &m}) {
-      if (ministack::internet_checksum(Bytes{f->data() + l3, ihl}) != 0) {
+      if (packets::reference_checksum(Bytes{f->data() + l3, ihl}) != 0) {
         out.push_back(fmt::format("ip.checksum does not verify ({})", f == &k ? "kernel" : "ministack"));
       }
     }
@@ -147,8 +139,7 @@ TEST_P(Golden, RepliesMatchTheKernel) {
   const Fixture fixture = read_fixture(fixtures_dir() / GetParam());
   ministack::StackConfig config;
   config.link = fixture.link;
-  ministack::Stack stack(config);
-  Frame buffer(65535 + 14);
+  ministack::testing::FrameFeeder stack(config, 65535 + 14);  // any datagram in one frame
 
   std::size_t kernel_replies = 0, matched = 0, missing = 0, extra = 0, kernel_own = 0;
   std::vector<std::string> problems;
@@ -167,10 +158,8 @@ TEST_P(Golden, RepliesMatchTheKernel) {
     }
     kernel_replies += expected.size();
 
-    std::copy(request.begin(), request.end(), buffer.begin());
-    Collect ours;
-    stack.receive(buffer, request.size(), fixture.times[i], ours);
-    const std::size_t sent = ours.frames.size();
+    const auto& ours = stack.feed(request, fixture.times[i]);
+    const std::size_t sent = ours.sent.size();
     if (sent < expected.size()) missing += expected.size() - sent;
     if (sent > expected.size()) {
       extra += sent - expected.size();
@@ -179,7 +168,7 @@ TEST_P(Golden, RepliesMatchTheKernel) {
     }
     // Answers in order: a fragmented reply is compared fragment by fragment.
     for (std::size_t n = 0; n < std::min(sent, expected.size()); ++n) {
-      const auto diffs = differences(fixture.link, *expected[n], ours.frames[n]);
+      const auto diffs = differences(fixture.link, *expected[n], ours.sent[n]);
       if (diffs.empty()) ++matched;
       for (const auto& d : diffs) problems.push_back(fmt::format("frame {}, answer {}: {}", i + 1, n + 1, d));
     }
@@ -197,13 +186,10 @@ TEST_P(Golden, RepliesMatchTheKernel) {
                                                 : "a known gap is closed: update kKnownGaps");
 }
 
-std::string readable(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = info.param.substr(0, info.param.size() - 5);
-  std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
-  return name;
-}
-
-INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(fixture_names()), readable);
+INSTANTIATE_TEST_SUITE_P(Fixtures, Golden, ::testing::ValuesIn(fixture_names()),
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           return ministack::testing::capture_test_name(param_info.param);
+                         });
 
 // The fixture directory is part of the project: it must be there, and it must hold both link types.
 TEST(GoldenFixtures, ArePresentForTapAndTun) {

@@ -46,7 +46,7 @@
 #include "fault_model.hpp"
 #include "file_checks.hpp"
 #include "realworld_expectations.hpp"
-#include "replay_harness.hpp"
+#include "replay.hpp"
 #include "reply_checks.hpp"
 #include "wire_reads.hpp"
 
@@ -124,8 +124,8 @@ TEST_P(RealWorldCapture, RepliesAreCorrectAndWithinMustAndMay) {
   const ministack::Counters& c = replay.counters;
   std::size_t frames_sent = 0;
   for (const ReplayedFrame& f : replay.frames) frames_sent += f.sent.size();
-  EXPECT_EQ(c.get(ministack::Counter::ifInFrames), e.frames);
-  EXPECT_EQ(c.get(ministack::Counter::ifOutFrames), frames_sent);
+  EXPECT_EQ(c.frames_received(), e.frames);
+  EXPECT_EQ(c.frames_sent(), frames_sent);
   EXPECT_EQ(c.get(ministack::Counter::arpOutReplies), o.arp_replies);
   EXPECT_EQ(c.get(ministack::Counter::icmpOutEchoReps), o.echo_replies);
   EXPECT_EQ(c.get(ministack::Counter::icmpOutDestUnreachs), o.errors);
@@ -193,7 +193,7 @@ constexpr std::size_t kSmallMtu = 576;
 Replay replay_with_mtu(const fs::path& path, std::size_t mtu) {
   ministack::StackConfig config;
   config.mtu = mtu;
-  return replay_capture(path.string(), config);
+  return replay_capture(path.string(), {.config = config});
 }
 
 TEST(RealWorldCaptures, RepliesFragmentedToASmallerMtuAreCorrect) {
@@ -283,7 +283,7 @@ TEST(RealWorldCaptures, EchoRequestsCarryingOptionsAreAnsweredWithThemUpdated) {
     ++requests;
     // An earlier hop's time: a few milliseconds before ours.
     const auto stamp = static_cast<std::uint32_t>((capture.times_us[i] / 1000 + kMsPerDay - 5) % kMsPerDay);
-    for (const OptionVariant& v : option_variants(rd32(in, kEth + 12), stamp)) {
+    for (const OptionVariant& v : option_variants(get32(in, kEth + 12), stamp)) {
       frames.push_back(with_options(in, v.options));
       times.push_back(capture.times_us[i]);
       wants.push_back(v.want);
@@ -339,10 +339,10 @@ TEST(RealWorldCaptures, DerivedBroadcastEchoesAndThePortSevenEchoService) {
   for (const auto& [path, list] : {std::pair{echo_path, &echoes}, std::pair{udp_path, &udps}}) {
     for (const ReplayedFrame& f : replay_capture(path.string()).frames) {
       const FrameReading r = read_frame(f.input, LinkLayer::ethernet);
-      if (!r.delivered || r.ihl != 20 || r.fragment || rd32(f.input, kEth + 16) != kOurIp) continue;
+      if (!r.delivered || r.ihl != 20 || r.fragment || get32(f.input, kEth + 16) != kOurIp) continue;
       const bool echo = r.faults.empty() && (*r.delivered)[9] == 1;
       const bool udp = r.faults == std::set<DropReason>{DropReason::udp_port_unreachable};
-      if ((list == &echoes && echo) || (list == &udps && udp)) list->push_back(sub(f.input, 0, kEth + r.total));
+      if ((list == &echoes && echo) || (list == &udps && udp)) list->push_back(slice(f.input, 0, kEth + r.total));
     }
   }
   ASSERT_GE(echoes.size(), 3u);
@@ -367,7 +367,7 @@ TEST(RealWorldCaptures, DerivedBroadcastEchoesAndThePortSevenEchoService) {
     // 3000 bytes of data in 1480-byte fragments (each identified by its own datagram's ID): held, then answered
     // by the last one, in fragments of its own.
     Bytes big = to_udp_port(udps[i], kEchoPort, 3000);
-    wr16(big, kEth + 4, static_cast<std::uint16_t>(0x7e00 + i));
+    put16(big, kEth + 4, static_cast<std::uint16_t>(0x7e00 + i));
     set_ip_checksum(big, kEth, 20);
     const std::vector<Bytes> pieces = fragments_of(big, 1480);
     for (std::size_t k = 0; k < pieces.size(); ++k) {
@@ -381,7 +381,7 @@ TEST(RealWorldCaptures, DerivedBroadcastEchoesAndThePortSevenEchoService) {
     std::vector<Bytes> frames;
     std::vector<std::int64_t> times;
     for (const Case& c : cases) {
-      frames.push_back(link == LinkLayer::ethernet ? c.frame : sub(c.frame, kEth, c.frame.size() - kEth));
+      frames.push_back(link == LinkLayer::ethernet ? c.frame : slice(c.frame, kEth, c.frame.size() - kEth));
       times.push_back(std::int64_t{1'700'000'000} * 1'000'000 + static_cast<std::int64_t>(times.size()) * 1000);
     }
     const Replay replay = run_stack(link, frames, times);
@@ -391,7 +391,7 @@ TEST(RealWorldCaptures, DerivedBroadcastEchoesAndThePortSevenEchoService) {
       const std::size_t l3 = link == LinkLayer::ethernet ? kEth : 0;
       EXPECT_EQ(o.frames[i].sent, cases[i].want)
           << what << " case " << i + 1 << ": " << kind_of(frames[i], link) << " to "
-          << ip_text(rd32(frames[i], l3 + 16));
+          << ip_text(get32(frames[i], l3 + 16));
     }
     fragmented += o.fragmented;
     broadcast_ignored += count_drops(replay, DropReason::ip_broadcast_echo_ignored);

@@ -16,10 +16,10 @@ Problems check_arp_reply(const Bytes& in, const Bytes& out) {
   // The request: a well-formed Ethernet/IPv4 ARP request for our address, sent to us or to everyone.
   if (in.size() < kEth + 28) return {"reply to an ARP frame too short to be a request"};
   expect(mac_is(in, 0, kOurMac) || mac_is_broadcast(in, 0), "reply to an ARP frame for another MAC");
-  expect(rd16(in, kEth) == 1 && rd16(in, kEth + 2) == 0x0800 && in[kEth + 4] == 6 && in[kEth + 5] == 4,
+  expect(get16(in, kEth) == 1 && get16(in, kEth + 2) == 0x0800 && in[kEth + 4] == 6 && in[kEth + 5] == 4,
          "reply to an ARP packet that is not Ethernet/IPv4");
-  expect(rd16(in, kEth + 6) == 1, "reply to an ARP op " + std::to_string(rd16(in, kEth + 6)) + ", not a request");
-  expect(rd32(in, kEth + 24) == kOurIp, "reply to an ARP request for " + ip_text(rd32(in, kEth + 24)));
+  expect(get16(in, kEth + 6) == 1, "reply to an ARP op " + std::to_string(get16(in, kEth + 6)) + ", not a request");
+  expect(get32(in, kEth + 24) == kOurIp, "reply to an ARP request for " + ip_text(get32(in, kEth + 24)));
   expect(!mac_is_group(in, kEth + 8), "reply to an ARP request from a group sender address");
 
   // The reply: exactly 60 bytes, zero-padded, from us to the requester, saying who we are.
@@ -27,12 +27,12 @@ Problems check_arp_reply(const Bytes& in, const Bytes& out) {
   if (out.size() < kEth + 28) return p;
   expect(same(out, 0, in, kEth + 8, 6), "Ethernet destination is not the request's sender MAC");
   expect(mac_is(out, 6, kOurMac), "Ethernet source is not 02:00:00:00:00:01");
-  expect(rd16(out, 12) == 0x0806, "EtherType is not ARP");
-  expect(rd16(out, kEth) == 1 && rd16(out, kEth + 2) == 0x0800 && out[kEth + 4] == 6 && out[kEth + 5] == 4,
+  expect(get16(out, 12) == 0x0806, "EtherType is not ARP");
+  expect(get16(out, kEth) == 1 && get16(out, kEth + 2) == 0x0800 && out[kEth + 4] == 6 && out[kEth + 5] == 4,
          "ARP reply is not Ethernet/IPv4 (htype 1, ptype 0x0800, hlen 6, plen 4)");
-  expect(rd16(out, kEth + 6) == 2, "ARP opcode is not 2 (reply)");
+  expect(get16(out, kEth + 6) == 2, "ARP opcode is not 2 (reply)");
   expect(mac_is(out, kEth + 8, kOurMac), "sender hardware address is not ours");
-  expect(rd32(out, kEth + 14) == kOurIp, "sender protocol address is not 192.168.3.12");
+  expect(get32(out, kEth + 14) == kOurIp, "sender protocol address is not 192.168.3.12");
   expect(same(out, kEth + 18, in, kEth + 8, 6), "target hardware address is not the request's sender");
   expect(same(out, kEth + 24, in, kEth + 14, 4), "target protocol address is not the request's sender");
   expect(all_zero(out, kEth + 28), "padding after the ARP packet is not zero");
@@ -47,10 +47,10 @@ Problems check_echo_reply(const Bytes& request, const Bytes& reply) {
   // The request: an ICMP echo request for us, well-formed at every layer.
   if (request.size() < 20 || request[0] >> 4 != 4) return {"reply to something that is not an IPv4 packet"};
   const std::size_t ihl = ihl_at(request, 0), total = request.size();
-  if (ihl < 20 || total < ihl + 8 || rd16(request, 2) != total) return {"reply to a malformed IPv4 packet"};
+  if (ihl < 20 || total < ihl + 8 || get16(request, 2) != total) return {"reply to a malformed IPv4 packet"};
   expect(checksum_ok(request, 0, ihl), "reply to a packet with a bad IP header checksum");
-  expect(rd32(request, 16) == kOurIp, "reply to a packet for " + ip_text(rd32(request, 16)));
-  expect(!bad_source(rd32(request, 12)), "reply to a packet from " + ip_text(rd32(request, 12)));
+  expect(get32(request, 16) == kOurIp, "reply to a packet for " + ip_text(get32(request, 16)));
+  expect(!bad_source(get32(request, 12)), "reply to a packet from " + ip_text(get32(request, 12)));
   expect(!is_fragment_at(request, 0), "reply to a fragment");
   expect(request[9] == 1, "reply to IP protocol " + std::to_string(request[9]));
   const std::size_t icmp_length = total - ihl;
@@ -69,7 +69,7 @@ Problems check_echo_reply(const Bytes& request, const Bytes& reply) {
   expect(reply[8] == kTtl, "TTL is " + std::to_string(reply[8]) + ", not 64");
   expect(reply[9] == 1, "IP protocol is not ICMP");
   expect(checksum_ok(reply, 0, r_ihl), "IP header checksum does not verify");
-  expect(rd32(reply, 12) == kOurIp, "IP source is not 192.168.3.12");
+  expect(get32(reply, 12) == kOurIp, "IP source is not 192.168.3.12");
   expect(same(reply, 16, request, 12, 4), "IP destination is not the request's source");
   check_echoed_options(request, reply, p);
   if (reply.size() != r_ihl + icmp_length) return p;
@@ -88,12 +88,12 @@ Problems check_udp_echo(const Bytes& request, const Bytes& reply) {
   if (request.size() < 28 || request[0] >> 4 != 4) return {"UDP reply to something that is not a UDP datagram"};
   const std::size_t ihl = ihl_at(request, 0);
   if (ihl < 20 || request.size() < ihl + 8 || request[9] != 17) return {"UDP reply to something that is not UDP"};
-  const std::size_t length = rd16(request, ihl + 4);
+  const std::size_t length = get16(request, ihl + 4);
   if (length < 8 || length > request.size() - ihl) return {"UDP reply to a truncated UDP datagram"};
-  expect(rd32(request, 16) == kOurIp, "UDP reply to a datagram for " + ip_text(rd32(request, 16)));
-  expect(!bad_source(rd32(request, 12)), "UDP reply to a datagram from " + ip_text(rd32(request, 12)));
-  expect(rd16(request, ihl + 2) == kEchoPort, "UDP reply to port " + std::to_string(rd16(request, ihl + 2)));
-  expect(rd16(request, ihl + 6) == 0 || udp_checksum_ok(request, ihl, length), "UDP reply to a bad checksum");
+  expect(get32(request, 16) == kOurIp, "UDP reply to a datagram for " + ip_text(get32(request, 16)));
+  expect(!bad_source(get32(request, 12)), "UDP reply to a datagram from " + ip_text(get32(request, 12)));
+  expect(get16(request, ihl + 2) == kEchoPort, "UDP reply to port " + std::to_string(get16(request, ihl + 2)));
+  expect(get16(request, ihl + 6) == 0 || udp_checksum_ok(request, ihl, length), "UDP reply to a bad checksum");
 
   if (reply.size() < 28) return p.empty() ? Problems{"UDP reply shorter than its headers"} : p;
   expect(reply[0] == 0x45, "IP version/IHL is not 4/5");
@@ -103,13 +103,13 @@ Problems check_udp_echo(const Bytes& request, const Bytes& reply) {
   expect(reply[8] == kTtl, "TTL is not 64");
   expect(reply[9] == 17, "IP protocol is not UDP");
   expect(checksum_ok(reply, 0, 20), "IP header checksum does not verify");
-  expect(rd32(reply, 12) == kOurIp, "IP source is not 192.168.3.12");
+  expect(get32(reply, 12) == kOurIp, "IP source is not 192.168.3.12");
   expect(same(reply, 16, request, 12, 4), "IP destination is not the request's source");
   if (reply.size() != 20 + length || reply[0] != 0x45) return p;
-  expect(rd16(reply, 20) == kEchoPort, "UDP source port is not 7");
+  expect(get16(reply, 20) == kEchoPort, "UDP source port is not 7");
   expect(same(reply, 22, request, ihl, 2), "UDP destination port is not the request's source port");
-  expect(rd16(reply, 24) == length, "UDP length differs from the request's");
-  expect(rd16(reply, 26) != 0 && udp_checksum_ok(reply, 20, length), "UDP checksum missing or wrong");
+  expect(get16(reply, 24) == length, "UDP length differs from the request's");
+  expect(get16(reply, 26) != 0 && udp_checksum_ok(reply, 20, length), "UDP checksum missing or wrong");
   expect(same(reply, 28, request, ihl + 8, length - 8), "UDP data differs from the request's");
   return p;
 }
@@ -125,7 +125,7 @@ Problems check_unreachable(const Bytes& in, LinkLayer link, const FrameReading& 
   const Expect expect = expector(p);
   const Bytes& offending = *r.delivered;
   const std::size_t o_ihl = ihl_at(offending, 0), o_total = offending.size();
-  const std::uint32_t o_source = rd32(offending, 12), o_destination = rd32(offending, 16);
+  const std::uint32_t o_source = get32(offending, 12), o_destination = get32(offending, 16);
   const std::uint8_t protocol = offending[9];
   expect(o_destination == kOurIp, "ICMP error about a datagram to " + ip_text(o_destination) +
                                       (is_broadcast(o_destination)   ? " (a broadcast)"
@@ -141,7 +141,7 @@ Problems check_unreachable(const Bytes& in, LinkLayer link, const FrameReading& 
                             std::to_string(o_total > o_ihl ? offending[o_ihl] : 0) + ")");
   const std::uint8_t want_code = protocol == 17 ? 3 : 2;
   if (protocol == 17) {
-    expect(o_total >= o_ihl + 4 && rd16(offending, o_ihl + 2) != kEchoPort, "port unreachable about UDP port 7");
+    expect(o_total >= o_ihl + 4 && get16(offending, o_ihl + 2) != kEchoPort, "port unreachable about UDP port 7");
   }
 
   if (e.size() < 28) return {"ICMP error shorter than its IP and ICMP headers"};
@@ -151,15 +151,15 @@ Problems check_unreachable(const Bytes& in, LinkLayer link, const FrameReading& 
   expect(e[8] == kTtl, "TTL is " + std::to_string(e[8]) + ", not 64");
   expect(e[9] == 1, "IP protocol is not ICMP");
   expect(checksum_ok(e, 0, 20), "IP header checksum does not verify");
-  expect(rd32(e, 12) == kOurIp, "IP source is not 192.168.3.12");
-  expect(rd32(e, 16) == o_source, "IP destination " + ip_text(rd32(e, 16)) + " is not the offending source " +
+  expect(get32(e, 12) == kOurIp, "IP source is not 192.168.3.12");
+  expect(get32(e, 16) == o_source, "IP destination " + ip_text(get32(e, 16)) + " is not the offending source " +
                                       ip_text(o_source));
   expect(e.size() <= kMaxErrorLength, "ICMP error is " + std::to_string(e.size()) + " bytes, more than 576");
   expect(e[20] == 3, "ICMP type is " + std::to_string(e[20]) + ", not 3 (destination unreachable)");
   expect(e[21] == want_code, "ICMP code " + std::to_string(e[21]) + " about IP protocol " +
                                  std::to_string(protocol) + ", want " + std::to_string(want_code));
   expect(checksum_ok(e, 20, e.size()), "ICMP checksum does not verify");
-  expect(rd32(e, 24) == 0, "the unused word is not zero");
+  expect(get32(e, 24) == 0, "the unused word is not zero");
   const std::size_t quote = e.size() - 28;
   expect(quote >= std::min(o_total, o_ihl + 8), "quotes " + std::to_string(quote) +
                                                     " bytes: less than the header and 8 bytes of data");
@@ -178,7 +178,7 @@ Problems check_unreachable(const Bytes& in, LinkLayer link, const FrameReading& 
     }
     expect(equal, "the quote is not the start of the reassembled datagram");
     if (n >= o_ihl) {
-      expect((rd16(e, 28 + 6) & 0x3fff) == 0, "the quoted reassembled header is still marked as a fragment");
+      expect((get16(e, 28 + 6) & 0x3fff) == 0, "the quoted reassembled header is still marked as a fragment");
       expect(checksum_ok(e, 28, 28 + o_ihl), "the quoted reassembled header's checksum does not verify");
     }
   }
@@ -207,14 +207,14 @@ std::optional<Bytes> reply_datagram(const Bytes& in, LinkLayer link, const std::
       }
       expect(same(out, 0, in, 6, 6), "Ethernet destination is not the request's Ethernet source");
       expect(mac_is(out, 6, kOurMac), "Ethernet source is not 02:00:00:00:00:01");
-      expect(rd16(out, 12) == 0x0800, "EtherType is not IPv4");
+      expect(get16(out, 12) == 0x0800, "EtherType is not IPv4");
       at = kEth;
     }
     if (out.size() < at + 20 || out[at] >> 4 != 4) {
       p.push_back(which + "not an IPv4 packet");
       return std::nullopt;
     }
-    const std::size_t ihl = ihl_at(out, at), total = rd16(out, at + 2);
+    const std::size_t ihl = ihl_at(out, at), total = get16(out, at + 2);
     if (ihl < 20 || total < ihl || at + total > out.size()) {
       p.push_back(which + "IHL " + std::to_string(ihl / 4) + " and total length " + std::to_string(total) +
                   " do not fit a " + std::to_string(out.size()) + "-byte frame");
@@ -227,7 +227,7 @@ std::optional<Bytes> reply_datagram(const Bytes& in, LinkLayer link, const std::
     expect(out.size() == want, "frame is " + std::to_string(out.size()) + " bytes, want " + std::to_string(want) +
                                    " (no trailer, padding only to 60 on Ethernet)");
     if (link == LinkLayer::ethernet) expect(all_zero(out, kEth + total), "Ethernet padding is not zero");
-    datagrams.push_back(sub(out, at, total));
+    datagrams.push_back(slice(out, at, total));
   }
   fragmented = datagrams.size() > 1;
   if (datagrams.size() == 1) {
@@ -237,11 +237,11 @@ std::optional<Bytes> reply_datagram(const Bytes& in, LinkLayer link, const std::
 
   const Bytes& head = datagrams.front();
   for (const Bytes& d : datagrams) {
-    if (!same(d, 12, head, 12, 8) || d[9] != head[9] || rd16(d, 4) != rd16(head, 4)) {
+    if (!same(d, 12, head, 12, 8) || d[9] != head[9] || get16(d, 4) != get16(head, 4)) {
       p.push_back("the frames are not the fragments of one datagram (source, destination, protocol, identification)");
       return std::nullopt;
     }
-    if ((rd16(d, 6) & 0x4000) != 0) p.push_back("a fragment with Don't Fragment set");
+    if ((get16(d, 6) & 0x4000) != 0) p.push_back("a fragment with Don't Fragment set");
     if (d[8] != head[8]) p.push_back("fragments with different TTLs");
   }
   std::vector<const Bytes*> order;
@@ -249,7 +249,7 @@ std::optional<Bytes> reply_datagram(const Bytes& in, LinkLayer link, const std::
   std::stable_sort(order.begin(), order.end(), [](const Bytes* a, const Bytes* b) {
     return fragment_offset_at(*a, 0) < fragment_offset_at(*b, 0);
   });
-  Bytes whole = sub(*order.front(), 0, ihl_at(*order.front(), 0));
+  Bytes whole = slice(*order.front(), 0, ihl_at(*order.front(), 0));
   const std::size_t header_length = whole.size();
   bool sound = true;
   for (std::size_t i = 0; i < order.size(); ++i) {
@@ -274,8 +274,8 @@ std::optional<Bytes> reply_datagram(const Bytes& in, LinkLayer link, const std::
     if (whole.size() > kMaxDatagram) p.push_back("fragments add up to more than 65535 bytes");
     return std::nullopt;
   }
-  wr16(whole, 2, static_cast<std::uint16_t>(whole.size()));
-  wr16(whole, 6, static_cast<std::uint16_t>(rd16(whole, 6) & 0xc000));
+  put16(whole, 2, static_cast<std::uint16_t>(whole.size()));
+  put16(whole, 6, static_cast<std::uint16_t>(get16(whole, 6) & 0xc000));
   set_ip_checksum(whole, 0, header_length);
   return whole;
 }

@@ -11,15 +11,16 @@
 #include <string>
 #include <vector>
 
+#include "packets.hpp"
 #include "stack/wire/drop_reason.hpp"
 #include "stack/stack.hpp"
 
 namespace ministack::realworld {
 
-using Bytes = std::vector<std::uint8_t>;
+using Bytes = packets::Frame;
 
-inline constexpr std::uint8_t kOurMac[6] = {0x02, 0x00, 0x00, 0x00, 0x00, 0x01};
-inline constexpr std::uint32_t kOurIp = 0xc0a8030c;            // 192.168.3.12
+inline constexpr MacAddress kOurMac = packets::kOurMac;        // 02:00:00:00:00:01
+inline constexpr std::uint32_t kOurIp = packets::kOurIp.value;  // 192.168.3.12
 inline constexpr std::uint32_t kSubnetBroadcast = 0xc0a803ff;  // 192.168.3.255
 inline constexpr std::uint32_t kLimitedBroadcast = 0xffffffff;
 inline constexpr std::size_t kEth = 14;      // Ethernet header
@@ -32,35 +33,19 @@ inline constexpr std::size_t kMaxErrorLength = 576;      // RFC 1812 §4.3.2.3
 inline constexpr std::uint16_t kEchoPort = 7;            // RFC 862
 inline constexpr std::uint32_t kMsPerDay = 24u * 60u * 60u * 1000u;  // RFC 791 timestamps: ms since midnight UT
 
-inline std::uint16_t rd16(const Bytes& b, std::size_t at) {
-  return static_cast<std::uint16_t>((unsigned{b[at]} << 8) | unsigned{b[at + 1]});
-}
-inline std::uint32_t rd32(const Bytes& b, std::size_t at) {
-  return (std::uint32_t{b[at]} << 24) | (std::uint32_t{b[at + 1]} << 16) | (std::uint32_t{b[at + 2]} << 8) |
-         std::uint32_t{b[at + 3]};
-}
-inline void wr16(Bytes& b, std::size_t at, std::uint16_t v) {
-  b[at] = static_cast<std::uint8_t>(v >> 8);
-  b[at + 1] = static_cast<std::uint8_t>(v & 0xff);
-}
-// Ones'-complement sum of b[from, to) folded to 16 bits; a region carrying a valid checksum sums to 0xffff.
-inline std::uint16_t ones_sum(const Bytes& b, std::size_t from, std::size_t to) {
-  std::uint64_t sum = 0;
-  for (std::size_t i = from; i + 1 < to; i += 2) sum += rd16(b, i);
-  if ((to - from) % 2 == 1) sum += std::uint64_t{b[to - 1]} << 8;
-  while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(sum);
-}
-inline bool checksum_ok(const Bytes& b, std::size_t from, std::size_t to) { return ones_sum(b, from, to) == 0xffff; }
-// Writes a fresh IPv4 header checksum for the header at b[at, at + ihl).
-inline void set_ip_checksum(Bytes& b, std::size_t at, std::size_t ihl) {
-  wr16(b, at + 10, 0);
-  wr16(b, at + 10, static_cast<std::uint16_t>(~ones_sum(b, at, at + ihl)));
-}
+// Big-endian fields, slices and checksums: the tests' one set of byte helpers (packets.hpp).
+using packets::get16;
+using packets::get32;
+using packets::put16;
+using packets::slice;
 
-inline Bytes sub(const Bytes& b, std::size_t from, std::size_t n) {
-  return Bytes(b.begin() + static_cast<std::ptrdiff_t>(from), b.begin() + static_cast<std::ptrdiff_t>(from + n));
+// Whether b[from, to) carries a valid ones'-complement checksum (RFC 1071): it sums to 0xffff.
+inline bool checksum_ok(const Bytes& b, std::size_t from, std::size_t to) {
+  return packets::reference_checksum(packets::ByteView{b}.subspan(from, to - from)) == 0;
 }
+// Writes a fresh IPv4 header checksum for the header at b[at, at + ihl).
+inline void set_ip_checksum(Bytes& b, std::size_t at, std::size_t ihl) { packets::set_checksum(b, at + 10, at, ihl); }
+
 inline bool same(const Bytes& a, std::size_t a_at, const Bytes& b, std::size_t b_at, std::size_t n) {
   return a.size() >= a_at + n && b.size() >= b_at + n &&
          std::equal(a.begin() + static_cast<std::ptrdiff_t>(a_at), a.begin() + static_cast<std::ptrdiff_t>(a_at + n),
@@ -70,8 +55,8 @@ inline bool all_zero(const Bytes& b, std::size_t from) {
   return std::all_of(b.begin() + static_cast<std::ptrdiff_t>(std::min(from, b.size())), b.end(),
                      [](std::uint8_t x) { return x == 0; });
 }
-inline bool mac_is(const Bytes& b, std::size_t at, const std::uint8_t (&mac)[6]) {
-  return b.size() >= at + 6 && std::equal(std::begin(mac), std::end(mac), b.begin() + static_cast<std::ptrdiff_t>(at));
+inline bool mac_is(const Bytes& b, std::size_t at, const MacAddress& mac) {
+  return b.size() >= at + 6 && packets::get_mac(b, at) == mac;
 }
 inline bool mac_is_broadcast(const Bytes& b, std::size_t at) {
   return b.size() >= at + 6 && std::all_of(b.begin() + static_cast<std::ptrdiff_t>(at),
@@ -104,14 +89,14 @@ inline bool is_broadcast(std::uint32_t a) { return a == kLimitedBroadcast || a =
 // An IPv4 header at b[at]: its fields.
 inline std::size_t ihl_at(const Bytes& b, std::size_t at) { return std::size_t{b[at] & 0x0fu} * 4; }
 inline std::size_t fragment_offset_at(const Bytes& b, std::size_t at) {
-  return std::size_t{rd16(b, at + 6) & 0x1fffu} * 8;
+  return std::size_t{get16(b, at + 6) & 0x1fffu} * 8;
 }
-inline bool more_fragments_at(const Bytes& b, std::size_t at) { return (rd16(b, at + 6) & 0x2000) != 0; }
-inline bool is_fragment_at(const Bytes& b, std::size_t at) { return (rd16(b, at + 6) & 0x3fff) != 0; }
+inline bool more_fragments_at(const Bytes& b, std::size_t at) { return (get16(b, at + 6) & 0x2000) != 0; }
+inline bool is_fragment_at(const Bytes& b, std::size_t at) { return (get16(b, at + 6) & 0x3fff) != 0; }
 
 // The UDP checksum of d's UDP datagram (at d[ihl], udp_length bytes), with the pseudo-header (RFC 768).
 inline bool udp_checksum_ok(const Bytes& d, std::size_t ihl, std::size_t udp_length) {
-  Bytes pseudo = sub(d, 12, 8);  // source and destination addresses
+  Bytes pseudo = slice(d, 12, 8);  // source and destination addresses
   pseudo.insert(pseudo.end(), {0, 17, static_cast<std::uint8_t>(udp_length >> 8),
                                static_cast<std::uint8_t>(udp_length & 0xff)});
   pseudo.insert(pseudo.end(), d.begin() + static_cast<std::ptrdiff_t>(ihl),
@@ -124,10 +109,10 @@ inline std::string kind_of(const Bytes& f, LinkLayer link) {
   std::size_t l3 = 0;
   if (link == LinkLayer::ethernet) {
     if (f.size() < kEth) return "runt frame";
-    const std::uint16_t type = rd16(f, 12);
+    const std::uint16_t type = get16(f, 12);
     if (type == 0x8100 || type == 0x88a8 || type == 0x9100) return "VLAN-tagged frame";
     if (type == 0x86dd) return "IPv6 frame";
-    if (type == 0x0806) return f.size() >= kEth + 8 ? "ARP op " + std::to_string(rd16(f, kEth + 6)) : "short ARP";
+    if (type == 0x0806) return f.size() >= kEth + 8 ? "ARP op " + std::to_string(get16(f, kEth + 6)) : "short ARP";
     if (type != 0x0800) return "non-IP frame (ethertype " + std::to_string(type) + ")";
     l3 = kEth;
   }

@@ -10,6 +10,8 @@
 
 #include <gtest/gtest.h>
 
+#include "temp_files.hpp"
+
 namespace {
 
 using ministack::Logger;
@@ -18,35 +20,8 @@ using ministack::parse_log_level;
 
 constexpr std::array kLevels{LogLevel::error, LogLevel::warning, LogLevel::info, LogLevel::debug};
 
-// A std::tmpfile, closed at the end of the test.
-class TempFile {
- public:
-  TempFile() : file_(std::tmpfile()) { EXPECT_NE(file_, nullptr); }
-  ~TempFile() {
-    if (file_) std::fclose(file_);
-  }
-  TempFile(const TempFile&) = delete;
-  TempFile& operator=(const TempFile&) = delete;
-  std::FILE* get() const { return file_; }
-
-  // What has reached the file itself: read through the descriptor, past stdio's buffer, so that a line the logger
-  // did not flush is not seen.
-  std::string written() const {
-    std::string out;
-    char buffer[4096];
-    off_t offset = 0;
-    for (;;) {
-      const ssize_t n = ::pread(::fileno(file_), buffer, sizeof buffer, offset);
-      if (n <= 0) break;
-      out.append(buffer, static_cast<std::size_t>(n));
-      offset += n;
-    }
-    return out;
-  }
-
- private:
-  std::FILE* file_;
-};
+// A std::tmpfile; written() reads what reached the file, past stdio's buffer.
+using ministack::testing::TempFile;
 
 // Counts how often it is formatted, to show that a disabled message formats nothing.
 int g_probe_formats = 0;

@@ -7,6 +7,8 @@
 #include <map>
 #include <vector>
 
+#include "collecting_sink.hpp"
+#include "frame_feeder.hpp"
 #include "packets.hpp"
 #include "stack/stack.hpp"
 
@@ -30,67 +32,43 @@ using packets::kOurMac;
 using packets::kPeerIp;
 using packets::kPeerMac;
 
+using ministack::testing::CollectingSink;
+
 Instant at_ms(long ms) { return Instant{ministack::Duration{ms}, std::chrono::microseconds{ms * 1000}}; }
 
-struct Collect final : ministack::FrameSink {
-  std::vector<Frame> frames;
-  void send(Bytes frame) override { frames.emplace_back(frame.begin(), frame.end()); }
-};
-
+// A stack on either link, fed through a receive buffer large enough for any datagram.
 class Pipeline {
  public:
-  explicit Pipeline(LinkLayer link, StackConfig config = {}) : link_(link), stack_((config.link = link, config)) {}
+  static constexpr std::size_t kBufferSize = 65600;
+
+  explicit Pipeline(LinkLayer link, StackConfig config = {})
+      : link_(link), feeder_((config.link = link, config), kBufferSize) {}
 
   // Feeds one frame (an IP packet: the Ethernet header is added on TAP) and returns what was sent.
   std::vector<Frame> feed(const Frame& ip_packet, Instant now = {}, packets::Ethernet eth = {}) {
     const Frame frame = link_ == LinkLayer::ethernet ? packets::ethernet(eth, ip_packet) : ip_packet;
-    buffer_.assign(std::max<std::size_t>(65600, frame.size()), 0xe5);
-    std::copy(frame.begin(), frame.end(), buffer_.begin());
-    Collect sink;
-    verdict_ = stack_.receive(buffer_, frame.size(), now, sink);
-    EXPECT_EQ(verdict_.frames_sent, sink.frames.size());
-    return sink.frames;
+    const auto& fed = feeder_.feed(frame, now);
+    EXPECT_EQ(fed.verdict.frames_sent, fed.sent.size());
+    return fed.sent;
   }
-  std::vector<Frame> feed_frame(const Frame& frame, Instant now = {}) {
-    buffer_.assign(std::max<std::size_t>(1514, frame.size()), 0xe5);
-    std::copy(frame.begin(), frame.end(), buffer_.begin());
-    Collect sink;
-    verdict_ = stack_.receive(buffer_, frame.size(), now, sink);
-    return sink.frames;
-  }
+  // Feeds a whole frame as the device delivers it.
+  std::vector<Frame> feed_frame(const Frame& frame, Instant now = {}) { return feeder_.feed(frame, now).sent; }
   // The IP packet inside a sent frame.
   Frame ip_of(const Frame& sent) const {
     return link_ == LinkLayer::ethernet ? Frame(sent.begin() + 14, sent.end()) : sent;
   }
-  Stack& stack() { return stack_; }
-  const Verdict& verdict() const { return verdict_; }
+  Stack& stack() { return feeder_.stack(); }
+  const Verdict& verdict() const { return feeder_.frames().back().verdict; }
   LinkLayer link() const { return link_; }
 
  private:
   LinkLayer link_;
-  Stack stack_;
-  Frame buffer_;
-  Verdict verdict_;
+  ministack::testing::FrameFeeder feeder_;
 };
 
 // Cuts a datagram into fragments of at most `mtu` bytes as RFC 791 §3.2 says (data multiple of 8 but the last).
 std::vector<Frame> fragment(const Frame& datagram, std::size_t mtu) {
-  const std::size_t hl = std::size_t{datagram[0] & 0x0fu} * 4;
-  const std::size_t chunk_max = (mtu - hl) & ~std::size_t{7};
-  std::vector<Frame> out;
-  for (std::size_t off = 0; off < datagram.size() - hl; off += chunk_max) {
-    const std::size_t chunk = std::min(chunk_max, datagram.size() - hl - off);
-    Frame f(datagram.begin(), datagram.begin() + static_cast<std::ptrdiff_t>(hl));
-    f.insert(f.end(), datagram.begin() + static_cast<std::ptrdiff_t>(hl + off),
-             datagram.begin() + static_cast<std::ptrdiff_t>(hl + off + chunk));
-    const bool last = off + chunk == datagram.size() - hl;
-    packets::put16(f, 2, static_cast<std::uint16_t>(f.size()));
-    packets::put16(f, 6, static_cast<std::uint16_t>((last ? 0 : 0x2000) | (off / 8)));
-    packets::put16(f, 10, 0);
-    packets::put16(f, 10, packets::reference_checksum(ministack::Bytes{f.data(), hl}));
-    out.push_back(f);
-  }
-  return out;
+  return packets::fragments(datagram, (mtu - packets::header_length_of(datagram)) & ~std::size_t{7});
 }
 
 // Puts fragments back together with the test's own reads, checking each is a well-formed fragment of one datagram.
@@ -174,11 +152,7 @@ TEST_P(Both, RepliesAreFragmentedToTheConfiguredMtu) {
 
 TEST_P(Both, UdpEchoServiceAnswersOnPort7) {
   Pipeline p(GetParam());
-  Frame udp(8 + 5);
-  packets::put16(udp, 0, 40000);
-  packets::put16(udp, 2, 7);
-  packets::put16(udp, 4, 13);
-  packets::put_bytes(udp, 8, Frame{'h', 'e', 'l', 'l', 'o'});
+  const Frame udp = packets::udp({.destination_port = 7, .payload = packets::bytes_of("hello"), .checksum = 0});
   const auto sent = p.feed(packets::ipv4({.protocol = 17}, udp));
   ASSERT_EQ(sent.size(), 1u);
   const Frame ip = p.ip_of(sent[0]);
@@ -200,12 +174,9 @@ TEST_P(Both, UdpEchoServiceAnswersOnPort7) {
   EXPECT_EQ(p.stack().counters().get(Counter::udpInDatagrams), 1u);
 }
 
+// A UDP datagram with 6 zero bytes and no checksum, from port 40000 to `port`.
 Frame udp_to(std::uint16_t port) {
-  Frame udp(8 + 6);
-  packets::put16(udp, 0, 40000);
-  packets::put16(udp, 2, port);
-  packets::put16(udp, 4, 14);
-  return udp;
+  return packets::udp({.destination_port = port, .payload = Frame(6, 0), .checksum = 0});
 }
 
 // RFC 1122 §4.1.3.1 and §3.2.2.1: port and protocol unreachable, quoting the offending datagram.
@@ -302,7 +273,7 @@ TEST_P(Both, IncompleteDatagramsTimeOut) {
   Pipeline p(GetParam());
   const auto fragments = fragment(packets::echo_request({.data = packets::pattern(3000)}, {.flags_fragment = 0}), 1500);
   EXPECT_TRUE(p.feed(fragments[0], at_ms(0)).empty());
-  Collect sink;
+  CollectingSink sink;
   p.stack().poll(at_ms(29000), sink);
   EXPECT_EQ(p.stack().counters().get(DropReason::reasm_timeout), 0u);
   p.stack().poll(at_ms(31000), sink);
@@ -313,7 +284,7 @@ TEST_P(Both, IncompleteDatagramsTimeOut) {
 // RFC 5227 §2.3: the announcement asks for our own address, from our own address, to everyone.
 TEST(StackArp, AnnouncementIsAGratuitousRequest) {
   Stack stack(StackConfig{});
-  Collect sink;
+  CollectingSink sink;
   stack.announce(sink);
   ASSERT_EQ(sink.frames.size(), 1u);
   const Frame& f = sink.frames[0];
@@ -327,7 +298,7 @@ TEST(StackArp, AnnouncementIsAGratuitousRequest) {
 // RFC 1122 §2.3.2.2: what we originate to an unresolved address waits for ARP, which is retried, then given up.
 TEST(StackArp, OriginatedDatagramWaitsForResolution) {
   Pipeline p(LinkLayer::ethernet);
-  Collect sink;
+  CollectingSink sink;
   const Frame payload{'p', 'i', 'n', 'g'};
   ASSERT_TRUE(p.stack().send_udp(kPeerIp, 5000, 6000, payload, at_ms(0), sink));
   ASSERT_EQ(sink.frames.size(), 1u) << "an ARP request, not the datagram";
@@ -352,7 +323,7 @@ TEST(StackArp, OriginatedDatagramWaitsForResolution) {
 
 TEST(StackArp, UnansweredResolutionIsRetriedThenDropped) {
   Stack stack(StackConfig{});
-  Collect sink;
+  CollectingSink sink;
   const Ipv4Address silent = packets::ipv4_address(192, 168, 3, 99);
   ASSERT_TRUE(stack.send_udp(silent, 1, 2, Frame{1}, at_ms(0), sink));
   stack.poll(at_ms(500), sink);
@@ -368,7 +339,7 @@ TEST(StackArp, UnansweredResolutionIsRetriedThenDropped) {
 
 TEST(StackArp, OffLinkDestinationsAreRefused) {
   Stack stack(StackConfig{});
-  Collect sink;
+  CollectingSink sink;
   EXPECT_FALSE(stack.send_udp(packets::ipv4_address(10, 0, 0, 1), 1, 2, Frame{1}, {}, sink));
   EXPECT_TRUE(sink.frames.empty());
 }

@@ -19,6 +19,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "temp_files.hpp"
+
 namespace {
 
 using namespace ministack;
@@ -27,16 +29,26 @@ namespace fs = std::filesystem;
 Counter counter_at(std::size_t i) { return static_cast<Counter>(i); }
 DropReason drop_at(std::size_t i) { return static_cast<DropReason>(i); }
 
-// Counters with every counter at a distinct value (i + 1), and the given drops counted the given number of times.
+// Counters with every counted counter at a distinct value (i + 1), and the given drops counted the given number of
+// times. Aggregates (ipInHdrErrors, ...) are the sum of their drops, never counted directly.
 Counters sample(const std::map<DropReason, int>& drops = {}) {
   Counters c;
   for (std::size_t i = 0; i < kCounterCount; ++i) {
+    if (is_aggregate(counter_at(i))) continue;
     for (std::size_t k = 0; k <= i; ++k) c.count(counter_at(i));
   }
   for (const auto& [reason, n] : drops) {
     for (int k = 0; k < n; ++k) c.count(reason);
   }
   return c;
+}
+
+// What sample(drops) gives counter i: i + 1, or for an aggregate the sum of the drops that count toward it.
+std::uint64_t sample_value(std::size_t i, const std::map<DropReason, int>& drops = {}) {
+  if (!is_aggregate(counter_at(i))) return i + 1;
+  std::uint64_t n = 0;
+  for (const auto& [reason, count] : drops) n += aggregate_of(reason) == counter_at(i) ? count : 0;
+  return n;
 }
 
 std::vector<std::string> lines(const std::string& text) {
@@ -83,7 +95,7 @@ TEST(CountersTable, ListsEveryCounterWithValueAndMeaningUnderItsLayer) {
     const Counter c = counter_at(i);
     const auto row = row_of(rows, counter_name(c));
     ASSERT_TRUE(row) << counter_name(c) << " missing from the table";
-    EXPECT_EQ(value_word(rows[*row]), std::to_string(i + 1)) << rows[*row];
+    EXPECT_EQ(value_word(rows[*row]), std::to_string(sample_value(i))) << rows[*row];
     EXPECT_NE(rows[*row].find(counter_meaning(c)), std::string::npos) << rows[*row];
 
     // The nearest heading above the row is the counter's layer.
@@ -100,7 +112,8 @@ TEST(CountersTable, ListsEveryCounterWithValueAndMeaningUnderItsLayer) {
 }
 
 TEST(CountersTable, GroupsTheLayersAsTheIssueAsks) {
-  EXPECT_EQ(counter_group(Counter::ifInFrames), CounterGroup::link);
+  EXPECT_EQ(counter_group(Counter::ifInUcastPkts), CounterGroup::link);
+  EXPECT_EQ(counter_group(Counter::ifInErrors), CounterGroup::link);
   EXPECT_EQ(counter_group(Counter::arpOutRequests), CounterGroup::arp);
   EXPECT_EQ(counter_group(Counter::ipInReceives), CounterGroup::ipv4);
   EXPECT_EQ(counter_group(Counter::ipReasmOKs), CounterGroup::fragments);
@@ -144,8 +157,38 @@ TEST(CountersTable, ListsNonZeroDropsWithMeaningAndRuleAndOmitsTheRest) {
     const std::string& line = drop_rows[*row];
     EXPECT_EQ(value_word(line), std::to_string(drops.at(reason))) << line;
     EXPECT_NE(line.find(info.meaning), std::string::npos) << line;
-    EXPECT_NE(line.find(fmt::format("({})", info.rule)), std::string::npos) << line;
+    // The rule, and the MIB counter the drop counts toward where there is one.
+    const std::string toward = info.aggregate.empty() ? "" : fmt::format(", in {}", info.aggregate);
+    EXPECT_NE(line.find(fmt::format("({}{})", info.rule, toward)), std::string::npos) << line;
   }
+  // eth_not_for_us counts toward ifInDiscards, ip_bad_checksum toward ipInHdrErrors; reasm_overlap toward none.
+  EXPECT_EQ(value_word(lines(table)[*row_of(lines(table), "ifInDiscards")]), "4");
+  EXPECT_EQ(value_word(lines(table)[*row_of(lines(table), "ipInHdrErrors")]), "1");
+}
+
+// RFC 4293's and RFC 2011's error counters are the drops that name them, never counted on their own.
+TEST(Counters, MibAggregatesAreTheSumOfTheirDrops) {
+  const std::pair<DropReason, Counter> named[] = {
+      {DropReason::ip_bad_checksum, Counter::ipInHdrErrors},   {DropReason::ip_bad_options, Counter::ipInHdrErrors},
+      {DropReason::ip_not_for_us, Counter::ipInAddrErrors},    {DropReason::ip_bad_source, Counter::ipInAddrErrors},
+      {DropReason::ip_unknown_protocol, Counter::ipInUnknownProtos}, {DropReason::icmp_bad_checksum, Counter::icmpInErrors},
+      {DropReason::icmp_truncated, Counter::icmpInErrors},     {DropReason::udp_bad_checksum, Counter::udpInErrors},
+      {DropReason::udp_port_unreachable, Counter::udpNoPorts}, {DropReason::eth_not_for_us, Counter::ifInDiscards}};
+  for (const auto& [reason, counter] : named) {
+    Counters c;
+    c.count(reason);
+    c.count(reason);
+    EXPECT_EQ(c.get(counter), 2u) << describe(reason).name << " -> " << counter_name(counter);
+    EXPECT_TRUE(is_aggregate(counter)) << counter_name(counter);
+  }
+  // Reasons with no MIB counter of their own leave every counter alone.
+  Counters c;
+  c.count(DropReason::reasm_overlap);
+  c.count(DropReason::arp_not_for_us);
+  for (std::size_t i = 0; i < kCounterCount; ++i) EXPECT_EQ(c.get(counter_at(i)), 0u) << counter_name(counter_at(i));
+  EXPECT_FALSE(is_aggregate(Counter::ipInReceives));
+  EXPECT_EQ(describe(Counter::arpInRequests).source, "ministack");
+  EXPECT_EQ(describe(Counter::ifInUcastPkts).source, "IF-MIB");
 }
 
 TEST(CountersTable, SaysSoWhenNothingWasDropped) {
@@ -155,7 +198,7 @@ TEST(CountersTable, SaysSoWhenNothingWasDropped) {
 
 TEST(CountersTable, ColumnsAreAligned) {
   Counters c = sample({{DropReason::ip_broadcast_echo_ignored, 3}});
-  for (int k = 0; k < 123456; ++k) c.count(Counter::ifInFrames);  // a wide value
+  for (int k = 0; k < 123456; ++k) c.count(Counter::ifInUcastPkts);  // a wide value
   const auto rows = lines(counters_table(c));
   std::optional<std::size_t> column;
   std::size_t checked = 0;
@@ -170,8 +213,7 @@ TEST(CountersTable, ColumnsAreAligned) {
 }
 
 TEST(CountersTable, ColumnsStayAlignedWhenADropCountIsTheWidest) {
-  Counters c;
-  c.count(Counter::udpInErrors);
+  Counters c;  // udpInErrors is the sum of the UDP drops: the widest value on both sides
   for (int k = 0; k < 1000000; ++k) c.count(DropReason::udp_bad_checksum);
   const auto rows = lines(counters_table(c));
   const auto counter_row = row_of(rows, "udpInErrors");
@@ -182,7 +224,7 @@ TEST(CountersTable, ColumnsStayAlignedWhenADropCountIsTheWidest) {
 }
 
 TEST(CountersTable, MeaningsComeFromTheCounterList) {
-  EXPECT_EQ(counter_meaning(Counter::ifInFrames), "frames (TAP) or packets (TUN) read from the device");
+  EXPECT_EQ(counter_meaning(Counter::ifInUcastPkts), "frames to our MAC (TAP) or packets (TUN) passed up to ARP or IP");
   EXPECT_EQ(counter_meaning(Counter::udpOutDatagrams), "UDP datagrams sent");
   const auto rows = lines(counters_table(Counters{}));
   const auto row = row_of(rows, "icmpInEchos");
@@ -196,7 +238,7 @@ TEST(CountersJson, ParsesBackWithSchemaVersionAndEveryValue) {
   const Counters c = sample(drops);
   const auto doc = nlohmann::json::parse(counters_json(c, "0.1.0"));
 
-  EXPECT_EQ(doc.at("schema"), "ministack-counters/1");
+  EXPECT_EQ(doc.at("schema"), "ministack-counters/2");
   EXPECT_EQ(doc.at("version"), "0.1.0");
   EXPECT_EQ(doc.size(), 5u) << doc.dump();
 
@@ -207,7 +249,7 @@ TEST(CountersJson, ParsesBackWithSchemaVersionAndEveryValue) {
     const std::string name(counter_name(counter_at(i)));
     ASSERT_TRUE(counters.contains(name)) << name;
     EXPECT_TRUE(counters.at(name).is_number_unsigned()) << name;
-    EXPECT_EQ(counters.at(name).get<std::uint64_t>(), i + 1) << name;
+    EXPECT_EQ(counters.at(name).get<std::uint64_t>(), sample_value(i, drops)) << name;
   }
 
   const auto& drop_values = doc.at("drops");
@@ -242,30 +284,7 @@ TEST(CountersJson, EscapesTheVersion) {
   EXPECT_EQ(doc.at("total_drops"), 0);
 }
 
-// A fresh directory under the system's temporary directory, removed with its contents at the end of the test.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "stats_test.XXXXXX").string();
-    EXPECT_NE(::mkdtemp(pattern.data()), nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  std::vector<std::string> entries() const {
-    std::vector<std::string> out;
-    for (const auto& e : fs::directory_iterator(path_)) out.push_back(e.path().filename().string());
-    return out;
-  }
-
- private:
-  fs::path path_;
-};
+using ministack::testing::TempDir;
 
 std::string read_all(const fs::path& path) {
   std::ifstream in(path);
@@ -275,7 +294,7 @@ std::string read_all(const fs::path& path) {
 }
 
 TEST(WriteCountersJson, WritesAParseableFileAndLeavesNoTemporary) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const fs::path path = dir.path() / "stats.json";
   const Counters c = sample({{DropReason::icmp_bad_checksum, 3}});
   write_counters_json(path.string(), c, "0.1.0");
@@ -288,20 +307,20 @@ TEST(WriteCountersJson, WritesAParseableFileAndLeavesNoTemporary) {
 }
 
 TEST(WriteCountersJson, ReplacesAnExistingFile) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const fs::path path = dir.path() / "stats.json";
   std::ofstream(path) << "a much longer previous content that must not survive as a tail of the new file...\n"
                       << std::string(10000, 'x');
   Counters c;
-  c.count(Counter::ifInFrames);
+  c.count(Counter::ifInUcastPkts);
   write_counters_json(path.string(), c, "1");
   EXPECT_EQ(read_all(path), counters_json(c, "1"));
-  EXPECT_EQ(nlohmann::json::parse(read_all(path)).at("counters").at("ifInFrames"), 1);
+  EXPECT_EQ(nlohmann::json::parse(read_all(path)).at("counters").at("ifInUcastPkts"), 1);
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"stats.json"});
 }
 
 TEST(WriteCountersJson, AStaleTemporaryFromACrashedRunDoesNotLeakIntoTheFile) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const fs::path path = dir.path() / "stats.json";
   // The temporary is named after the path and the PID, which a crashed earlier process may have had too.
   std::ofstream(dir.path() / fmt::format("stats.json.tmp.{}", ::getpid())) << std::string(10000, 'x');
@@ -311,7 +330,7 @@ TEST(WriteCountersJson, AStaleTemporaryFromACrashedRunDoesNotLeakIntoTheFile) {
 }
 
 TEST(WriteCountersJson, FailsClearlyInAMissingDirectory) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const std::string path = (dir.path() / "no-such-dir" / "stats.json").string();
   try {
     write_counters_json(path, Counters{}, "0.1.0");
@@ -325,7 +344,7 @@ TEST(WriteCountersJson, FailsClearlyInAMissingDirectory) {
 }
 
 TEST(WriteCountersJson, FailsClearlyOnADirectoryAndCleansUp) {
-  TempDir dir;
+  TempDir dir("stats_test");
   const fs::path target = dir.path() / "stats.json";
   fs::create_directory(target);
   try {

@@ -16,7 +16,9 @@ using ministack::DropReason;
 using ministack::Ipv4Address;
 using ministack::MutableBytes;
 using ministack::UdpView;
+using packets::bytes_of;
 using packets::Frame;
+using packets::with_pseudo_header;
 
 constexpr Ipv4Address kClient = packets::ipv4_address(192, 168, 3, 11);
 constexpr Ipv4Address kServer = packets::ipv4_address(192, 168, 3, 12);
@@ -26,48 +28,13 @@ constexpr Ipv4Address kServer = packets::ipv4_address(192, 168, 3, 12);
 const Frame kCapturedDatagram = {0xc8, 0xbb, 0x00, 0x09, 0x00, 0x0e, 0x6b, 0xc9,
                                  0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
 
-Frame bytes_of(std::string_view text) { return Frame(text.begin(), text.end()); }
-
-// The pseudo-header (RFC 768) followed by `datagram`, for the reference checksum.
-Frame with_pseudo_header(packets::ByteView datagram, Ipv4Address source, Ipv4Address destination,
-                         std::uint16_t udp_length) {
-  Frame f(12);
-  packets::put32(f, 0, source.value);
-  packets::put32(f, 4, destination.value);
-  f[8] = 0;
-  f[9] = 17;
-  packets::put16(f, 10, udp_length);
-  return packets::concat(f, datagram);
-}
-
-struct Udp {
-  std::uint16_t source_port = 40000;
-  std::uint16_t destination_port = 9;
-  Frame payload = bytes_of("hello\n");
-  std::optional<std::uint16_t> length{};    // default: 8 + payload
-  std::optional<std::uint16_t> checksum{};  // default: the correct one
-  Ipv4Address source = kClient;
-  Ipv4Address destination = kServer;
-  Frame slack{};  // bytes after the datagram, inside the IP payload
-};
-
-// Builds a datagram byte by byte; the checksum comes from packets::reference_checksum, never from the code under
-// test, over the pseudo-header and the bytes the length field covers.
-Frame udp(const Udp& u) {
-  const std::size_t size = 8 + u.payload.size();
-  Frame f(size + u.slack.size());
-  packets::put16(f, 0, u.source_port);
-  packets::put16(f, 2, u.destination_port);
-  const std::uint16_t length = u.length.value_or(static_cast<std::uint16_t>(size));
-  packets::put16(f, 4, length);
-  packets::put_bytes(f, 8, u.payload);
-  packets::put_bytes(f, size, u.slack);
-  const std::size_t covered = std::min<std::size_t>(length, f.size());
-  const std::uint16_t checksum =
-      packets::reference_checksum(with_pseudo_header(packets::ByteView{f}.first(covered), u.source, u.destination,
-                                                     length));
-  packets::put16(f, 6, u.checksum.value_or(checksum));
-  return f;
+// A datagram from the client to the server (packets::udp: built byte by byte, the checksum from
+// packets::reference_checksum over the pseudo-header and the bytes the length field covers, never from the code
+// under test).
+Frame udp(packets::Udp u) {
+  u.source = kClient;
+  u.destination = kServer;
+  return packets::udp(u);
 }
 
 TEST(UdpView, ParsesAGoodDatagram) {

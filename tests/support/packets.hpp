@@ -1,4 +1,5 @@
-// Test frames for ministack's unit tests, built byte by byte.
+// Test frames and byte reads for all of ministack's tests, built byte by byte: the one set of builders (unit,
+// replay, trace and device tests alike).
 //
 // Nothing here calls the code under test: the builders write every field with their own big-endian helpers, and
 // reference_checksum() is a separate, plain RFC 1071 loop. A test's expected bytes therefore never come from the
@@ -11,8 +12,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "stack/wire/address.hpp"
@@ -80,10 +83,46 @@ inline Frame concat(ByteView a, ByteView b) {
   return f;
 }
 
+// The parts one after the other: concat({{7, 39, 4}, be32(address), Frame(36, 0)}).
+inline Frame concat(std::initializer_list<Frame> parts) {
+  std::size_t size = 0;
+  for (const Frame& part : parts) size += part.size();
+  Frame f(size);
+  std::size_t at = 0;
+  for (const Frame& part : parts) {
+    put_bytes(f, at, part);
+    at += part.size();
+  }
+  return f;
+}
+
+// b[from, from + n) as a frame of its own.
+inline Frame slice(ByteView b, std::size_t from, std::size_t n) {
+  const ByteView part = b.subspan(from, n);
+  return Frame(part.begin(), part.end());
+}
+
+// A 32-bit value as its four big-endian bytes (an address or a timestamp inside an option).
+inline Frame be32(std::uint32_t v) {
+  Frame f(4);
+  put32(f, 0, v);
+  return f;
+}
+
+inline Frame bytes_of(std::string_view text) { return Frame(text.begin(), text.end()); }
+
 // n bytes counting up from `start`, like ping's default payload.
 inline Frame pattern(std::size_t n, std::uint8_t start = 0x10) {
   Frame f(n);
   for (std::size_t i = 0; i < n; ++i) f[i] = static_cast<std::uint8_t>(start + i);
+  return f;
+}
+
+// Bytes that differ from frame to frame (by `seed`) and from position to position, without pattern()'s period of
+// 256, so that a mix-up of frames or an offset anywhere in a long one shows.
+inline Frame distinct_bytes(std::size_t n, std::uint8_t seed) {
+  Frame f(n);
+  for (std::size_t i = 0; i < n; ++i) f[i] = static_cast<std::uint8_t>(seed + i * 7 + (i >> 8));
   return f;
 }
 
@@ -115,6 +154,13 @@ inline std::uint16_t expected_checksum(ByteView data, std::size_t offset) {
   Frame copy(data.begin(), data.end());
   put16(copy, offset, 0);
   return reference_checksum(copy);
+}
+
+// Writes the checksum field at `checksum_offset` for the bytes f[from, from + length) it covers (the field taken as
+// zero while summing).
+inline void set_checksum(Frame& f, std::size_t checksum_offset, std::size_t from, std::size_t length) {
+  put16(f, checksum_offset, 0);
+  put16(f, checksum_offset, reference_checksum(ByteView{f}.subspan(from, length)));
 }
 
 // ---- ICMP (RFC 792) ---------------------------------------------------------------------------------------------
@@ -184,6 +230,86 @@ inline Frame ipv4(const Ipv4& h, ByteView payload) {
 
 // An IPv4 packet holding an ICMP message: what a TUN device delivers.
 inline Frame echo_request(const Icmp& m = {}, const Ipv4& h = {}) { return ipv4(h, icmp(m)); }
+
+inline std::size_t header_length_of(ByteView datagram) { return std::size_t{datagram[0] & 0x0fu} * 4; }
+
+// A fragment of `datagram` (an IPv4 packet) carrying its payload bytes [offset, offset + length), MF as given
+// (RFC 791 §3.2). The first fragment gets the datagram's whole header, options included; the others its first 20
+// bytes (IHL 5), as Linux does with options not marked "copied" (RFC 791 §3.1). Bytes past the datagram's payload
+// (forged fragments) are 0xee. Total length, flags and offset (DF cleared) and the header checksum are written.
+inline Frame fragment(ByteView datagram, std::size_t offset, std::size_t length, bool more,
+                      std::optional<std::uint8_t> ttl = std::nullopt) {
+  const std::size_t datagram_header = header_length_of(datagram);
+  const std::size_t header = offset == 0 ? datagram_header : 20;
+  Frame f(datagram.begin(), datagram.begin() + static_cast<std::ptrdiff_t>(header));
+  f.resize(header + length, 0xee);
+  if (offset != 0) f[0] = 0x45;
+  for (std::size_t i = 0; i < length; ++i) {
+    if (datagram_header + offset + i < datagram.size()) f[header + i] = datagram[datagram_header + offset + i];
+  }
+  put16(f, 2, static_cast<std::uint16_t>(header + length));
+  put16(f, 6, static_cast<std::uint16_t>((more ? 0x2000 : 0) | (offset / 8)));
+  if (ttl) f[8] = *ttl;
+  set_checksum(f, 10, 0, header);
+  return f;
+}
+
+// `datagram` cut into fragments of `chunk` payload bytes each (a multiple of 8), the last one shorter: as a sender
+// cuts it for an MTU of chunk + 20 (Linux: 1480 for 1500). The datagram's total length, not its size, says where
+// its payload ends.
+inline std::vector<Frame> fragments(ByteView datagram, std::size_t chunk) {
+  const std::size_t total = std::size_t{get16(datagram, 2)};
+  const std::size_t payload = total - header_length_of(datagram);
+  std::vector<Frame> out;
+  for (std::size_t offset = 0; offset < payload; offset += chunk) {
+    const std::size_t length = std::min(chunk, payload - offset);
+    out.push_back(fragment(datagram.first(total), offset, length, offset + length < payload));
+  }
+  return out;
+}
+
+// ---- UDP (RFC 768) ----------------------------------------------------------------------------------------------
+
+// The pseudo-header a UDP checksum covers (RFC 768), followed by `datagram`.
+inline Frame with_pseudo_header(ByteView datagram, Ipv4Address source, Ipv4Address destination,
+                                std::uint16_t udp_length) {
+  Frame f(12);
+  put32(f, 0, source.value);
+  put32(f, 4, destination.value);
+  f[9] = 17;
+  put16(f, 10, udp_length);
+  return concat(f, datagram);
+}
+
+struct Udp {
+  std::uint16_t source_port = 40000;
+  std::uint16_t destination_port = 9;
+  Frame payload = bytes_of("hello\n");
+  std::optional<std::uint16_t> length{};    // default: 8 + payload
+  std::optional<std::uint16_t> checksum{};  // default: the correct one (0 means "none", RFC 768)
+  Ipv4Address source = kPeerIp;             // for the checksum's pseudo-header
+  Ipv4Address destination = kOurIp;
+  Frame slack{};  // bytes after the datagram, inside the IP payload
+};
+
+// A UDP datagram; its checksum covers the pseudo-header and the bytes the length field covers, and a computed 0 is
+// sent as 0xffff (RFC 768).
+inline Frame udp(const Udp& u) {
+  const std::size_t size = 8 + u.payload.size();
+  Frame f(size + u.slack.size());
+  put16(f, 0, u.source_port);
+  put16(f, 2, u.destination_port);
+  const std::uint16_t length = u.length.value_or(static_cast<std::uint16_t>(size));
+  put16(f, 4, length);
+  put_bytes(f, 8, u.payload);
+  put_bytes(f, size, u.slack);
+  const std::size_t covered = std::min<std::size_t>(length, f.size());
+  std::uint16_t checksum =
+      reference_checksum(with_pseudo_header(ByteView{f}.first(covered), u.source, u.destination, length));
+  if (checksum == 0) checksum = 0xffff;
+  put16(f, 6, u.checksum.value_or(checksum));
+  return f;
+}
 
 // ---- Ethernet II (RFC 894) --------------------------------------------------------------------------------------
 

@@ -1,0 +1,87 @@
+// The event loop as the tests see it (apps/ministack/event_loop.hpp, through tests/support/replay.hpp): every frame
+// reported with the bytes that arrived, before the stack wrote its answer over them, every frame the device was
+// given put with the frame that caused it, and the stack's timers run on the loop's cadence.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <vector>
+
+#include "device/pcap_writer.hpp"
+#include "device/queue_device.hpp"
+#include "packets.hpp"
+#include "replay.hpp"
+#include "temp_files.hpp"
+
+namespace {
+
+using ministack::DropReason;
+using ministack::LinkLayer;
+using ministack::QueueDevice;
+using ministack::testing::Replay;
+using ministack::testing::replay_capture;
+using ministack::testing::replay_device;
+using packets::Frame;
+
+TEST(EventLoop, ReportsEveryFrameAsItArrivedAndWhatTheDeviceWasGivenForIt) {
+  QueueDevice device(LinkLayer::ethernet);
+  const std::vector<Frame> in = {
+      packets::arp_frame(),                                                        // answered
+      packets::echo_request_frame(),                                               // answered in the same buffer
+      packets::echo_request_frame({}, {}, {.destination = packets::kPeerMac}),     // not for us
+      packets::echo_request_frame({.data = packets::pattern(4000)}, {.flags_fragment = 0}),  // cut by the device
+  };
+  for (const Frame& f : in) device.inject(f);
+  const Replay replay = replay_device(device);
+
+  ASSERT_EQ(replay.frames.size(), in.size());
+  EXPECT_EQ(replay.link, LinkLayer::ethernet);
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    SCOPED_TRACE("frame " + std::to_string(i + 1));
+    EXPECT_EQ(replay.frames[i].index, i + 1);
+    EXPECT_EQ(replay.frames[i].verdict.frames_sent, replay.frames[i].sent.size());
+    EXPECT_EQ(replay.frames[i].drop, replay.frames[i].verdict.drop);
+  }
+  EXPECT_EQ(replay.frames[0].input, in[0]);
+  EXPECT_EQ(replay.frames[1].input, in[1]) << "the request, not the reply the stack wrote over it";
+  EXPECT_EQ(replay.frames[2].input, in[2]);
+  EXPECT_EQ(replay.frames[3].input, Frame(in[3].begin(), in[3].begin() + 1514)) << "as the device's buffer cut it";
+
+  ASSERT_EQ(replay.frames[0].sent.size(), 1u);
+  EXPECT_EQ(packets::get16(replay.frames[0].reply, 20), 2) << "an ARP reply";
+  ASSERT_EQ(replay.frames[1].sent.size(), 1u);
+  EXPECT_EQ(replay.frames[1].reply[14 + 20], 0) << "an echo reply";
+  EXPECT_EQ(replay.frames[2].drop, DropReason::eth_not_for_us);
+  EXPECT_TRUE(replay.frames[2].sent.empty());
+  EXPECT_EQ(replay.frames[3].drop, DropReason::ip_truncated);
+
+  // Everything the device was given is put with the frame that caused it, in order.
+  std::vector<Frame> attributed;
+  for (const auto& f : replay.frames) attributed.insert(attributed.end(), f.sent.begin(), f.sent.end());
+  EXPECT_EQ(attributed, device.sent());
+  EXPECT_TRUE(replay.sent_between_frames.empty());
+  EXPECT_EQ(replay.counters.frames_received(), in.size());
+}
+
+// A replay's timers follow the capture's clock from its first frame, whatever the date it is replayed on: a fragment
+// held, and 31 s later (by the capture) a frame that is no fragment, so that only Stack::poll() can expire it.
+TEST(EventLoop, ReplayRunsTheTimersOnTheCapturesClock) {
+  const ministack::testing::TempDir dir("ministack-loop-test");
+  for (const std::chrono::seconds start : {std::chrono::seconds{1'000'000'000}, std::chrono::seconds{2'100'000'000}}) {
+    SCOPED_TRACE("capture starting " + std::to_string(start.count()) + " s after the epoch");
+    const std::string path = dir.file("held-" + std::to_string(start.count()) + ".pcap");
+    const Frame fragment =
+        packets::fragments(packets::echo_request({.data = packets::pattern(3000)}, {.flags_fragment = 0}), 1480)[0];
+    {
+      ministack::PcapWriter writer(path, ministack::kDltEthernet);
+      writer.write(packets::ethernet({}, fragment), start);
+      writer.write(packets::echo_request_frame(), start + std::chrono::seconds{31});
+    }
+    const Replay replay = replay_capture(path);
+    ASSERT_EQ(replay.frames.size(), 2u);
+    EXPECT_FALSE(replay.frames[0].drop) << "held";
+    EXPECT_EQ(replay.frames[1].sent.size(), 1u);
+    EXPECT_EQ(replay.counters.get(DropReason::reasm_timeout), 1u) << "the held datagram expired by the timers";
+  }
+}
+
+}  // namespace

@@ -1,0 +1,220 @@
+// A crafted capture that triggers every drop reason a received frame can end in: each one's trace names the reason
+// with its rule (trace_harness.hpp says what else a trace must tell, and how the capture is replayed).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "device/pcap_writer.hpp"
+#include "packets.hpp"
+#include "temp_files.hpp"
+#include "trace_harness.hpp"
+
+namespace trace_test {
+namespace {
+
+using packets::Frame;
+
+// ---- a crafted capture: every drop reason a received frame can end in -------------------------------------------
+
+// Drop reasons no received frame's verdict can carry: they are counted by timers or on the sending side.
+const std::set<DropReason> kNotFromReceive = {
+    DropReason::reasm_timeout,            // Ipv4Reassembler::expire(): a datagram, not a frame, runs out of time
+    DropReason::icmp_error_rate_limited,  // an error not sent; the frame it was about keeps its own reason
+    DropReason::arp_queue_full,           // Stack::send_udp(): a datagram we originate
+    DropReason::arp_unresolved,           // Stack::poll(): queued datagrams whose ARP never resolved
+};
+
+struct Crafted {
+  std::string what;
+  Frame frame;
+  std::optional<DropReason> expect;  // nullopt: a frame that sets the stage (a fragment held)
+};
+
+using packets::ethernet;
+using packets::Ethernet;
+using packets::Ipv4;
+using packets::kOurMac;
+using packets::kPeerMac;
+using packets::pattern;
+using packets::put16;
+
+constexpr MacAddress kGroupMac{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};
+constexpr Ipv4Address kOurBroadcast{0xc0a803ff};  // 192.168.3.255
+
+// A UDP datagram from kPeerIp to us (packets::udp): with a correct checksum, a wrong one, or none.
+Frame udp(std::uint16_t destination_port, const Frame& payload) {
+  return packets::udp({.destination_port = destination_port, .payload = payload});
+}
+Frame udp_with_bad_checksum(std::uint16_t destination_port, const Frame& payload) {
+  Frame u = udp(destination_port, payload);
+  put16(u, 6, static_cast<std::uint16_t>(packets::get16(u, 6) ^ 0x0101));
+  return u;
+}
+Frame udp_without_checksum(std::uint16_t destination_port, const Frame& payload) {
+  return packets::udp({.destination_port = destination_port, .payload = payload, .checksum = 0});
+}
+
+Frame ip_frame(const Ipv4& h, const Frame& payload, const Ethernet& e = {}) {
+  return ethernet(e, packets::ipv4(h, payload));
+}
+
+std::vector<Crafted> crafted_ethernet_frames() {
+  const Frame echo = packets::icmp({});
+  Frame arp_cut = packets::arp_frame();
+  arp_cut.resize(14 + 20);
+  Frame short_icmp = packets::icmp({.data = {}});
+  short_icmp.resize(4);
+  const Ethernet to_all{MacAddress::broadcast(), kPeerMac, packets::ethertype::ipv4};
+  const Frame fragment16 = pattern(16);
+  return {
+      {"10 bytes: no room for an Ethernet header", Frame(10, 0xab), DropReason::eth_truncated},
+      {"echo request to another MAC", packets::echo_request_frame({}, {}, {.destination = kPeerMac}),
+       DropReason::eth_not_for_us},
+      {"from a multicast MAC", packets::echo_request_frame({}, {}, {.source = kGroupMac}), DropReason::eth_bad_source},
+      {"an IPv6 EtherType", ethernet({.type = packets::ethertype::ipv6}, pattern(40)),
+       DropReason::eth_unsupported_type},
+      {"ARP cut to 20 bytes", arp_cut, DropReason::arp_truncated},
+      {"ARP over hardware type 6", packets::arp_frame({.htype = 6}), DropReason::arp_unsupported_format},
+      {"ARP from a multicast sender", packets::arp_frame({.sender_mac = kGroupMac}), DropReason::arp_bad_sender},
+      {"ARP who-has another address", packets::arp_frame({.target_ip = packets::ipv4_address(192, 168, 3, 13)}),
+       DropReason::arp_not_for_us},
+      {"ARP reply to us", packets::arp_frame({.operation = 2, .target_mac = kOurMac}, {kOurMac, kPeerMac, 0x0806}),
+       DropReason::arp_not_request},
+      {"total length beyond the frame", ip_frame({.total_length = 1000}, echo), DropReason::ip_truncated},
+      {"IP version 5", ip_frame({.version = 5}, echo), DropReason::ip_bad_version},
+      {"IHL 4", ip_frame({.ihl = 4}, echo), DropReason::ip_bad_ihl},
+      {"total length 19", ip_frame({.total_length = 19}, echo), DropReason::ip_bad_total_length},
+      {"bad header checksum", ip_frame({.bad_checksum = true}, echo), DropReason::ip_bad_checksum},
+      {"to another IP address", ip_frame({.destination = packets::ipv4_address(192, 168, 3, 99)}, echo),
+       DropReason::ip_not_for_us},
+      {"from 127.0.0.1", ip_frame({.source = packets::ipv4_address(127, 0, 0, 1)}, echo), DropReason::ip_bad_source},
+      {"unicast IP in a link broadcast", ip_frame({}, echo, to_all), DropReason::ip_link_broadcast},
+      {"Record Route longer than the options", ip_frame({.options = {0x07, 0x27, 0x04, 0x00}}, echo),
+       DropReason::ip_bad_options},
+      {"echo request to the subnet broadcast", ip_frame({.destination = kOurBroadcast}, echo, to_all),
+       DropReason::ip_broadcast_echo_ignored},
+      {"first fragment of datagram 0x1111", ip_frame({.identification = 0x1111, .flags_fragment = 0x2000}, fragment16),
+       std::nullopt},
+      {"overlapping fragment of 0x1111", ip_frame({.identification = 0x1111, .flags_fragment = 0x2001}, fragment16),
+       DropReason::reasm_overlap},
+      {"first fragment of datagram 0x2222", ip_frame({.identification = 0x2222, .flags_fragment = 0x2000}, fragment16),
+       std::nullopt},
+      {"the same fragment again", ip_frame({.identification = 0x2222, .flags_fragment = 0x2000}, fragment16),
+       DropReason::reasm_duplicate},
+      {"last fragment of datagram 0x6666, ending at 32", ip_frame({.identification = 0x6666, .flags_fragment = 0x0002},
+                                                                   pattern(16)),
+       std::nullopt},
+      {"a second last fragment, ending at 16", ip_frame({.identification = 0x6666, .flags_fragment = 0x0001}, pattern(8)),
+       DropReason::reasm_conflict},
+      {"last fragment at offset 65528", ip_frame({.identification = 0x3333, .flags_fragment = 0x1fff}, pattern(64)),
+       DropReason::reasm_oversize},
+      {"a non-final fragment of 12 bytes", ip_frame({.identification = 0x4444, .flags_fragment = 0x2000}, pattern(12)),
+       DropReason::reasm_bad_length},
+      {"a 16 KB datagram, over the reassembly memory cap",
+       ip_frame({.identification = 0x5555, .flags_fragment = 2000}, pattern(8)), DropReason::reasm_evicted},
+      {"protocol 6 (TCP)", ip_frame({.protocol = 6}, pattern(20)), DropReason::ip_unknown_protocol},
+      {"ICMP of 4 bytes", ip_frame({}, short_icmp), DropReason::icmp_truncated},
+      {"bad ICMP checksum", ip_frame({}, packets::icmp({.bad_checksum = true})), DropReason::icmp_bad_checksum},
+      {"an echo reply", ip_frame({}, packets::icmp({.type = 0})), DropReason::icmp_type_ignored},
+      {"UDP of 4 bytes", ip_frame({.protocol = 17}, pattern(4)), DropReason::udp_truncated},
+      {"bad UDP checksum", ip_frame({.protocol = 17}, udp_with_bad_checksum(7, pattern(6))),
+       DropReason::udp_bad_checksum},
+      {"UDP to port 9", ip_frame({.protocol = 17}, udp_without_checksum(9, pattern(6))),
+       DropReason::udp_port_unreachable},
+  };
+}
+
+std::vector<Crafted> crafted_ip_packets() {
+  Frame ipv6(40);
+  ipv6[0] = 0x60;
+  return {{"an IPv6 packet on TUN", ipv6, DropReason::ipv6_not_spoken},
+          {"an IPv4 echo request on TUN", packets::echo_request(), std::nullopt}};
+}
+
+class CraftedTrace : public ::testing::Test {
+ protected:
+  // Writes the frames as a capture, a millisecond apart, and explains it.
+  TracedReplay explain(const std::vector<Crafted>& frames, int dlt, const StackConfig& config) {
+    const auto path = dir_.path() / fmt::format("crafted-{}.pcap", dlt);
+    {
+      PcapWriter writer(path.string(), dlt);
+      Received::Timestamp t{std::chrono::seconds{1'800'000'000}};
+      for (const Crafted& c : frames) {
+        writer.write(c.frame, t);
+        t += std::chrono::milliseconds{1};
+      }
+    }
+    return trace_capture(path.string(), config);
+  }
+
+  void check(const std::vector<Crafted>& crafted, const TracedReplay& replay, std::set<DropReason>& seen) {
+    ASSERT_EQ(replay.frames.size(), crafted.size());
+    for (std::size_t i = 0; i < crafted.size(); ++i) {
+      const TracedFrame& f = replay.frames[i];
+      SCOPED_TRACE(fmt::format("crafted frame {}: {}\n{}", i + 1, crafted[i].what, f.printed));
+      ASSERT_EQ(f.verdict.drop.has_value(), crafted[i].expect.has_value());
+      if (crafted[i].expect) {
+        EXPECT_EQ(describe(*f.verdict.drop).name, describe(*crafted[i].expect).name);
+        seen.insert(*f.verdict.drop);
+      }
+      // Only a frame too short for its Ethernet header has no link line before its drop.
+      const bool no_header = crafted[i].expect == DropReason::eth_truncated;
+      check_frame(replay.link, f, "crafted", !no_header);
+      if (no_header) {
+        EXPECT_EQ(f.events.size(), 1u) << "eth_truncated: the drop is all there is to say";
+      }
+    }
+  }
+
+  ministack::testing::TempDir dir_{"ministack-trace"};
+};
+
+TEST_F(CraftedTrace, EveryDropFromReceiveIsNamedWithItsRule) {
+  // The one setting that differs from `ministack explain`'s: a reassembly memory cap small enough that a datagram
+  // reaching 16 KB can never fit (the cap's floor on the command line is 64 KiB; the stack takes any).
+  StackConfig tap;
+  tap.reassembly.max_bytes = 8 * 1024;
+  const auto ethernet_frames = crafted_ethernet_frames();
+  const auto ip_packets = crafted_ip_packets();
+  std::set<DropReason> seen;
+  check(ethernet_frames, explain(ethernet_frames, kDltEthernet, tap), seen);
+  check(ip_packets, explain(ip_packets, kDltRaw, StackConfig{}), seen);
+
+  // No unexplained drop: every reason is either triggered above, printed with its rule, or one no received frame
+  // can end in. A new reason fails here until it is crafted or listed in kNotFromReceive.
+  for (std::size_t i = 0; i < kDropReasonCount; ++i) {
+    const auto reason = static_cast<DropReason>(i);
+    const auto info = describe(reason);
+    EXPECT_TRUE(mentions_a_rule(info.rule)) << info.name << ": '" << info.rule << "' names no RFC or IEEE rule";
+    if (kNotFromReceive.contains(reason)) {
+      EXPECT_FALSE(seen.contains(reason)) << info.name << " came from receive(): take it off kNotFromReceive";
+    } else {
+      EXPECT_TRUE(seen.contains(reason)) << info.name << ": no crafted frame ends in it";
+    }
+  }
+  std::cout << fmt::format("{} of {} drop reasons triggered by crafted frames, each printed with its rule; {} only "
+                           "from timers or sending\n",
+                           seen.size(), kDropReasonCount, kNotFromReceive.size());
+}
+
+// The answer to an unknown protocol is told in full: ipv4, then icmp (the error), out, sent, and only then the drop.
+TEST_F(CraftedTrace, AnErrorSentIsExplainedBeforeTheDrop) {
+  const std::vector<Crafted> frames = {
+      {"protocol 6 (TCP)", ip_frame({.protocol = 6}, pattern(20)), DropReason::ip_unknown_protocol}};
+  const TracedReplay replay = explain(frames, kDltEthernet, StackConfig{});
+  ASSERT_EQ(replay.frames.size(), 1u);
+  const TracedFrame& f = replay.frames.front();
+  EXPECT_EQ(f.verdict.frames_sent, 1u);
+  EXPECT_NE(f.printed.find("      icmp destination unreachable, code 2 (protocol)"), std::string::npos) << f.printed;
+  EXPECT_LT(f.printed.find("  sent "), f.printed.find("  dropped: ip_unknown_protocol: ")) << f.printed;
+}
+
+}  // namespace
+}  // namespace trace_test

@@ -1,0 +1,207 @@
+// Replaying a capture with its trace, and reading the trace (trace_harness.hpp).
+#include "trace_harness.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "apps/ministack/event_loop.hpp"
+#include "apps/ministack/trace_printer.hpp"
+#include "packets.hpp"
+#include "replay.hpp"
+#include "temp_files.hpp"
+
+namespace trace_test {
+
+namespace {
+
+// Told of every frame by the loop: keeps what the stack told the collector while handling it, and what the printer
+// printed for it (heading included); what the collector heard between frames came from the timers.
+class TraceWatch final : public LoopObserver {
+ public:
+  TraceWatch(CollectingTracer& collector, const ministack::testing::TempFile& file)
+      : collector_(collector), file_(file) {}
+
+  void frame_received(std::size_t, Bytes, Received::Timestamp, Instant) override {
+    take_timer_events();
+    before_ = std::ftell(file_.get());  // before the loop prints the frame's heading
+  }
+  void frame_handled(std::size_t, const Verdict&) override {
+    events.push_back(std::move(collector_.events));
+    collector_.events.clear();
+    std::fflush(file_.get());
+    printed.push_back(file_.written(before_));
+  }
+  void take_timer_events() {
+    timer_events.insert(timer_events.end(), collector_.events.begin(), collector_.events.end());
+    collector_.events.clear();
+  }
+
+  std::vector<std::vector<Event>> events;  // per frame
+  std::vector<std::string> printed;        // per frame
+  std::vector<Event> timer_events;
+
+ private:
+  CollectingTracer& collector_;
+  const ministack::testing::TempFile& file_;
+  long before_ = 0;
+};
+
+}  // namespace
+
+TracedReplay trace_capture(const std::string& path, StackConfig config) {
+  CollectingTracer collector;
+  const ministack::testing::TempFile file;
+  TracePrinter printer(file.get());
+  TeeTracer tee(collector, printer);
+  TraceWatch watch(collector, file);
+  const ministack::testing::Replay replay = ministack::testing::replay_capture(
+      path, {.config = config, .tracer = &tee, .trace = &printer, .observer = &watch});
+  watch.take_timer_events();
+
+  TracedReplay out;
+  out.link = replay.link;
+  out.timer_events = std::move(watch.timer_events);
+  for (std::size_t i = 0; i < replay.frames.size(); ++i) {
+    const ministack::testing::ReplayedFrame& r = replay.frames[i];
+    out.frames.push_back({r.index, r.input, r.verdict, r.sent, std::move(watch.events.at(i)),
+                          std::move(watch.printed.at(i))});
+  }
+  return out;
+}
+
+// ---- reading a trace --------------------------------------------------------------------------------------------
+
+std::size_t count_kind(const std::vector<Event>& events, Event::Kind kind) {
+  return static_cast<std::size_t>(
+      std::count_if(events.begin(), events.end(), [kind](const Event& e) { return e.kind == kind; }));
+}
+
+std::string describe_events(const std::vector<Event>& events) {
+  std::string s;
+  for (const Event& e : events) {
+    switch (e.kind) {
+      case Event::Kind::note:
+        s += fmt::format("  note {}: {}\n", layer_name(e.layer), e.text);
+        break;
+      case Event::Kind::drop:
+        s += fmt::format("  drop {}\n", describe(e.reason).name);
+        break;
+      case Event::Kind::sent:
+        s += fmt::format("  sent {} bytes\n", e.frame.size());
+        break;
+    }
+  }
+  return s;
+}
+
+std::string drop_line(DropReason reason) {
+  const auto info = describe(reason);
+  return fmt::format("  dropped: {}: {} ({})\n", info.name, info.meaning, info.rule);
+}
+
+bool mentions_a_rule(std::string_view rule) {
+  return rule.find("RFC ") != std::string_view::npos || rule.find("IEEE ") != std::string_view::npos;
+}
+
+Carried carried(LinkLayer link, const std::vector<std::uint8_t>& f) {
+  Carried c;
+  std::size_t ip = 0;
+  if (link == LinkLayer::ethernet) {
+    if (f.size() < 14) return c;
+    const std::uint16_t type = packets::get16(f, 12);
+    c.arp = type == 0x0806;
+    if (type != 0x0800) return c;
+    ip = 14;
+  }
+  if (f.size() < ip + 20 || (f[ip] >> 4) != 4) return c;
+  c.ip_protocol = f[ip + 9];
+  c.fragment = (packets::get16(f, ip + 6) & 0x3fff) != 0;  // MF or an offset
+  return c;
+}
+
+void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where, bool starts_at_link) {
+  SCOPED_TRACE(fmt::format("{}, frame {}:\n{}", where, f.index, describe_events(f.events)));
+  ASSERT_FALSE(f.events.empty()) << "the stack said nothing about this frame";
+
+  // The printed story begins with the frame's heading, then the link layer.
+  EXPECT_EQ(f.printed.rfind(fmt::format("frame {}: {} bytes at ", f.index, f.input.size()), 0), 0u) << f.printed;
+  if (starts_at_link) {
+    EXPECT_EQ(f.events.front().kind, Event::Kind::note);
+    EXPECT_EQ(f.events.front().layer, Layer::link) << "the trace does not start at the link layer";
+  }
+
+  // One `sent` per frame sent, the same bytes, in the same order.
+  EXPECT_EQ(count_kind(f.events, Event::Kind::sent), f.verdict.frames_sent);
+  EXPECT_EQ(f.sink.size(), f.verdict.frames_sent);
+  std::size_t n = 0;
+  for (const Event& e : f.events) {
+    if (e.kind != Event::Kind::sent || n >= f.sink.size()) continue;
+    EXPECT_EQ(e.frame, f.sink[n]) << "sent frame " << n + 1 << " is not what the device was given";
+    ++n;
+  }
+  std::size_t printed_sent = 0;
+  for (std::size_t at = f.printed.find("\n  sent "); at != std::string::npos; at = f.printed.find("\n  sent ", at + 1)) {
+    ++printed_sent;
+  }
+  EXPECT_EQ(printed_sent, f.verdict.frames_sent) << f.printed;
+
+  if (f.verdict.drop) {
+    // Exactly one drop, the last thing said, the verdict's reason, printed with its meaning and rule.
+    EXPECT_EQ(count_kind(f.events, Event::Kind::drop), 1u);
+    EXPECT_EQ(f.events.back().kind, Event::Kind::drop) << "the drop is not the end of the story";
+    if (f.events.back().kind == Event::Kind::drop) {
+      EXPECT_EQ(describe(f.events.back().reason).name, describe(*f.verdict.drop).name);
+    }
+    const auto info = describe(*f.verdict.drop);
+    EXPECT_NE(f.printed.find(info.name), std::string::npos) << f.printed;
+    EXPECT_NE(f.printed.find(info.rule), std::string::npos) << f.printed;
+    EXPECT_TRUE(f.printed.ends_with(drop_line(*f.verdict.drop))) << f.printed;
+    EXPECT_TRUE(mentions_a_rule(info.rule)) << info.name << ": '" << info.rule << "' names no RFC or IEEE rule";
+  } else {
+    EXPECT_EQ(count_kind(f.events, Event::Kind::drop), 0u);
+    EXPECT_EQ(f.printed.find("dropped:"), std::string::npos) << f.printed;
+  }
+
+  const Carried c = carried(link, f.input);
+  if (f.verdict.frames_sent > 0) {
+    // The layers the frame passed, each of which must have said something, in this order (first appearances).
+    std::vector<Layer> expected{Layer::link};
+    if (c.arp) {
+      expected.push_back(Layer::arp);
+    } else {
+      ASSERT_TRUE(c.ip_protocol) << "an answered frame that is neither ARP nor IPv4";
+      expected.push_back(Layer::ipv4);
+      if (*c.ip_protocol == 1) expected.push_back(Layer::icmp);
+      if (*c.ip_protocol == 17) expected.push_back(Layer::udp);
+      // Answered and dropped: an ICMP error was sent about it, which the icmp layer explains.
+      if (f.verdict.drop && *c.ip_protocol != 1) expected.push_back(Layer::icmp);
+      expected.push_back(Layer::out);
+    }
+    std::ptrdiff_t previous = -1;
+    for (const Layer layer : expected) {
+      const auto it = std::find_if(f.events.begin(), f.events.end(), [layer](const Event& e) {
+        return e.kind == Event::Kind::note && e.layer == layer;
+      });
+      ASSERT_NE(it, f.events.end()) << "no note from the " << layer_name(layer) << " layer";
+      const std::ptrdiff_t at = it - f.events.begin();
+      EXPECT_GT(at, previous) << "the " << layer_name(layer) << " layer speaks out of order";
+      previous = at;
+    }
+    // Nothing is sent before its story: the first `sent` follows the last layer's first note.
+    const auto first_sent = std::find_if(f.events.begin(), f.events.end(),
+                                         [](const Event& e) { return e.kind == Event::Kind::sent; });
+    EXPECT_GT(first_sent - f.events.begin(), previous);
+  } else if (!f.verdict.drop) {
+    // Neither answered nor dropped: only a fragment waiting for the rest of its datagram, and the trace says so.
+    EXPECT_TRUE(c.fragment) << "a frame neither answered nor dropped, and not a fragment";
+    const Event& last = f.events.back();
+    EXPECT_EQ(last.kind, Event::Kind::note);
+    EXPECT_EQ(last.layer, Layer::ipv4);
+    EXPECT_NE(last.text.find("held for reassembly"), std::string::npos) << last.text;
+  }
+}
+
+}  // namespace trace_test
