@@ -83,14 +83,22 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
     const Verdict verdict = stack.receive(buffer, in.length, now, sink);
     if (options.log && options.log->enabled(LogLevel::debug)) {
-      if (verdict.drop) {
-        const auto info = describe(*verdict.drop);
-        options.log->debug("rx {:5} B  dropped: {} ({}; {}){}", in.length, info.name, info.meaning, info.rule,
-                           verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
-      } else if (verdict.frames_sent == 0) {
-        options.log->debug("rx {:5} B  held (a fragment waiting for the rest of its datagram)", in.length);
-      } else {
-        options.log->debug("rx {:5} B  answered with {} frame(s)", in.length, verdict.frames_sent);
+      switch (verdict.outcome) {
+        case Outcome::dropped: {
+          const auto info = describe(*verdict.drop);
+          options.log->debug("rx {:5} B  dropped: {} ({}; {}){}", in.length, info.name, info.meaning, info.rule,
+                             verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
+          break;
+        }
+        case Outcome::held:
+          options.log->debug("rx {:5} B  held (a fragment waiting for the rest of its datagram)", in.length);
+          break;
+        case Outcome::absorbed:
+          options.log->debug("rx {:5} B  absorbed (taken into the stack's state, nothing to send)", in.length);
+          break;
+        case Outcome::answered:
+          options.log->debug("rx {:5} B  answered with {} frame(s)", in.length, verdict.frames_sent);
+          break;
       }
     }
     if (options.observer) options.observer->frame_handled(frames, verdict);

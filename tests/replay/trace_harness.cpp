@@ -148,6 +148,15 @@ void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where,
   }
   EXPECT_EQ(printed_sent, f.verdict.frames_sent) << f.printed;
 
+  // The outcome says what became of the frame; it agrees with the drop and with what was sent.
+  EXPECT_EQ(f.verdict.outcome == ministack::Outcome::dropped, f.verdict.drop.has_value());
+  if (f.verdict.outcome == ministack::Outcome::answered) {
+    EXPECT_GT(f.verdict.frames_sent, 0u);
+  }
+  if (f.verdict.outcome == ministack::Outcome::held || f.verdict.outcome == ministack::Outcome::absorbed) {
+    EXPECT_EQ(f.verdict.frames_sent, 0u);
+  }
+
   if (f.verdict.drop) {
     // Exactly one drop, the last thing said, the verdict's reason, printed with its meaning and rule.
     EXPECT_EQ(count_kind(f.events, Event::Kind::drop), 1u);
@@ -195,7 +204,9 @@ void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where,
                                          [](const Event& e) { return e.kind == Event::Kind::sent; });
     EXPECT_GT(first_sent - f.events.begin(), previous);
   } else if (!f.verdict.drop) {
-    // Neither answered nor dropped: only a fragment waiting for the rest of its datagram, and the trace says so.
+    // Neither answered nor dropped: today only a fragment waiting for the rest of its datagram, held, and the
+    // trace says so.
+    EXPECT_EQ(f.verdict.outcome, ministack::Outcome::held);
     EXPECT_TRUE(c.fragment) << "a frame neither answered nor dropped, and not a fragment";
     const Event& last = f.events.back();
     EXPECT_EQ(last.kind, Event::Kind::note);
