@@ -7,14 +7,18 @@ namespace ministack {
 NeighborCache::NeighborCache(NeighborLimits limits)
     : limits_(limits), entries_(limits.capacity), pending_(limits.queue_packets), resolutions_(limits.queue_packets) {}
 
-NeighborCache::Entry* NeighborCache::find(IpAddress ip) {
-  auto it = std::find_if(entries_.begin(), entries_.end(), [ip](const Entry& e) { return e.in_use && e.ip == ip; });
-  return it == entries_.end() ? nullptr : &*it;
+namespace {
+// One search for both constnesses of find().
+template <class Entries>
+auto find_entry(Entries& entries, const IpAddress& ip) -> decltype(&entries.front()) {
+  auto it = std::find_if(entries.begin(), entries.end(), [&ip](const auto& e) { return e.in_use && e.ip == ip; });
+  return it == entries.end() ? nullptr : &*it;
 }
+}  // namespace
 
-const NeighborCache::Entry* NeighborCache::find(IpAddress ip) const {
-  return const_cast<NeighborCache*>(this)->find(ip);
-}
+NeighborCache::Entry* NeighborCache::find(IpAddress ip) { return find_entry(entries_, ip); }
+
+const NeighborCache::Entry* NeighborCache::find(IpAddress ip) const { return find_entry(entries_, ip); }
 
 std::optional<MacAddress> NeighborCache::lookup(IpAddress ip) const {
   const Entry* e = find(ip);
