@@ -23,17 +23,18 @@
 // (datagrams evicted to make room, datagrams timed out) are counted here, by reason.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
-#include <array>
 #include "stack/wire/bytes.hpp"
 #include "stack/wire/clock.hpp"
 #include "stack/wire/counters.hpp"
 #include "stack/wire/drop_reason.hpp"
+#include "stack/wire/packet_buffer.hpp"
 
 namespace ministack {
 
@@ -81,6 +82,9 @@ class FragmentStore {
     // of the slot's buffer, at least kHeadroom + max(datagram->size(), kMinRoom) bytes. Empty otherwise.
     MutableBytes buffer;
     std::size_t header_length = 0;  // with `datagram`: the first fragment's header at its start, in bytes
+
+    // With `datagram`: it as a packet buffer, the headroom and room around it writable, for handing up.
+    PacketBuffer packet() const { return PacketBuffer(buffer, kHeadroom, datagram->size()); }
   };
 
   // Adds a fragment of a datagram already addressed to us. With `datagram` set, the header at its start is the

@@ -71,7 +71,7 @@ Verdict Ipv4::receive(PacketBuffer& packet, FrameContext& frame) {
   // The whole datagram lives in the reassembler, with room for a link header in front of it and for padding.
   const auto reassembled = Ipv4View::parse(*result.datagram);
   assert(reassembled);
-  PacketBuffer whole(result.buffer, Ipv4Reassembler::kHeadroom, result.datagram->size());
+  PacketBuffer whole = result.packet();
   return deliver(whole, *reassembled, to_broadcast, frame);
 }
 
