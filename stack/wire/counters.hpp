@@ -75,14 +75,15 @@ struct CounterInfo {
   std::string_view meaning;
 };
 
-constexpr CounterInfo describe(Counter c) {
-  constexpr CounterInfo table[] = {
+// One table, built once at compile time (a table local to describe() would be rebuilt on every constant-evaluated
+// call, which clang's step limit does not allow for the lookups below).
+inline constexpr CounterInfo kCounterTable[] = {
 #define MINISTACK_X(name, group, source, meaning) {#name, CounterGroup::group, source, meaning},
-      MINISTACK_COUNTERS(MINISTACK_X)
+    MINISTACK_COUNTERS(MINISTACK_X)
 #undef MINISTACK_X
-  };
-  return table[static_cast<std::size_t>(c)];
-}
+};
+
+constexpr const CounterInfo& describe(Counter c) { return kCounterTable[static_cast<std::size_t>(c)]; }
 
 constexpr std::string_view counter_name(Counter c) { return describe(c).name; }
 constexpr std::string_view counter_meaning(Counter c) { return describe(c).meaning; }

@@ -68,13 +68,12 @@ struct DropReasonInfo {
   std::string_view rule;
 };
 
-constexpr DropReasonInfo describe(DropReason reason) {
-  constexpr DropReasonInfo table[] = {
+inline constexpr DropReasonInfo kDropReasonTable[] = {
 #define MINISTACK_X(name, aggregate, meaning, rule) {#name, aggregate, meaning, rule},
-      MINISTACK_DROP_REASONS(MINISTACK_X)
+    MINISTACK_DROP_REASONS(MINISTACK_X)
 #undef MINISTACK_X
-  };
-  return table[static_cast<std::size_t>(reason)];
-}
+};
+
+constexpr const DropReasonInfo& describe(DropReason reason) { return kDropReasonTable[static_cast<std::size_t>(reason)]; }
 
 }  // namespace ministack
