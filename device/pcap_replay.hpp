@@ -16,7 +16,7 @@ class PcapReplayDevice final : public Device {
   // Opens `path`. Ethernet captures feed the TAP pipeline; raw IP (DLT 12/14, LINKTYPE 101), IPv4 (228) and Linux
   // cooked captures (113, 276: what `tcpdump -i any` writes) the TUN pipeline. Throws DeviceError for an unreadable
   // file or any other link type, naming it.
-  PcapReplayDevice(const std::string& path, std::size_t mtu = 1500);
+  explicit PcapReplayDevice(const std::string& path, std::size_t mtu = 1500);
   ~PcapReplayDevice() override;
   PcapReplayDevice(const PcapReplayDevice&) = delete;
   PcapReplayDevice& operator=(const PcapReplayDevice&) = delete;

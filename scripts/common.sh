@@ -1,10 +1,12 @@
-# Shared by setup.sh, test.sh and demo.sh: install what is missing from Debian, then configure and build.
+# Shared by setup.sh, test.sh, demo.sh and lint.sh: install what is missing from Debian, then configure and build.
 
-# Debian 12 packages: compiler and build tools, the libraries, and the real clients the tests drive.
+# Debian 12 packages: compiler and build tools, the libraries, the real clients the tests drive, the linters
+# (scripts/lint.sh), and clang with its runtimes (libFuzzer) for the fuzz preset.
 packages=(
-  g++ cmake make pkg-config
+  g++ cmake make pkg-config git
   libfmt-dev libcli11-dev libmnl-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat
+  clang-format clang-tidy clang libclang-rt-14-dev
 )
 
 # Prefix for commands that need root: nothing when we are root, else sudo. An array, not a function, so that
@@ -26,12 +28,13 @@ install_missing_packages() {
   "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# build DIR [CMAKE-ARGS...]
+# build PRESET [CMAKE-BUILD-ARGS...]: configure and build with a preset of CMakePresets.json (release, asan, fuzz,
+# demo), in build/PRESET. CMAKE_BUILD_PARALLEL_LEVEL, if set, caps the build jobs (default: one per core).
 build() {
-  local dir=$1; shift
-  echo "== building in $dir $*"
-  cmake -S "$repo" -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >/dev/null
-  cmake --build "$dir" --parallel "$(nproc)"
+  local preset=$1; shift
+  echo "== building preset $preset in build/$preset $*"
+  (cd "$repo" && cmake --preset "$preset" >/dev/null &&
+    cmake --build --preset "$preset" --parallel "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" "$@")
 }
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

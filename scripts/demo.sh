@@ -5,8 +5,9 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 install_missing_packages
-build "$repo/build/release"
-ministack=$repo/build/release/ministack
+# The demo preset: ministack alone, no tests and no benchmarks, in build/demo of its own.
+build demo
+ministack=$repo/build/demo/ministack
 
 ns="ministack-demo-$$"
 pid=""
