@@ -38,6 +38,27 @@ class DeviceSink final : public FrameSink {
   LoopObserver* observer_;
 };
 
+// At debug level, one line per frame: what became of it.
+void log_verdict(Logger& log, std::size_t length, const Verdict& verdict) {
+  switch (verdict.outcome) {
+    case Outcome::dropped: {
+      const auto info = describe(*verdict.drop);
+      log.debug("rx {:5} B  dropped: {} ({}; {}){}", length, info.name, info.meaning, info.rule,
+                verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
+      break;
+    }
+    case Outcome::held:
+      log.debug("rx {:5} B  held (a fragment waiting for the rest of its datagram)", length);
+      break;
+    case Outcome::absorbed:
+      log.debug("rx {:5} B  absorbed (taken into the stack's state, nothing to send)", length);
+      break;
+    case Outcome::answered:
+      log.debug("rx {:5} B  answered with {} frame(s)", length, verdict.frames_sent);
+      break;
+  }
+}
+
 }  // namespace
 
 LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options) {
@@ -82,25 +103,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     if (options.observer) options.observer->frame_received(frames, Bytes{buffer}.first(in.length), in.timestamp, now);
     if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
     const Verdict verdict = stack.receive(buffer, in.length, now, sink);
-    if (options.log && options.log->enabled(LogLevel::debug)) {
-      switch (verdict.outcome) {
-        case Outcome::dropped: {
-          const auto info = describe(*verdict.drop);
-          options.log->debug("rx {:5} B  dropped: {} ({}; {}){}", in.length, info.name, info.meaning, info.rule,
-                             verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
-          break;
-        }
-        case Outcome::held:
-          options.log->debug("rx {:5} B  held (a fragment waiting for the rest of its datagram)", in.length);
-          break;
-        case Outcome::absorbed:
-          options.log->debug("rx {:5} B  absorbed (taken into the stack's state, nothing to send)", in.length);
-          break;
-        case Outcome::answered:
-          options.log->debug("rx {:5} B  answered with {} frame(s)", in.length, verdict.frames_sent);
-          break;
-      }
-    }
+    if (options.log && options.log->enabled(LogLevel::debug)) log_verdict(*options.log, in.length, verdict);
     if (options.observer) options.observer->frame_handled(frames, verdict);
   }
   return stats;

@@ -36,49 +36,60 @@ ParsedOptions usage_error(const std::string& message) {
   return {std::nullopt, 2};
 }
 
-}  // namespace
-
-ParsedOptions parse_options(int argc, char** argv) {
+// What the command line says before it is checked and turned into Options.
+struct Raw {
   std::string tap, tun, replay, pcap;
   std::string ip = "192.168.3.12/24", mac = "02:00:00:00:00:01", host_ip = "192.168.3.11/24";
-  bool no_host_config = false, verbose = false;
+  bool no_host_config = false, verbose = false, quiet = false;
+  std::string log_level;
+  std::string explain_file;
+  std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
+};
 
-  CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP and ping on a TUN or TAP device,\n"
-               "or replays a pcap capture through the same stack.",
-               "ministack"};
-  app.set_version_flag("--version", "ministack " MINISTACK_VERSION);
-  auto* tap_opt = app.add_option("--tap", tap, "Create or attach the TAP (Ethernet) device NAME")
-                      ->option_text("NAME")
-                      ->check(check_ifname);
-  auto* tun_opt = app.add_option("--tun", tun, "Create or attach the TUN (raw IP) device NAME")
-                      ->option_text("NAME")
-                      ->check(check_ifname);
-  auto* replay_opt =
-      app.add_option("--replay", replay, "Play the capture IN through the stack instead of a device (no root needed)")
-          ->option_text("IN.pcap");
-  app.add_option("--pcap", pcap,
-                 "Write a capture: live, both directions; with --replay, exactly the frames the stack sent")
-      ->option_text("FILE");
-  app.add_option("--ip", ip, "ministack's address and prefix")
+// --ip and --mac, which the program and `explain` both take.
+void add_address_options(CLI::App& app, Raw& raw) {
+  app.add_option("--ip", raw.ip, "ministack's address and prefix")
       ->capture_default_str()
       ->type_name("ADDR/LEN")
       ->check(check_interface);
-  app.add_option("--mac", mac, "ministack's MAC address (TAP)")
+  app.add_option("--mac", raw.mac, "ministack's MAC address (TAP)")
       ->capture_default_str()
       ->type_name("MAC")
       ->check(check_mac);
-  auto* host_ip_opt = app.add_option("--host-ip", host_ip, "Address given to the host side of the device")
+}
+
+// Where frames come from and go to: a device, or a capture; and the host side of a device.
+void add_io_options(CLI::App& app, Raw& raw) {
+  auto* tap_opt = app.add_option("--tap", raw.tap, "Create or attach the TAP (Ethernet) device NAME")
+                      ->option_text("NAME")
+                      ->check(check_ifname);
+  auto* tun_opt = app.add_option("--tun", raw.tun, "Create or attach the TUN (raw IP) device NAME")
+                      ->option_text("NAME")
+                      ->check(check_ifname);
+  auto* replay_opt = app.add_option("--replay", raw.replay,
+                                    "Play the capture IN through the stack instead of a device (no root needed)")
+                         ->option_text("IN.pcap");
+  app.add_option("--pcap", raw.pcap,
+                 "Write a capture: live, both directions; with --replay, exactly the frames the stack sent")
+      ->option_text("FILE");
+  add_address_options(app, raw);
+  auto* host_ip_opt = app.add_option("--host-ip", raw.host_ip, "Address given to the host side of the device")
                           ->capture_default_str()
                           ->type_name("ADDR/LEN")
                           ->check(check_interface);
-  auto* no_host_opt =
-      app.add_flag("--no-host-config", no_host_config, "Leave the host side of the device as it is (link, address)");
-  bool quiet = false;
-  std::string log_level;
-  auto* verbose_opt = app.add_flag("-v,--verbose", verbose, "Log one line per frame: what was sent, or why dropped "
-                                                            "(the same as --log-level debug)");
-  auto* quiet_opt = app.add_flag("-q,--quiet", quiet, "Log errors only, and print no counters table");
-  auto* level_opt = app.add_option("--log-level", log_level, "error, warning, info (the default) or debug")
+  auto* no_host_opt = app.add_flag("--no-host-config", raw.no_host_config,
+                                   "Leave the host side of the device as it is (link, address)");
+  tap_opt->excludes(tun_opt, replay_opt);
+  tun_opt->excludes(replay_opt);
+  replay_opt->excludes(host_ip_opt, no_host_opt);
+}
+
+void add_log_options(CLI::App& app, Raw& raw) {
+  auto* verbose_opt = app.add_flag("-v,--verbose", raw.verbose,
+                                   "Log one line per frame: what was sent, or why dropped "
+                                   "(the same as --log-level debug)");
+  auto* quiet_opt = app.add_flag("-q,--quiet", raw.quiet, "Log errors only, and print no counters table");
+  auto* level_opt = app.add_option("--log-level", raw.log_level, "error, warning, info (the default) or debug")
                         ->type_name("LEVEL")
                         ->check([](const std::string& text) {
                           try {
@@ -90,25 +101,10 @@ ParsedOptions parse_options(int argc, char** argv) {
                         });
   verbose_opt->excludes(quiet_opt, level_opt);
   quiet_opt->excludes(level_opt);
+}
 
-  Options o;
-  app.add_option("--stats-json", o.stats_json, "Write the counters as JSON to FILE at exit and on SIGUSR1")
-      ->type_name("FILE");
-  app.add_flag("--trace", o.trace,
-               "For every frame, one line per layer: what it read and decided, what was sent, why a drop");
-  std::string explain_file;
-  auto* explain = app.add_subcommand(
-      "explain", "Replay a capture with --trace on and no output file: see any capture with the stack's eyes");
-  explain->add_option("FILE.pcap", explain_file, "The capture (Ethernet, raw IP or Linux cooked)")->required();
-  explain->add_option("--ip", ip, "ministack's address and prefix")
-      ->capture_default_str()
-      ->type_name("ADDR/LEN")
-      ->check(check_interface);
-  explain->add_option("--mac", mac, "ministack's MAC address (TAP)")
-      ->capture_default_str()
-      ->type_name("MAC")
-      ->check(check_mac);
-  std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
+// The MTU, the broadcast echo policy, and the limits of reassembly and ICMP errors.
+void add_limit_options(CLI::App& app, Options& o, Raw& raw) {
   app.add_option("--mtu", o.mtu, "Largest datagram sent unfragmented [default: the device's; 1500 in a replay]")
       ->check(CLI::Range(576, 65535))
       ->type_name("BYTES");
@@ -123,12 +119,12 @@ ParsedOptions parse_options(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(65536, 1 << 30))
       ->type_name("BYTES");
-  reasm->add_option("--reasm-timeout", reasm_timeout_s, "Seconds before an incomplete datagram is dropped")
+  reasm->add_option("--reasm-timeout", raw.reasm_timeout_s, "Seconds before an incomplete datagram is dropped")
       ->capture_default_str()
       ->check(CLI::Range(1, 60))  // RFC 1122 §3.3.2: at most 60 s
       ->type_name("SECONDS");
   auto* icmp = app.add_option_group("ICMP errors", "Rate limits on the ICMP errors sent (0 = unlimited)");
-  icmp->add_option("--icmp-ratelimit", icmp_ratelimit_ms, "Milliseconds per error to one destination (burst 6)")
+  icmp->add_option("--icmp-ratelimit", raw.icmp_ratelimit_ms, "Milliseconds per error to one destination (burst 6)")
       ->capture_default_str()
       ->type_name("MS");
   icmp->add_option("--icmp-msgs-per-sec", o.icmp_rate.msgs_per_sec, "Errors per second to all destinations")
@@ -137,9 +133,67 @@ ParsedOptions parse_options(int argc, char** argv) {
   icmp->add_option("--icmp-msgs-burst", o.icmp_rate.msgs_burst, "Burst allowed above that rate")
       ->capture_default_str()
       ->type_name("N");
-  tap_opt->excludes(tun_opt, replay_opt);
-  tun_opt->excludes(replay_opt);
-  replay_opt->excludes(host_ip_opt, no_host_opt);
+}
+
+// Turns what was parsed into Options, or a usage error for combinations CLI11 cannot express.
+ParsedOptions finish(Options o, const Raw& raw, bool explain) {
+  o.reassembly.timeout = std::chrono::seconds(raw.reasm_timeout_s);
+  o.icmp_rate.per_destination_interval = std::chrono::milliseconds(raw.icmp_ratelimit_ms);
+  if (explain) {
+    if (!raw.tap.empty() || !raw.tun.empty() || !raw.replay.empty() || !raw.pcap.empty()) {
+      return usage_error("explain takes only a capture (and --ip, --mac): no device, --replay or --pcap");
+    }
+    o.mode = Options::Mode::replay;
+    o.replay_input = raw.explain_file;
+    o.trace = true;
+  } else if (!raw.replay.empty()) {
+    o.mode = Options::Mode::replay;
+    o.replay_input = raw.replay;
+  } else if (raw.tap.empty() == raw.tun.empty()) {
+    return usage_error("say what to run on: --tap NAME or --tun NAME (a device), or --replay IN.pcap (a capture)");
+  } else {
+    o.link = raw.tap.empty() ? LinkLayer::ip : LinkLayer::ethernet;
+    o.device = raw.tap.empty() ? raw.tun : raw.tap;
+  }
+  o.pcap_output = raw.pcap;
+  o.ip = *Ipv4Interface::parse(raw.ip);
+  o.mac = *MacAddress::parse(raw.mac);
+  o.host_ip = *Ipv4Interface::parse(raw.host_ip);
+  o.host_config = o.mode == Options::Mode::live && !raw.no_host_config;
+  o.log_level = raw.verbose ? LogLevel::debug
+                : raw.quiet ? LogLevel::error
+                : raw.log_level.empty() ? LogLevel::info
+                                        : parse_log_level(raw.log_level);
+  if (o.host_config && o.ip.address == o.host_ip.address) {
+    return usage_error(fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
+                                   o.ip.address.to_string()));
+  }
+  if (!o.pcap_output.empty() && o.pcap_output == o.replay_input) {
+    return usage_error("--pcap would overwrite the --replay input: choose another output file");
+  }
+  return {o, 0};
+}
+
+}  // namespace
+
+ParsedOptions parse_options(int argc, char** argv) {
+  Raw raw;
+  Options o;
+  CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP and ping on a TUN or TAP device,\n"
+               "or replays a pcap capture through the same stack.",
+               "ministack"};
+  app.set_version_flag("--version", "ministack " MINISTACK_VERSION);
+  add_io_options(app, raw);
+  add_log_options(app, raw);
+  app.add_option("--stats-json", o.stats_json, "Write the counters as JSON to FILE at exit and on SIGUSR1")
+      ->type_name("FILE");
+  app.add_flag("--trace", o.trace,
+               "For every frame, one line per layer: what it read and decided, what was sent, why a drop");
+  auto* explain = app.add_subcommand(
+      "explain", "Replay a capture with --trace on and no output file: see any capture with the stack's eyes");
+  explain->add_option("FILE.pcap", raw.explain_file, "The capture (Ethernet, raw IP or Linux cooked)")->required();
+  add_address_options(*explain, raw);
+  add_limit_options(app, o, raw);
   app.footer(
       "Examples:\n"
       "  sudo ministack --tap tap0                      then, in another shell: ping 192.168.3.12\n"
@@ -153,40 +207,7 @@ ParsedOptions parse_options(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
-
-  o.reassembly.timeout = std::chrono::seconds(reasm_timeout_s);
-  o.icmp_rate.per_destination_interval = std::chrono::milliseconds(icmp_ratelimit_ms);
-  if (explain->parsed()) {
-    if (!tap.empty() || !tun.empty() || !replay.empty() || !pcap.empty()) {
-      return usage_error("explain takes only a capture (and --ip, --mac): no device, --replay or --pcap");
-    }
-    o.mode = Options::Mode::replay;
-    o.replay_input = explain_file;
-    o.trace = true;
-  } else if (!replay.empty()) {
-    o.mode = Options::Mode::replay;
-    o.replay_input = replay;
-  } else if (tap.empty() == tun.empty()) {
-    return usage_error("say what to run on: --tap NAME or --tun NAME (a device), or --replay IN.pcap (a capture)");
-  } else {
-    o.link = tap.empty() ? LinkLayer::ip : LinkLayer::ethernet;
-    o.device = tap.empty() ? tun : tap;
-  }
-  o.pcap_output = pcap;
-  o.ip = *Ipv4Interface::parse(ip);
-  o.mac = *MacAddress::parse(mac);
-  o.host_ip = *Ipv4Interface::parse(host_ip);
-  o.host_config = o.mode == Options::Mode::live && !no_host_config;
-  o.log_level = verbose ? LogLevel::debug : quiet ? LogLevel::error
-                : log_level.empty() ? LogLevel::info : parse_log_level(log_level);
-  if (o.host_config && o.ip.address == o.host_ip.address) {
-    return usage_error(fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
-                                   o.ip.address.to_string()));
-  }
-  if (!o.pcap_output.empty() && o.pcap_output == o.replay_input) {
-    return usage_error("--pcap would overwrite the --replay input: choose another output file");
-  }
-  return {o, 0};
+  return finish(o, raw, explain->parsed());
 }
 
 }  // namespace ministack

@@ -160,6 +160,30 @@ MutableBytes FragmentStore::complete(Slot& slot) {
   return datagram;
 }
 
+std::optional<DropReason> FragmentStore::place(const Slot& slot, std::size_t offset, std::size_t length, bool last,
+                                               std::size_t& position) {
+  const std::size_t end = offset + length;
+  const std::vector<Piece>& pieces = slot.pieces;
+  const auto next = std::lower_bound(pieces.begin(), pieces.end(), offset,
+                                     [](const Piece& p, std::size_t o) { return p.offset < o; });
+  position = static_cast<std::size_t>(next - pieces.begin());
+  // A fragment may "duplicate existing fragments" (RFC 815 §1), e.g. a packet duplicated in the network; an exact
+  // duplicate carries nothing new and is ignored.
+  if (next != pieces.end() && next->offset == offset && next->length == length) return DropReason::reasm_duplicate;
+  // Any other overlap condemns the whole datagram: RFC 5722 §4's rule for IPv6, which Linux applies to IPv4 too
+  // since 4.19 (overlapping fragments are how IDS evasion and "teardrop" attacks work). Stricter than Linux in one
+  // respect: a fragment lying inside a run of pieces but not matching one exactly is an overlap here.
+  const bool overlaps_next = next != pieces.end() && next->offset < end;
+  const bool overlaps_previous =
+      next != pieces.begin() && std::size_t{std::prev(next)->offset} + std::prev(next)->length > offset;
+  if (overlaps_next || overlaps_previous) return DropReason::reasm_overlap;
+  // The last fragment fixes the end (RFC 791 §3.2): a second one elsewhere, or data past the end, contradicts it.
+  const bool contradicts_end = slot.payload_length ? (last ? end != *slot.payload_length : end > *slot.payload_length)
+                                                   : (last && slot.max_end > end);
+  if (contradicts_end) return DropReason::reasm_conflict;
+  return std::nullopt;
+}
+
 FragmentStore::Result FragmentStore::add(const Fragment& fragment, Instant now) {
   counters_.count(Counter::ipReasmReqds);
   expire(now);
@@ -175,7 +199,7 @@ FragmentStore::Result FragmentStore::add(const Fragment& fragment, Instant now) 
   // RFC 791 §3.2: every fragment but the last carries a multiple of 8 octets. A fragment without data carries
   // nothing to reassemble (Linux drops those too). The fragment alone is dropped; its datagram goes on.
   if (length == 0 || (!last && length % 8 != 0)) {
-    return Result{.datagram = std::nullopt, .drop = DropReason::reasm_bad_length, .buffer = {}, .header_length = 0};
+    return only_the_fragment(DropReason::reasm_bad_length);
   }
 
   // RFC 791 §3.1: the total length is 16 bits, so no datagram can reach past 65535 bytes, header included, with
@@ -187,27 +211,10 @@ FragmentStore::Result FragmentStore::add(const Fragment& fragment, Instant now) 
 
   std::size_t position = 0;  // where the new piece goes in slot->pieces
   if (slot) {
-    const std::vector<Piece>& pieces = slot->pieces;
-    const auto next = std::lower_bound(pieces.begin(), pieces.end(), offset,
-                                       [](const Piece& p, std::size_t o) { return p.offset < o; });
-    position = static_cast<std::size_t>(next - pieces.begin());
-    // A fragment may "duplicate existing fragments" (RFC 815 §1), e.g. a packet duplicated in the network; an
-    // exact duplicate carries nothing new and is ignored.
-    if (next != pieces.end() && next->offset == offset && next->length == length) {
-      return Result{.datagram = std::nullopt, .drop = DropReason::reasm_duplicate, .buffer = {}, .header_length = 0};
-    }
-    // Any other overlap condemns the whole datagram: RFC 5722 §4's rule for IPv6, which Linux applies to IPv4 too
-    // since 4.19 (overlapping fragments are how IDS evasion and "teardrop" attacks work). Stricter than Linux in
-    // one respect: a fragment lying inside a run of pieces but not matching one exactly is an overlap here.
-    const bool overlaps_next = next != pieces.end() && next->offset < end;
-    const bool overlaps_previous =
-        next != pieces.begin() && std::size_t{std::prev(next)->offset} + std::prev(next)->length > offset;
-    if (overlaps_next || overlaps_previous) return fail(slot, DropReason::reasm_overlap);
-    // The last fragment fixes the end (RFC 791 §3.2): a second one elsewhere, or data past the end, contradicts it.
-    const bool contradicts_end = slot->payload_length ? (last ? end != *slot->payload_length
-                                                              : end > *slot->payload_length)
-                                                      : (last && slot->max_end > end);
-    if (contradicts_end) return fail(slot, DropReason::reasm_conflict);
+    const auto misfit = place(*slot, offset, length, last, position);
+    // A duplicate alone is dropped; an overlap or a conflict takes its whole datagram with it.
+    if (misfit == DropReason::reasm_duplicate) return only_the_fragment(*misfit);
+    if (misfit) return fail(slot, *misfit);
   }
 
   // The buffer must reach the end of this piece, or the end of the datagram if known, and leave kMinRoom.

@@ -134,6 +134,13 @@ class FragmentStore {
   static void release(Slot& slot);               // frees the slot's memory
   Slot* oldest_in_use(const Slot* except);
   Result fail(Slot* slot, DropReason reason);    // drops the fragment, and its datagram with it if there is one
+  static Result only_the_fragment(DropReason reason) {  // drops the fragment alone; its datagram goes on
+    return Result{.datagram = std::nullopt, .drop = reason, .buffer = {}, .header_length = 0};
+  }
+  // Where a piece [offset, offset + length) goes among the slot's pieces (`position`), or why it cannot: an exact
+  // duplicate, an overlap, or a conflict with the end the last fragment fixed.
+  static std::optional<DropReason> place(const Slot& slot, std::size_t offset, std::size_t length, bool last,
+                                         std::size_t& position);
   MutableBytes complete(Slot& slot);
 
   ReassemblyLimits limits_;
