@@ -3,12 +3,144 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <map>
 #include <sstream>
 #include <utility>
 
 namespace ministack::realworld {
+
+namespace {
+
+using Report = std::function<void(const std::string&)>;  // a problem with the frame at hand
+using Geometry = std::map<DatagramKey, std::vector<std::pair<std::size_t, std::size_t>>>;  // offset, length
+
+// Fragments: what the model says about this one, given what is held.
+ReassemblyModel::Step look_at_fragment(const ReassemblyModel& model, const Bytes& input, FrameReading& r) {
+  ReassemblyModel::Step step;
+  if (r.reaches_reassembly) {
+    step = model.look(input, r);
+    r.faults.insert(step.faults.begin(), step.faults.end());
+    if (step.completes) {
+      r.reassembled = true;
+      r.delivered = step.completes;
+      const std::uint32_t destination = get32(*step.completes, 16);
+      const std::set<DropReason> upper =
+          upper_faults(*step.completes, is_broadcast(destination) || is_multicast(destination), r.odd_options,
+                       r.tolerated);
+      r.faults.insert(upper.begin(), upper.end());
+    } else if (step.faults.empty()) {
+      r.may_hold = true;
+    }
+  }
+  return step;
+}
+
+// Whether the verdict goes with what was sent, given the frame's faults; the answers, errors and held fragments
+// counted.
+void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, const SentReading& s, Outcome& o,
+                                const Report& problem) {
+  const std::string dropped_as = f.drop ? reason_name(*f.drop) : "nothing";
+  switch (s.kind) {
+    case SentKind::arp_reply:
+    case SentKind::echo_reply:
+    case SentKind::udp_echo:
+      ++o.answers;
+      o.arp_replies += s.kind == SentKind::arp_reply ? 1 : 0;
+      o.echo_replies += s.kind == SentKind::echo_reply ? 1 : 0;
+      if (f.drop) problem("answered, and yet dropped as " + dropped_as);
+      if (!r.faults.empty()) problem("answered although it has the fault(s) " + reason_names(r.faults));
+      break;
+    case SentKind::unreachable: {
+      ++o.errors;
+      const DropReason expected =
+          s.code == 3 ? DropReason::udp_port_unreachable : DropReason::ip_unknown_protocol;
+      if (f.drop != expected) {
+        problem("sent an ICMP unreachable (code " + std::to_string(s.code) + ") with the verdict " + dropped_as +
+                ", not " + reason_name(expected));
+      }
+      if (r.faults != std::set<DropReason>{expected}) {
+        problem("sent an ICMP unreachable about a frame whose faults are " + reason_names(r.faults) +
+                ": only a datagram whose one fault is " + reason_name(expected) + " may be reported");
+      }
+      break;
+    }
+    case SentKind::unexpected:
+      break;  // its problems are already listed
+    case SentKind::nothing:
+      if (!f.drop) {
+        if (r.may_hold) {
+          ++o.held;
+        } else if (r.reassembled) {
+          problem("completes a datagram (by the file's fragments), yet was neither answered nor dropped");
+        } else {
+          problem("neither answered nor dropped" +
+                  (r.faults.empty() ? std::string() : " (it has the fault(s) " + reason_names(r.faults) + ")"));
+        }
+      } else if (!r.faults.count(*f.drop) && !r.tolerated.count(*f.drop)) {
+        if (r.faults.empty()) {
+          problem(std::string(r.may_hold ? "a fragment to hold" : "a well-formed request for us") +
+                  " was dropped as " + dropped_as);
+        } else {
+          problem("dropped as " + dropped_as + ", which it is not (it is: " + reason_names(r.faults) + ")");
+        }
+      }
+      break;
+  }
+}
+
+// An unreachable that may be sent must be, within the documented rate limit, and never beyond it.
+void check_error_rate(FrameOutcome& fo, const SentReading& s, std::int64_t now_ms, ErrorRateModel& rate, Outcome& o,
+                      const Report& problem) {
+  const FrameReading& r = fo.reading;
+  const bool one_fault = r.faults == std::set<DropReason>{DropReason::ip_unknown_protocol} ||
+                         r.faults == std::set<DropReason>{DropReason::udp_port_unreachable};
+  if (r.delivered && one_fault && get32(*r.delivered, 16) == kOurIp && !r.link_broadcast &&
+      !bad_source(get32(*r.delivered, 12))) {
+    fo.error_due = true;
+    fo.error_allowed = rate.allow(get32(*r.delivered, 12), now_ms);
+    const bool sent_error = s.kind == SentKind::unreachable;
+    if (fo.error_allowed && !sent_error) {
+      problem("an ICMP unreachable was due and within the rate limit (per destination 6, then 1/s; in all 50, "
+              "then 1000/s), yet none was sent");
+    }
+    if (!fo.error_allowed && sent_error) problem("an ICMP unreachable sent beyond the rate limit");
+    o.rate_limited += fo.error_allowed ? 0 : 1;
+  }
+}
+
+// The model follows the consequence of the reason the stack named.
+void follow_stack_verdict(ReassemblyModel& model, const ReplayedFrame& f, const FrameReading& r,
+                          const ReassemblyModel::Step& step, Outcome& o) {
+  if (r.reaches_reassembly) {
+    const std::optional<DropReason> v = f.drop;
+    if (v == DropReason::reasm_overlap || v == DropReason::reasm_oversize) {
+      model.abandon(f.input, r);
+    } else if (step.faults.empty() &&
+               (!v || given_after_delivery(*v) || (v == DropReason::ip_bad_options && step.completes))) {
+      model.take(f.input, r);
+      o.completed += step.completes ? 1 : 0;
+    }
+  }
+}
+
+// The datagrams of which two different fragments in the file overlap.
+void find_overlapping(const Geometry& geometry, std::set<DatagramKey>& overlapping) {
+  for (const auto& [key, pieces] : geometry) {
+    for (std::size_t a = 0; a < pieces.size(); ++a) {
+      for (std::size_t b = a + 1; b < pieces.size(); ++b) {
+        const auto [a_offset, a_length] = pieces[a];
+        const auto [b_offset, b_length] = pieces[b];
+        if (pieces[a] != pieces[b] && a_offset < b_offset + b_length && b_offset < a_offset + a_length) {
+          overlapping.insert(key);
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
 
 Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, std::size_t mtu) {
   Outcome o;
@@ -18,7 +150,7 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
     o.problems.push_back("the file holds " + std::to_string(times_us.size()) + " records for " +
                          std::to_string(replay.frames.size()) + " frames replayed");
   }
-  std::map<DatagramKey, std::vector<std::pair<std::size_t, std::size_t>>> geometry;  // offset, length
+  Geometry geometry;
   for (std::size_t i = 0; i < replay.frames.size(); ++i) {
     const ReplayedFrame& f = replay.frames[i];
     const std::int64_t now_ms = i < times_us.size() ? times_us[i] / 1000 : 0;
@@ -26,25 +158,9 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
     FrameReading& r = fo.reading;
     r = read_frame(f.input, replay.link);
     const std::string where = "frame " + std::to_string(f.index) + " (" + kind_of(f.input, replay.link) + "): ";
-    const auto problem = [&o, &where](const std::string& what) { o.problems.push_back(where + what); };
+    const Report problem = [&o, &where](const std::string& what) { o.problems.push_back(where + what); };
 
-    // Fragments: what the model says about this one, given what is held.
-    ReassemblyModel::Step step;
-    if (r.reaches_reassembly) {
-      step = model.look(f.input, r);
-      r.faults.insert(step.faults.begin(), step.faults.end());
-      if (step.completes) {
-        r.reassembled = true;
-        r.delivered = step.completes;
-        const std::uint32_t destination = get32(*step.completes, 16);
-        const std::set<DropReason> upper =
-            upper_faults(*step.completes, is_broadcast(destination) || is_multicast(destination), r.odd_options,
-                         r.tolerated);
-        r.faults.insert(upper.begin(), upper.end());
-      } else if (step.faults.empty()) {
-        r.may_hold = true;
-      }
-    }
+    const ReassemblyModel::Step step = look_at_fragment(model, f.input, r);
     if (r.ipv4 && r.fragment) {
       geometry[key_of(f.input, r.l3)].emplace_back(fragment_offset_at(f.input, r.l3), r.total - r.ihl);
     }
@@ -55,99 +171,18 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
     fo.sent = s.kind;
     fo.fragmented = s.fragmented;
     for (const std::string& p : s.problems) problem(p);
-    const std::string dropped_as = f.drop ? reason_name(*f.drop) : "nothing";
-    switch (s.kind) {
-      case SentKind::arp_reply:
-      case SentKind::echo_reply:
-      case SentKind::udp_echo:
-        ++o.answers;
-        o.arp_replies += s.kind == SentKind::arp_reply ? 1 : 0;
-        o.echo_replies += s.kind == SentKind::echo_reply ? 1 : 0;
-        if (f.drop) problem("answered, and yet dropped as " + dropped_as);
-        if (!r.faults.empty()) problem("answered although it has the fault(s) " + reason_names(r.faults));
-        break;
-      case SentKind::unreachable: {
-        ++o.errors;
-        const DropReason expected =
-            s.code == 3 ? DropReason::udp_port_unreachable : DropReason::ip_unknown_protocol;
-        if (f.drop != expected) {
-          problem("sent an ICMP unreachable (code " + std::to_string(s.code) + ") with the verdict " + dropped_as +
-                  ", not " + reason_name(expected));
-        }
-        if (r.faults != std::set<DropReason>{expected}) {
-          problem("sent an ICMP unreachable about a frame whose faults are " + reason_names(r.faults) +
-                  ": only a datagram whose one fault is " + reason_name(expected) + " may be reported");
-        }
-        break;
-      }
-      case SentKind::unexpected:
-        break;  // its problems are already listed
-      case SentKind::nothing:
-        if (!f.drop) {
-          if (r.may_hold) {
-            ++o.held;
-          } else if (r.reassembled) {
-            problem("completes a datagram (by the file's fragments), yet was neither answered nor dropped");
-          } else {
-            problem("neither answered nor dropped" +
-                    (r.faults.empty() ? std::string() : " (it has the fault(s) " + reason_names(r.faults) + ")"));
-          }
-        } else if (!r.faults.count(*f.drop) && !r.tolerated.count(*f.drop)) {
-          if (r.faults.empty()) {
-            problem(std::string(r.may_hold ? "a fragment to hold" : "a well-formed request for us") +
-                    " was dropped as " + dropped_as);
-          } else {
-            problem("dropped as " + dropped_as + ", which it is not (it is: " + reason_names(r.faults) + ")");
-          }
-        }
-        break;
-    }
+    check_verdict_against_sent(f, r, s, o, problem);
     o.fragmented += s.fragmented ? 1 : 0;
 
-    // An unreachable that may be sent must be, within the documented rate limit, and never beyond it.
-    const bool one_fault = r.faults == std::set<DropReason>{DropReason::ip_unknown_protocol} ||
-                           r.faults == std::set<DropReason>{DropReason::udp_port_unreachable};
-    if (r.delivered && one_fault && get32(*r.delivered, 16) == kOurIp && !r.link_broadcast &&
-        !bad_source(get32(*r.delivered, 12))) {
-      fo.error_due = true;
-      fo.error_allowed = rate.allow(get32(*r.delivered, 12), now_ms);
-      const bool sent_error = s.kind == SentKind::unreachable;
-      if (fo.error_allowed && !sent_error) {
-        problem("an ICMP unreachable was due and within the rate limit (per destination 6, then 1/s; in all 50, "
-                "then 1000/s), yet none was sent");
-      }
-      if (!fo.error_allowed && sent_error) problem("an ICMP unreachable sent beyond the rate limit");
-      o.rate_limited += fo.error_allowed ? 0 : 1;
-    }
-
-    // The model follows the consequence of the reason the stack named.
-    if (r.reaches_reassembly) {
-      const std::optional<DropReason> v = f.drop;
-      if (v == DropReason::reasm_overlap || v == DropReason::reasm_oversize) {
-        model.abandon(f.input, r);
-      } else if (step.faults.empty() &&
-                 (!v || given_after_delivery(*v) || (v == DropReason::ip_bad_options && step.completes))) {
-        model.take(f.input, r);
-        o.completed += step.completes ? 1 : 0;
-      }
-    }
+    check_error_rate(fo, s, now_ms, rate, o, problem);
+    follow_stack_verdict(model, f, r, step, o);
     o.max_in_progress = std::max(o.max_in_progress, model.in_progress());
     o.frames.push_back(std::move(fo));
   }
   if (rate.destinations() > 64) {
     o.problems.push_back("the rate model keeps every destination; the stack forgets the least recent beyond 64");
   }
-  for (const auto& [key, pieces] : geometry) {
-    for (std::size_t a = 0; a < pieces.size(); ++a) {
-      for (std::size_t b = a + 1; b < pieces.size(); ++b) {
-        const auto [a_offset, a_length] = pieces[a];
-        const auto [b_offset, b_length] = pieces[b];
-        if (pieces[a] != pieces[b] && a_offset < b_offset + b_length && b_offset < a_offset + a_length) {
-          o.overlapping.insert(key);
-        }
-      }
-    }
-  }
+  find_overlapping(geometry, o.overlapping);
   return o;
 }
 

@@ -41,52 +41,57 @@ std::set<DropReason> upper_faults(const Bytes& d, bool to_group, bool odd_option
   return {DropReason::ip_unknown_protocol};
 }
 
-FrameReading read_frame(const Bytes& f, LinkLayer link) {
-  FrameReading r;
-  std::set<DropReason>& faults = r.faults;
-  std::size_t l3 = 0;
-  if (link == LinkLayer::ethernet) {
-    if (f.size() < kEth) {
-      faults.insert(DropReason::eth_truncated);
-      return r;
-    }
-    r.link_broadcast = mac_is_broadcast(f, 0);
-    if (!mac_is(f, 0, kOurMac) && !r.link_broadcast) faults.insert(DropReason::eth_not_for_us);
-    if (mac_is_group(f, 6)) faults.insert(DropReason::eth_bad_source);
-    const std::uint16_t type = get16(f, 12);
-    if (type == 0x86dd) {
-      faults.insert(DropReason::eth_unsupported_type);
-      faults.insert(DropReason::ipv6_not_spoken);
-      return r;
-    }
-    if (type != 0x0800 && type != 0x0806) {
-      faults.insert(DropReason::eth_unsupported_type);
-      return r;
-    }
-    if (type == 0x0806) {
-      r.arp = true;
-      const std::size_t n = f.size() - kEth;
-      if (n < 8) {
-        faults.insert(DropReason::arp_truncated);
-        return r;
-      }
-      if (get16(f, kEth) != 1 || get16(f, kEth + 2) != 0x0800 || f[kEth + 4] != 6 || f[kEth + 5] != 4) {
-        faults.insert(DropReason::arp_unsupported_format);
-      }
-      if (n < 28) faults.insert(DropReason::arp_truncated);
-      if (n < 28 || faults.count(DropReason::arp_unsupported_format)) return r;
-      if (mac_is_group(f, kEth + 8)) faults.insert(DropReason::arp_bad_sender);
-      if (get16(f, kEth + 6) != 1) faults.insert(DropReason::arp_not_request);
-      if (get32(f, kEth + 24) != kOurIp) faults.insert(DropReason::arp_not_for_us);
-      return r;
-    }
-    l3 = kEth;
-  } else if (!f.empty() && (f[0] >> 4) == 6) {
-    faults = {DropReason::ipv6_not_spoken, DropReason::ip_bad_version};
-    return r;
-  }
+namespace {
 
-  // IPv4, at f[l3]; the packet may be followed by link padding or a trailer.
+// An ARP packet after the Ethernet header: an Ethernet/IPv4 request for our address, from a unicast sender.
+void read_arp(const Bytes& f, FrameReading& r) {
+  std::set<DropReason>& faults = r.faults;
+  r.arp = true;
+  const std::size_t n = f.size() - kEth;
+  if (n < 8) {
+    faults.insert(DropReason::arp_truncated);
+    return;
+  }
+  if (get16(f, kEth) != 1 || get16(f, kEth + 2) != 0x0800 || f[kEth + 4] != 6 || f[kEth + 5] != 4) {
+    faults.insert(DropReason::arp_unsupported_format);
+  }
+  if (n < 28) faults.insert(DropReason::arp_truncated);
+  if (n < 28 || faults.count(DropReason::arp_unsupported_format)) return;
+  if (mac_is_group(f, kEth + 8)) faults.insert(DropReason::arp_bad_sender);
+  if (get16(f, kEth + 6) != 1) faults.insert(DropReason::arp_not_request);
+  if (get32(f, kEth + 24) != kOurIp) faults.insert(DropReason::arp_not_for_us);
+}
+
+// The Ethernet header, and an ARP packet after it: whether an IPv4 packet follows, still to be read.
+bool read_ethernet(const Bytes& f, FrameReading& r) {
+  std::set<DropReason>& faults = r.faults;
+  if (f.size() < kEth) {
+    faults.insert(DropReason::eth_truncated);
+    return false;
+  }
+  r.link_broadcast = mac_is_broadcast(f, 0);
+  if (!mac_is(f, 0, kOurMac) && !r.link_broadcast) faults.insert(DropReason::eth_not_for_us);
+  if (mac_is_group(f, 6)) faults.insert(DropReason::eth_bad_source);
+  const std::uint16_t type = get16(f, 12);
+  if (type == 0x86dd) {
+    faults.insert(DropReason::eth_unsupported_type);
+    faults.insert(DropReason::ipv6_not_spoken);
+    return false;
+  }
+  if (type != 0x0800 && type != 0x0806) {
+    faults.insert(DropReason::eth_unsupported_type);
+    return false;
+  }
+  if (type == 0x0806) {
+    read_arp(f, r);
+    return false;
+  }
+  return true;
+}
+
+// IPv4, at f[l3]; the packet may be followed by link padding or a trailer.
+void read_ipv4(const Bytes& f, std::size_t l3, FrameReading& r) {
+  std::set<DropReason>& faults = r.faults;
   r.l3 = l3;
   const std::size_t available = f.size() - l3;
   bool stop = false;
@@ -98,12 +103,12 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
     faults.insert(DropReason::ip_bad_version);
     stop = true;
   }
-  if (stop) return r;
+  if (stop) return;
   const std::size_t ihl = ihl_at(f, l3), total = get16(f, l3 + 2);
   if (ihl < 20) faults.insert(DropReason::ip_bad_ihl);
   if (total < ihl) faults.insert(DropReason::ip_bad_total_length);
   if (ihl > available || total > available) faults.insert(DropReason::ip_truncated);
-  if (ihl < 20 || total < ihl || ihl > available || total > available) return r;
+  if (ihl < 20 || total < ihl || ihl > available || total > available) return;
   r.ipv4 = true;
   r.ihl = ihl;
   r.total = total;
@@ -130,6 +135,21 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
     const std::set<DropReason> upper = upper_faults(packet, to_group, r.odd_options, r.tolerated);
     faults.insert(upper.begin(), upper.end());
   }
+}
+
+}  // namespace
+
+FrameReading read_frame(const Bytes& f, LinkLayer link) {
+  FrameReading r;
+  std::size_t l3 = 0;
+  if (link == LinkLayer::ethernet) {
+    if (!read_ethernet(f, r)) return r;
+    l3 = kEth;
+  } else if (!f.empty() && (f[0] >> 4) == 6) {
+    r.faults = {DropReason::ipv6_not_spoken, DropReason::ip_bad_version};
+    return r;
+  }
+  read_ipv4(f, l3, r);
   return r;
 }
 

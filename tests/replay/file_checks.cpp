@@ -55,117 +55,131 @@ void expect_reassembly(const Replay& replay, const Outcome& o, const Expectation
   EXPECT_GT(count_drops(replay, DropReason::reasm_overlap), 0u);
 }
 
+// tp_vlan.pcap. No VLAN is configured: every tagged frame stops at the EtherType, unless the Ethernet header itself
+// is already wrong (frame 6 comes from 11:11:11:11:11:11, a group address: eth_bad_source, checked by read_frame like
+// every other drop).
+void expect_vlan_stops_at_ethertype(const Replay& replay, const Outcome&, const Expectation&) {
+  expect_no_replies(replay, "no VLAN is configured");
+  std::size_t tagged = 0;
+  for (const ReplayedFrame& f : replay.frames) {
+    EXPECT_TRUE(f.drop) << "frame " << f.index;
+    ASSERT_GE(f.input.size(), kEth);
+    EXPECT_EQ(kind_of(f.input, replay.link), "VLAN-tagged frame") << "frame " << f.index;
+    if (mac_is_group(f.input, 6) || !(mac_is(f.input, 0, kOurMac) || mac_is_broadcast(f.input, 0))) continue;
+    ++tagged;
+    EXPECT_EQ(f.drop, DropReason::eth_unsupported_type) << "frame " << f.index;
+  }
+  EXPECT_GE(tagged, replay.frames.size() - 1);
+}
+
+// tp_ipv6.pcap: nothing is sent for IPv6, which stops at the EtherType.
+void expect_ipv6_stops_at_ethertype(const Replay& replay, const Outcome&, const Expectation&) {
+  expect_no_replies(replay, "an IPv4-only stack sends nothing for IPv6");
+  for (const ReplayedFrame& f : replay.frames) {
+    ASSERT_GE(f.input.size(), kEth);
+    if (get16(f.input, 12) != 0x86dd) continue;
+    // Sent to us from a unicast source: it can only stop at the EtherType.
+    if (mac_is(f.input, 0, kOurMac) && !mac_is_group(f.input, 6)) {
+      EXPECT_EQ(f.drop, DropReason::eth_unsupported_type) << "frame " << f.index;
+    }
+  }
+}
+
+// tp_l2_misc.pcap: non-IP and runt frames, never answered.
+void expect_l2_misc_stops_at_ethernet(const Replay& replay, const Outcome&, const Expectation&) {
+  expect_no_replies(replay, "non-IP and runt frames are never answered");
+  // Nothing here carries IPv4 or ARP: every frame stops in the Ethernet layer.
+  const std::set<DropReason> ethernet = {DropReason::eth_truncated, DropReason::eth_not_for_us,
+                                         DropReason::eth_bad_source, DropReason::eth_unsupported_type};
+  for (const ReplayedFrame& f : replay.frames) {
+    EXPECT_TRUE(f.drop && ethernet.count(*f.drop))
+        << "frame " << f.index << " dropped as " << (f.drop ? reason_name(*f.drop) : "nothing");
+  }
+}
+
+// tp_icmp_other.pcap: ICMP messages other than echo requests, never answered.
+void expect_other_icmp_ignored_by_type(const Replay& replay, const Outcome&, const Expectation&) {
+  expect_no_replies(replay, "no reply to ICMP messages other than echo requests, no error about an error");
+  // The well-formed ones reach ICMP and are ignored there by type.
+  std::size_t well_formed = 0;
+  for (const ReplayedFrame& f : replay.frames) {
+    if (read_frame(f.input, replay.link).faults != std::set<DropReason>{DropReason::icmp_type_ignored}) {
+      continue;
+    }
+    ++well_formed;
+    EXPECT_EQ(f.drop, DropReason::icmp_type_ignored) << "frame " << f.index;
+  }
+  EXPECT_GT(well_formed, 0u);
+}
+
+// tp_ipv4_other_proto.pcap. Nothing is answered here; an ICMP unreachable (the stack sends no TCP RST) is a validated
+// MAY, about datagrams unicast to us only: never about the UDP broadcasts, the IGMP/VRRP/OSPF/... multicasts, a
+// link-layer broadcast or datagrams for other hosts, which are the README's 16 "none".
+void expect_unreachables_only_unicast_to_us(const Replay& replay, const Outcome& o, const Expectation& e) {
+  std::size_t none = 0;
+  for (std::size_t i = 0; i < replay.frames.size(); ++i) {
+    const ReplayedFrame& f = replay.frames[i];
+    const FrameReading& r = o.frames[i].reading;
+    if (!f.sent.empty()) {
+      EXPECT_EQ(o.frames[i].sent, SentKind::unreachable) << "frame " << f.index << ": only unreachables";
+    }
+    const bool unicast_to_us = r.ipv4 && get32(f.input, r.l3 + 16) == kOurIp && mac_is(f.input, 0, kOurMac) &&
+                               !mac_is_group(f.input, 6) && !bad_source(get32(f.input, r.l3 + 12));
+    if (unicast_to_us) continue;
+    ++none;
+    EXPECT_TRUE(f.sent.empty()) << "frame " << f.index << " (" << kind_of(f.input, replay.link)
+                                << ", not unicast to us from a host) got " << sent_name(o.frames[i].sent);
+  }
+  EXPECT_EQ(none, e.none) << "frames that must get nothing";
+  EXPECT_EQ(o.answers, 0u);
+  EXPECT_GT(count_drops(replay, DropReason::ip_unknown_protocol), 0u);
+  EXPECT_GT(count_drops(replay, DropReason::udp_port_unreachable), 0u);
+}
+
+// tp_ipv4_malformed.pcap. The zeek pair: the bad-checksum echo request is dropped for it, its good twin (the control)
+// answered.
+void expect_bad_checksums_dropped(const Replay& replay, const Outcome&, const Expectation&) {
+  EXPECT_GT(count_drops(replay, DropReason::icmp_bad_checksum), 0u);
+  EXPECT_GT(count_drops(replay, DropReason::ip_bad_checksum), 0u);
+}
+
+// derived_eth_padding.pcap. Every frame is a short echo request padded or followed by a trailer; each one must show
+// both.
+void expect_ethernet_padding(const Replay& replay, const Outcome&, const Expectation&) {
+  for (const ReplayedFrame& f : replay.frames) {
+    ASSERT_GE(f.input.size(), kEth + 4);
+    EXPECT_GT(f.input.size(), kEth + get16(f.input, kEth + 2)) << "frame " << f.index << " has no padding";
+  }
+}
+
+// derived_ip_trailer_tun.pcap: every packet has a trailer after its total length, and is answered.
+void expect_ip_trailer_answered(const Replay& replay, const Outcome& o, const Expectation&) {
+  for (std::size_t i = 0; i < replay.frames.size(); ++i) {
+    const ReplayedFrame& f = replay.frames[i];
+    ASSERT_GE(f.input.size(), 4u);
+    EXPECT_GT(f.input.size(), get16(f.input, 2)) << "frame " << f.index << " has no trailer";
+    EXPECT_EQ(o.frames[i].sent, SentKind::echo_reply) << "frame " << f.index;
+  }
+}
+
 }  // namespace
 
 const std::map<std::string, FileCheck>& file_checks() {
   static const std::map<std::string, FileCheck> checks = {
-      {"tp_vlan.pcap",
-       [](const Replay& replay, const Outcome&, const Expectation&) {
-         // No VLAN is configured: every tagged frame stops at the EtherType, unless the Ethernet header itself is
-         // already wrong (frame 6 comes from 11:11:11:11:11:11, a group address: eth_bad_source, checked by
-         // read_frame like every other drop).
-         expect_no_replies(replay, "no VLAN is configured");
-         std::size_t tagged = 0;
-         for (const ReplayedFrame& f : replay.frames) {
-           EXPECT_TRUE(f.drop) << "frame " << f.index;
-           ASSERT_GE(f.input.size(), kEth);
-           EXPECT_EQ(kind_of(f.input, replay.link), "VLAN-tagged frame") << "frame " << f.index;
-           if (mac_is_group(f.input, 6) || !(mac_is(f.input, 0, kOurMac) || mac_is_broadcast(f.input, 0))) continue;
-           ++tagged;
-           EXPECT_EQ(f.drop, DropReason::eth_unsupported_type) << "frame " << f.index;
-         }
-         EXPECT_GE(tagged, replay.frames.size() - 1);
-       }},
-      {"tp_ipv6.pcap",
-       [](const Replay& replay, const Outcome&, const Expectation&) {
-         expect_no_replies(replay, "an IPv4-only stack sends nothing for IPv6");
-         for (const ReplayedFrame& f : replay.frames) {
-           ASSERT_GE(f.input.size(), kEth);
-           if (get16(f.input, 12) != 0x86dd) continue;
-           // Sent to us from a unicast source: it can only stop at the EtherType.
-           if (mac_is(f.input, 0, kOurMac) && !mac_is_group(f.input, 6)) {
-             EXPECT_EQ(f.drop, DropReason::eth_unsupported_type) << "frame " << f.index;
-           }
-         }
-       }},
-      {"tp_l2_misc.pcap",
-       [](const Replay& replay, const Outcome&, const Expectation&) {
-         expect_no_replies(replay, "non-IP and runt frames are never answered");
-         // Nothing here carries IPv4 or ARP: every frame stops in the Ethernet layer.
-         const std::set<DropReason> ethernet = {DropReason::eth_truncated, DropReason::eth_not_for_us,
-                                                DropReason::eth_bad_source, DropReason::eth_unsupported_type};
-         for (const ReplayedFrame& f : replay.frames) {
-           EXPECT_TRUE(f.drop && ethernet.count(*f.drop))
-               << "frame " << f.index << " dropped as " << (f.drop ? reason_name(*f.drop) : "nothing");
-         }
-       }},
-      {"tp_icmp_other.pcap",
-       [](const Replay& replay, const Outcome&, const Expectation&) {
-         expect_no_replies(replay, "no reply to ICMP messages other than echo requests, no error about an error");
-         // The well-formed ones reach ICMP and are ignored there by type.
-         std::size_t well_formed = 0;
-         for (const ReplayedFrame& f : replay.frames) {
-           if (read_frame(f.input, replay.link).faults != std::set<DropReason>{DropReason::icmp_type_ignored}) {
-             continue;
-           }
-           ++well_formed;
-           EXPECT_EQ(f.drop, DropReason::icmp_type_ignored) << "frame " << f.index;
-         }
-         EXPECT_GT(well_formed, 0u);
-       }},
-      {"tp_ipv4_other_proto.pcap",
-       [](const Replay& replay, const Outcome& o, const Expectation& e) {
-         // Nothing is answered here; an ICMP unreachable (the stack sends no TCP RST) is a validated MAY, about
-         // datagrams unicast to us only: never about the UDP broadcasts, the IGMP/VRRP/OSPF/... multicasts, a
-         // link-layer broadcast or datagrams for other hosts, which are the README's 16 "none".
-         std::size_t none = 0;
-         for (std::size_t i = 0; i < replay.frames.size(); ++i) {
-           const ReplayedFrame& f = replay.frames[i];
-           const FrameReading& r = o.frames[i].reading;
-           if (!f.sent.empty()) {
-             EXPECT_EQ(o.frames[i].sent, SentKind::unreachable) << "frame " << f.index << ": only unreachables";
-           }
-           const bool unicast_to_us = r.ipv4 && get32(f.input, r.l3 + 16) == kOurIp && mac_is(f.input, 0, kOurMac) &&
-                                      !mac_is_group(f.input, 6) && !bad_source(get32(f.input, r.l3 + 12));
-           if (unicast_to_us) continue;
-           ++none;
-           EXPECT_TRUE(f.sent.empty()) << "frame " << f.index << " (" << kind_of(f.input, replay.link)
-                                       << ", not unicast to us from a host) got " << sent_name(o.frames[i].sent);
-         }
-         EXPECT_EQ(none, e.none) << "frames that must get nothing";
-         EXPECT_EQ(o.answers, 0u);
-         EXPECT_GT(count_drops(replay, DropReason::ip_unknown_protocol), 0u);
-         EXPECT_GT(count_drops(replay, DropReason::udp_port_unreachable), 0u);
-       }},
+      {"tp_vlan.pcap", expect_vlan_stops_at_ethertype},
+      {"tp_ipv6.pcap", expect_ipv6_stops_at_ethertype},
+      {"tp_l2_misc.pcap", expect_l2_misc_stops_at_ethernet},
+      {"tp_icmp_other.pcap", expect_other_icmp_ignored_by_type},
+      {"tp_ipv4_other_proto.pcap", expect_unreachables_only_unicast_to_us},
       {"tp_frag.pcap", expect_reassembly},
       {"tun_tp_ipv4_raw101.pcap", expect_reassembly},
       {"tun_tp_mixed_raw12.pcap",
        [](const Replay& replay, const Outcome&, const Expectation&) { expect_ipv6_dropped_by_name(replay, 1); }},
       {"tun_tp_ipv4_228.pcap",
        [](const Replay& replay, const Outcome&, const Expectation&) { expect_ipv6_dropped_by_name(replay, 1); }},
-      {"tp_ipv4_malformed.pcap",
-       [](const Replay& replay, const Outcome&, const Expectation&) {
-         // The zeek pair: the bad-checksum echo request is dropped for it, its good twin (the control) answered.
-         EXPECT_GT(count_drops(replay, DropReason::icmp_bad_checksum), 0u);
-         EXPECT_GT(count_drops(replay, DropReason::ip_bad_checksum), 0u);
-       }},
-      {"derived_eth_padding.pcap",
-       [](const Replay& replay, const Outcome&, const Expectation&) {
-         // Every frame is a short echo request padded or followed by a trailer; each one must show both.
-         for (const ReplayedFrame& f : replay.frames) {
-           ASSERT_GE(f.input.size(), kEth + 4);
-           EXPECT_GT(f.input.size(), kEth + get16(f.input, kEth + 2)) << "frame " << f.index << " has no padding";
-         }
-       }},
-      {"derived_ip_trailer_tun.pcap",
-       [](const Replay& replay, const Outcome& o, const Expectation&) {
-         for (std::size_t i = 0; i < replay.frames.size(); ++i) {
-           const ReplayedFrame& f = replay.frames[i];
-           ASSERT_GE(f.input.size(), 4u);
-           EXPECT_GT(f.input.size(), get16(f.input, 2)) << "frame " << f.index << " has no trailer";
-           EXPECT_EQ(o.frames[i].sent, SentKind::echo_reply) << "frame " << f.index;
-         }
-       }},
+      {"tp_ipv4_malformed.pcap", expect_bad_checksums_dropped},
+      {"derived_eth_padding.pcap", expect_ethernet_padding},
+      {"derived_ip_trailer_tun.pcap", expect_ip_trailer_answered},
   };
   return checks;
 }

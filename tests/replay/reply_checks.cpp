@@ -185,65 +185,62 @@ Problems check_unreachable(const Bytes& in, LinkLayer link, const FrameReading& 
   return p;
 }
 
-// The IP datagram a set of sent frames carries: one frame, or the fragments of one datagram (RFC 791 §3.2: offsets
-// in 8-byte units, every fragment but the last with MF and a multiple of 8 bytes of data, no gap, no overlap),
-// rebuilt. Every frame is checked on the way: link header (to the requester, from us), header checksum, at most
-// `mtu` bytes of IP, no trailer, zero padding.
-std::optional<Bytes> reply_datagram(const Bytes& in, LinkLayer link, const std::vector<Bytes>& sent, std::size_t mtu,
-                                    bool& fragmented, Problems& p) {
-  std::vector<Bytes> datagrams;
-  for (std::size_t k = 0; k < sent.size(); ++k) {
-    const Bytes& out = sent[k];
-    const std::string which =
-        sent.size() > 1 ? "frame " + std::to_string(k + 1) + " of " + std::to_string(sent.size()) + ": " : "";
-    const Expect expect = [&p, &which](bool ok, const std::string& what) {
-      if (!ok) p.push_back(which + what);
-    };
-    std::size_t at = 0;
-    if (link == LinkLayer::ethernet) {
-      if (out.size() < kEth) {
-        p.push_back(which + "shorter than an Ethernet header");
-        return std::nullopt;
-      }
-      expect(same(out, 0, in, 6, 6), "Ethernet destination is not the request's Ethernet source");
-      expect(mac_is(out, 6, kOurMac), "Ethernet source is not 02:00:00:00:00:01");
-      expect(get16(out, 12) == 0x0800, "EtherType is not IPv4");
-      at = kEth;
-    }
-    if (out.size() < at + 20 || out[at] >> 4 != 4) {
-      p.push_back(which + "not an IPv4 packet");
+// One sent frame, `which` naming it in problems: its link header (to the requester, from us), and the IPv4 datagram
+// in it (header checksum, at most `mtu` bytes, no trailer, zero padding); nothing when it holds no whole datagram.
+std::optional<Bytes> sent_datagram(const Bytes& in, LinkLayer link, const Bytes& out, std::size_t mtu,
+                                   const std::string& which, Problems& p) {
+  const Expect expect = [&p, &which](bool ok, const std::string& what) {
+    if (!ok) p.push_back(which + what);
+  };
+  std::size_t at = 0;
+  if (link == LinkLayer::ethernet) {
+    if (out.size() < kEth) {
+      p.push_back(which + "shorter than an Ethernet header");
       return std::nullopt;
     }
-    const std::size_t ihl = ihl_at(out, at), total = get16(out, at + 2);
-    if (ihl < 20 || total < ihl || at + total > out.size()) {
-      p.push_back(which + "IHL " + std::to_string(ihl / 4) + " and total length " + std::to_string(total) +
-                  " do not fit a " + std::to_string(out.size()) + "-byte frame");
-      return std::nullopt;
-    }
-    expect(checksum_ok(out, at, at + ihl), "IP header checksum does not verify");
-    expect(total <= mtu, std::to_string(total) + "-byte datagram in one frame, over the " + std::to_string(mtu) +
-                             "-byte MTU");
-    const std::size_t want = link == LinkLayer::ethernet ? std::max(kEthMin, kEth + total) : total;
-    expect(out.size() == want, "frame is " + std::to_string(out.size()) + " bytes, want " + std::to_string(want) +
-                                   " (no trailer, padding only to 60 on Ethernet)");
-    if (link == LinkLayer::ethernet) expect(all_zero(out, kEth + total), "Ethernet padding is not zero");
-    datagrams.push_back(slice(out, at, total));
+    expect(same(out, 0, in, 6, 6), "Ethernet destination is not the request's Ethernet source");
+    expect(mac_is(out, 6, kOurMac), "Ethernet source is not 02:00:00:00:00:01");
+    expect(get16(out, 12) == 0x0800, "EtherType is not IPv4");
+    at = kEth;
   }
-  fragmented = datagrams.size() > 1;
-  if (datagrams.size() == 1) {
-    if (is_fragment_at(datagrams.front(), 0)) p.push_back("a lone frame marked as a fragment (MF or an offset)");
-    return datagrams.front();
+  if (out.size() < at + 20 || out[at] >> 4 != 4) {
+    p.push_back(which + "not an IPv4 packet");
+    return std::nullopt;
   }
+  const std::size_t ihl = ihl_at(out, at), total = get16(out, at + 2);
+  if (ihl < 20 || total < ihl || at + total > out.size()) {
+    p.push_back(which + "IHL " + std::to_string(ihl / 4) + " and total length " + std::to_string(total) +
+                " do not fit a " + std::to_string(out.size()) + "-byte frame");
+    return std::nullopt;
+  }
+  expect(checksum_ok(out, at, at + ihl), "IP header checksum does not verify");
+  expect(total <= mtu, std::to_string(total) + "-byte datagram in one frame, over the " + std::to_string(mtu) +
+                           "-byte MTU");
+  const std::size_t want = link == LinkLayer::ethernet ? std::max(kEthMin, kEth + total) : total;
+  expect(out.size() == want, "frame is " + std::to_string(out.size()) + " bytes, want " + std::to_string(want) +
+                                 " (no trailer, padding only to 60 on Ethernet)");
+  if (link == LinkLayer::ethernet) expect(all_zero(out, kEth + total), "Ethernet padding is not zero");
+  return slice(out, at, total);
+}
 
+// Whether several sent datagrams are the fragments of one (source, destination, protocol, identification); the
+// problems of those that are: Don't Fragment set, TTLs that differ.
+bool fragments_of_one_datagram(const std::vector<Bytes>& datagrams, Problems& p) {
   const Bytes& head = datagrams.front();
   for (const Bytes& d : datagrams) {
     if (!same(d, 12, head, 12, 8) || d[9] != head[9] || get16(d, 4) != get16(head, 4)) {
       p.push_back("the frames are not the fragments of one datagram (source, destination, protocol, identification)");
-      return std::nullopt;
+      return false;
     }
     if ((get16(d, 6) & 0x4000) != 0) p.push_back("a fragment with Don't Fragment set");
     if (d[8] != head[8]) p.push_back("fragments with different TTLs");
   }
+  return true;
+}
+
+// The fragments of one datagram put together by offset (RFC 791 §3.2: offsets in 8-byte units, every fragment but
+// the last with MF and a multiple of 8 bytes of data, no gap, no overlap); nothing when they do not fit together.
+std::optional<Bytes> reassemble_fragments(const std::vector<Bytes>& datagrams, Problems& p) {
   std::vector<const Bytes*> order;
   for (const Bytes& d : datagrams) order.push_back(&d);
   std::stable_sort(order.begin(), order.end(), [](const Bytes* a, const Bytes* b) {
@@ -278,6 +275,27 @@ std::optional<Bytes> reply_datagram(const Bytes& in, LinkLayer link, const std::
   put16(whole, 6, static_cast<std::uint16_t>(get16(whole, 6) & 0xc000));
   set_ip_checksum(whole, 0, header_length);
   return whole;
+}
+
+// The IP datagram a set of sent frames carries: one frame, or the fragments of one datagram, rebuilt. Every frame is
+// checked on the way (sent_datagram).
+std::optional<Bytes> reply_datagram(const Bytes& in, LinkLayer link, const std::vector<Bytes>& sent, std::size_t mtu,
+                                    bool& fragmented, Problems& p) {
+  std::vector<Bytes> datagrams;
+  for (std::size_t k = 0; k < sent.size(); ++k) {
+    const std::string which =
+        sent.size() > 1 ? "frame " + std::to_string(k + 1) + " of " + std::to_string(sent.size()) + ": " : "";
+    std::optional<Bytes> datagram = sent_datagram(in, link, sent[k], mtu, which, p);
+    if (!datagram) return std::nullopt;
+    datagrams.push_back(std::move(*datagram));
+  }
+  fragmented = datagrams.size() > 1;
+  if (datagrams.size() == 1) {
+    if (is_fragment_at(datagrams.front(), 0)) p.push_back("a lone frame marked as a fragment (MF or an offset)");
+    return datagrams.front();
+  }
+  if (!fragments_of_one_datagram(datagrams, p)) return std::nullopt;
+  return reassemble_fragments(datagrams, p);
 }
 
 }  // namespace

@@ -122,18 +122,10 @@ Carried carried(LinkLayer link, const std::vector<std::uint8_t>& f) {
   return c;
 }
 
-void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where, bool starts_at_link) {
-  SCOPED_TRACE(fmt::format("{}, frame {}:\n{}", where, f.index, describe_events(f.events)));
-  ASSERT_FALSE(f.events.empty()) << "the stack said nothing about this frame";
+namespace {
 
-  // The printed story begins with the frame's heading, then the link layer.
-  EXPECT_EQ(f.printed.rfind(fmt::format("frame {}: {} bytes at ", f.index, f.input.size()), 0), 0u) << f.printed;
-  if (starts_at_link) {
-    EXPECT_EQ(f.events.front().kind, Event::Kind::note);
-    EXPECT_EQ(f.events.front().layer, Layer::link) << "the trace does not start at the link layer";
-  }
-
-  // One `sent` per frame sent, the same bytes, in the same order.
+// One `sent` per frame sent, the same bytes, in the same order.
+void expect_sent_as_given(const TracedFrame& f) {
   EXPECT_EQ(count_kind(f.events, Event::Kind::sent), f.verdict.frames_sent);
   EXPECT_EQ(f.sink.size(), f.verdict.frames_sent);
   std::size_t n = 0;
@@ -147,8 +139,10 @@ void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where,
     ++printed_sent;
   }
   EXPECT_EQ(printed_sent, f.verdict.frames_sent) << f.printed;
+}
 
-  // The outcome says what became of the frame; it agrees with the drop and with what was sent.
+// The outcome says what became of the frame; it agrees with the drop and with what was sent.
+void expect_outcome_agrees(const TracedFrame& f) {
   EXPECT_EQ(f.verdict.outcome == ministack::Outcome::dropped, f.verdict.drop.has_value());
   if (f.verdict.outcome == ministack::Outcome::answered) {
     EXPECT_GT(f.verdict.frames_sent, 0u);
@@ -156,7 +150,10 @@ void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where,
   if (f.verdict.outcome == ministack::Outcome::held || f.verdict.outcome == ministack::Outcome::absorbed) {
     EXPECT_EQ(f.verdict.frames_sent, 0u);
   }
+}
 
+// What the trace says and prints of a drop, against the verdict's: the reason explained, or no drop at all.
+void expect_drop_explained(const TracedFrame& f) {
   if (f.verdict.drop) {
     // Exactly one drop, the last thing said, the verdict's reason, printed with its meaning and rule.
     EXPECT_EQ(count_kind(f.events, Event::Kind::drop), 1u);
@@ -173,45 +170,71 @@ void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where,
     EXPECT_EQ(count_kind(f.events, Event::Kind::drop), 0u);
     EXPECT_EQ(f.printed.find("dropped:"), std::string::npos) << f.printed;
   }
+}
+
+// An answered frame: the layers it passed, each of which must have said something, in this order (first
+// appearances), and nothing sent before its story.
+void expect_layers_in_order(const TracedFrame& f, const Carried& c) {
+  std::vector<Layer> expected{Layer::link};
+  if (c.arp) {
+    expected.push_back(Layer::arp);
+  } else {
+    ASSERT_TRUE(c.ip_protocol) << "an answered frame that is neither ARP nor IPv4";
+    expected.push_back(Layer::ipv4);
+    if (*c.ip_protocol == 1) expected.push_back(Layer::icmp);
+    if (*c.ip_protocol == 17) expected.push_back(Layer::udp);
+    // Answered and dropped: an ICMP error was sent about it, which the icmp layer explains.
+    if (f.verdict.drop && *c.ip_protocol != 1) expected.push_back(Layer::icmp);
+    expected.push_back(Layer::out);
+  }
+  std::ptrdiff_t previous = -1;
+  for (const Layer layer : expected) {
+    const auto it = std::find_if(f.events.begin(), f.events.end(), [layer](const Event& e) {
+      return e.kind == Event::Kind::note && e.layer == layer;
+    });
+    ASSERT_NE(it, f.events.end()) << "no note from the " << layer_name(layer) << " layer";
+    const std::ptrdiff_t at = it - f.events.begin();
+    EXPECT_GT(at, previous) << "the " << layer_name(layer) << " layer speaks out of order";
+    previous = at;
+  }
+  // Nothing is sent before its story: the first `sent` follows the last layer's first note.
+  const auto first_sent = std::find_if(f.events.begin(), f.events.end(),
+                                       [](const Event& e) { return e.kind == Event::Kind::sent; });
+  EXPECT_GT(first_sent - f.events.begin(), previous);
+}
+
+// Neither answered nor dropped: today only a fragment waiting for the rest of its datagram, held, and the trace says
+// so.
+void expect_held_for_reassembly(const TracedFrame& f, const Carried& c) {
+  EXPECT_EQ(f.verdict.outcome, ministack::Outcome::held);
+  EXPECT_TRUE(c.fragment) << "a frame neither answered nor dropped, and not a fragment";
+  const Event& last = f.events.back();
+  EXPECT_EQ(last.kind, Event::Kind::note);
+  EXPECT_EQ(last.layer, Layer::ipv4);
+  EXPECT_NE(last.text.find("held for reassembly"), std::string::npos) << last.text;
+}
+
+}  // namespace
+
+void check_frame(LinkLayer link, const TracedFrame& f, const std::string& where, bool starts_at_link) {
+  SCOPED_TRACE(fmt::format("{}, frame {}:\n{}", where, f.index, describe_events(f.events)));
+  ASSERT_FALSE(f.events.empty()) << "the stack said nothing about this frame";
+
+  // The printed story begins with the frame's heading, then the link layer.
+  EXPECT_EQ(f.printed.rfind(fmt::format("frame {}: {} bytes at ", f.index, f.input.size()), 0), 0u) << f.printed;
+  if (starts_at_link) {
+    EXPECT_EQ(f.events.front().kind, Event::Kind::note);
+    EXPECT_EQ(f.events.front().layer, Layer::link) << "the trace does not start at the link layer";
+  }
+  expect_sent_as_given(f);
+  expect_outcome_agrees(f);
+  expect_drop_explained(f);
 
   const Carried c = carried(link, f.input);
   if (f.verdict.frames_sent > 0) {
-    // The layers the frame passed, each of which must have said something, in this order (first appearances).
-    std::vector<Layer> expected{Layer::link};
-    if (c.arp) {
-      expected.push_back(Layer::arp);
-    } else {
-      ASSERT_TRUE(c.ip_protocol) << "an answered frame that is neither ARP nor IPv4";
-      expected.push_back(Layer::ipv4);
-      if (*c.ip_protocol == 1) expected.push_back(Layer::icmp);
-      if (*c.ip_protocol == 17) expected.push_back(Layer::udp);
-      // Answered and dropped: an ICMP error was sent about it, which the icmp layer explains.
-      if (f.verdict.drop && *c.ip_protocol != 1) expected.push_back(Layer::icmp);
-      expected.push_back(Layer::out);
-    }
-    std::ptrdiff_t previous = -1;
-    for (const Layer layer : expected) {
-      const auto it = std::find_if(f.events.begin(), f.events.end(), [layer](const Event& e) {
-        return e.kind == Event::Kind::note && e.layer == layer;
-      });
-      ASSERT_NE(it, f.events.end()) << "no note from the " << layer_name(layer) << " layer";
-      const std::ptrdiff_t at = it - f.events.begin();
-      EXPECT_GT(at, previous) << "the " << layer_name(layer) << " layer speaks out of order";
-      previous = at;
-    }
-    // Nothing is sent before its story: the first `sent` follows the last layer's first note.
-    const auto first_sent = std::find_if(f.events.begin(), f.events.end(),
-                                         [](const Event& e) { return e.kind == Event::Kind::sent; });
-    EXPECT_GT(first_sent - f.events.begin(), previous);
+    expect_layers_in_order(f, c);
   } else if (!f.verdict.drop) {
-    // Neither answered nor dropped: today only a fragment waiting for the rest of its datagram, held, and the
-    // trace says so.
-    EXPECT_EQ(f.verdict.outcome, ministack::Outcome::held);
-    EXPECT_TRUE(c.fragment) << "a frame neither answered nor dropped, and not a fragment";
-    const Event& last = f.events.back();
-    EXPECT_EQ(last.kind, Event::Kind::note);
-    EXPECT_EQ(last.layer, Layer::ipv4);
-    EXPECT_NE(last.text.find("held for reassembly"), std::string::npos) << last.text;
+    expect_held_for_reassembly(f, c);
   }
 }
 
