@@ -3,6 +3,8 @@
 // given put with the frame that caused it, and the stack's timers run on the loop's cadence.
 #include <gtest/gtest.h>
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <vector>
 
@@ -25,9 +27,9 @@ using packets::Frame;
 TEST(EventLoop, ReportsEveryFrameAsItArrivedAndWhatTheDeviceWasGivenForIt) {
   QueueDevice device(LinkLayer::ethernet);
   const std::vector<Frame> in = {
-      packets::arp_frame(),                                                        // answered
-      packets::echo_request_frame(),                                               // answered in the same buffer
-      packets::echo_request_frame({}, {}, {.destination = packets::kPeerMac}),     // not for us
+      packets::arp_frame(),                                                     // answered
+      packets::echo_request_frame(),                                            // answered in the same buffer
+      packets::echo_request_frame({}, {}, {.destination = packets::kPeerMac}),  // not for us
       packets::echo_request_frame({.data = packets::pattern(4000)}, {.flags_fragment = 0}),  // cut by the device
   };
   for (const Frame& f : in) device.inject(f);
@@ -67,8 +69,8 @@ TEST(EventLoop, ReportsEveryFrameAsItArrivedAndWhatTheDeviceWasGivenForIt) {
 TEST(EventLoop, ReplayRunsTheTimersOnTheCapturesClock) {
   const ministack::testing::TempDir dir("ministack-loop-test");
   for (const std::chrono::seconds start : {std::chrono::seconds{1'000'000'000}, std::chrono::seconds{2'100'000'000}}) {
-    SCOPED_TRACE("capture starting " + std::to_string(start.count()) + " s after the epoch");
-    const std::string path = dir.file("held-" + std::to_string(start.count()) + ".pcap");
+    SCOPED_TRACE(fmt::format("capture starting {} s after the epoch", start.count()));
+    const std::string path = dir.file(fmt::format("held-{}.pcap", start.count()));
     const Frame fragment =
         packets::fragments(packets::echo_request({.data = packets::pattern(3000)}, {.flags_fragment = 0}), 1480)[0];
     {

@@ -12,25 +12,25 @@
 #include <vector>
 
 #include "packets.hpp"
-#include "stack/wire/drop_reason.hpp"
 #include "stack/stack.hpp"
+#include "stack/wire/drop_reason.hpp"
 
 namespace ministack::realworld {
 
 using Bytes = packets::Frame;
 
-inline constexpr MacAddress kOurMac = packets::kOurMac;        // 02:00:00:00:00:01
+inline constexpr MacAddress kOurMac = packets::kOurMac;         // 02:00:00:00:00:01
 inline constexpr std::uint32_t kOurIp = packets::kOurIp.value;  // 192.168.3.12
-inline constexpr std::uint32_t kSubnetBroadcast = 0xc0a803ff;  // 192.168.3.255
+inline constexpr std::uint32_t kSubnetBroadcast = 0xc0a803ff;   // 192.168.3.255
 inline constexpr std::uint32_t kLimitedBroadcast = 0xffffffff;
-inline constexpr std::size_t kEth = 14;      // Ethernet header
-inline constexpr std::size_t kEthMin = 60;   // Ethernet minimum frame without FCS
+inline constexpr std::size_t kEth = 14;     // Ethernet header
+inline constexpr std::size_t kEthMin = 60;  // Ethernet minimum frame without FCS
 inline constexpr std::uint8_t kTtl = 64;
-inline constexpr std::size_t kMtu = 1500;    // the stack's default: largest IP datagram per frame
+inline constexpr std::size_t kMtu = 1500;  // the stack's default: largest IP datagram per frame
 inline constexpr std::size_t kMaxDatagram = 65535;
-inline constexpr std::uint8_t kErrorTos = 0xc0;          // precedence 6, internetwork control (RFC 1812 §4.3.2.5)
-inline constexpr std::size_t kMaxErrorLength = 576;      // RFC 1812 §4.3.2.3
-inline constexpr std::uint16_t kEchoPort = 7;            // RFC 862
+inline constexpr std::uint8_t kErrorTos = 0xc0;      // precedence 6, internetwork control (RFC 1812 §4.3.2.5)
+inline constexpr std::size_t kMaxErrorLength = 576;  // RFC 1812 §4.3.2.3
+inline constexpr std::uint16_t kEchoPort = 7;        // RFC 862
 inline constexpr std::uint32_t kMsPerDay = 24u * 60u * 60u * 1000u;  // RFC 791 timestamps: ms since midnight UT
 
 // Big-endian fields, slices and checksums: the tests' one set of byte helpers (packets.hpp).
@@ -59,9 +59,9 @@ inline bool mac_is(const Bytes& b, std::size_t at, const MacAddress& mac) {
   return b.size() >= at + 6 && packets::get_mac(b, at) == mac;
 }
 inline bool mac_is_broadcast(const Bytes& b, std::size_t at) {
-  return b.size() >= at + 6 && std::all_of(b.begin() + static_cast<std::ptrdiff_t>(at),
-                                           b.begin() + static_cast<std::ptrdiff_t>(at + 6),
-                                           [](std::uint8_t x) { return x == 0xff; });
+  return b.size() >= at + 6 &&
+         std::all_of(b.begin() + static_cast<std::ptrdiff_t>(at), b.begin() + static_cast<std::ptrdiff_t>(at + 6),
+                     [](std::uint8_t x) { return x == 0xff; });
 }
 inline bool mac_is_group(const Bytes& b, std::size_t at) { return (b[at] & 0x01) != 0; }
 
@@ -72,7 +72,10 @@ inline std::string ip_text(std::uint32_t a) {
 inline std::string reason_name(DropReason r) { return std::string(ministack::describe(r).name); }
 inline std::string reason_names(const std::set<DropReason>& reasons) {
   std::string s;
-  for (DropReason r : reasons) s += (s.empty() ? "" : ", ") + reason_name(r);
+  for (DropReason r : reasons) {
+    if (!s.empty()) s.append(", ");
+    s.append(ministack::describe(r).name);  // append, not +: GCC 12's -Wstringop-overflow misfires on operator+
+  }
   return s.empty() ? "none" : s;
 }
 
@@ -97,8 +100,8 @@ inline bool is_fragment_at(const Bytes& b, std::size_t at) { return (get16(b, at
 // The UDP checksum of d's UDP datagram (at d[ihl], udp_length bytes), with the pseudo-header (RFC 768).
 inline bool udp_checksum_ok(const Bytes& d, std::size_t ihl, std::size_t udp_length) {
   Bytes pseudo = slice(d, 12, 8);  // source and destination addresses
-  pseudo.insert(pseudo.end(), {0, 17, static_cast<std::uint8_t>(udp_length >> 8),
-                               static_cast<std::uint8_t>(udp_length & 0xff)});
+  pseudo.insert(pseudo.end(),
+                {0, 17, static_cast<std::uint8_t>(udp_length >> 8), static_cast<std::uint8_t>(udp_length & 0xff)});
   pseudo.insert(pseudo.end(), d.begin() + static_cast<std::ptrdiff_t>(ihl),
                 d.begin() + static_cast<std::ptrdiff_t>(ihl + udp_length));
   return checksum_ok(pseudo, 0, pseudo.size());

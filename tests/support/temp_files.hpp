@@ -19,7 +19,9 @@ namespace ministack::testing {
 class TempDir {
  public:
   explicit TempDir(std::string_view prefix = "ministack-test") {
-    std::string pattern = (std::filesystem::temp_directory_path() / (std::string(prefix) + ".XXXXXX")).string();
+    std::string leaf(prefix);
+    leaf.append(".XXXXXX");  // append, not +: GCC 12's -Wstringop-overflow misfires on the inlined operator+
+    std::string pattern = (std::filesystem::temp_directory_path() / leaf).string();
     if (!::mkdtemp(pattern.data())) {
       throw std::runtime_error("cannot create a temporary directory " + pattern + ": " + std::strerror(errno));
     }
