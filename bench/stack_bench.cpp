@@ -7,11 +7,11 @@
 #include <cstring>
 #include <vector>
 
+#include "stack/ipv4/ipv4_header.hpp"
+#include "stack/stack.hpp"
 #include "stack/wire/checksum.hpp"
 #include "stack/wire/ethernet.hpp"
-#include "stack/ipv4/ipv4_header.hpp"
 #include "stack/wire/ipv4.hpp"
-#include "stack/stack.hpp"
 
 namespace {
 

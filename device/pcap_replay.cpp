@@ -36,7 +36,8 @@ Bytes cooked_payload(int dlt, Bytes frame) {
 
 }  // namespace
 
-PcapReplayDevice::PcapReplayDevice(const std::string& path, std::size_t mtu) : capabilities_{LinkLayer::ethernet, path, mtu, kDltEthernet, true} {
+PcapReplayDevice::PcapReplayDevice(const std::string& path, std::size_t mtu)
+    : capabilities_{LinkLayer::ethernet, path, mtu, kDltEthernet, true} {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   handle_ = pcap_open_offline(path.c_str(), errbuf);
   if (!handle_) throw DeviceError(fmt::format("cannot read capture {}: {}", path, errbuf));

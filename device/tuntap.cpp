@@ -34,10 +34,8 @@ std::string no_permission_hint() {
           "e.g. docker run --device /dev/net/tun --cap-add NET_ADMIN)",
           kCloneDevice));
     case EACCES:
-    case EPERM:
-      throw DeviceError(fmt::format("no permission to open {}: {}", kCloneDevice, no_permission_hint()));
-    default:
-      throw DeviceError(fmt::format("cannot open {}: {}", kCloneDevice, std::strerror(err)));
+    case EPERM: throw DeviceError(fmt::format("no permission to open {}: {}", kCloneDevice, no_permission_hint()));
+    default: throw DeviceError(fmt::format("cannot open {}: {}", kCloneDevice, std::strerror(err)));
   }
 }
 
@@ -46,19 +44,18 @@ std::string no_permission_hint() {
   switch (err) {
     case EPERM:
     case EACCES:
-      throw DeviceError(fmt::format("no permission to create or attach {} device '{}': {}", kind, name,
-                                    no_permission_hint()));
+      throw DeviceError(
+          fmt::format("no permission to create or attach {} device '{}': {}", kind, name, no_permission_hint()));
     case EBUSY:
       throw DeviceError(fmt::format(
-          "'{}' is in use: another process has it open. Stop that process or choose another name with --{} NAME",
-          name, link == LinkLayer::ethernet ? "tap" : "tun"));
+          "'{}' is in use: another process has it open. Stop that process or choose another name with --{} NAME", name,
+          link == LinkLayer::ethernet ? "tap" : "tun"));
     case EINVAL:
       throw DeviceError(fmt::format(
           "'{}' exists but is not a {} device (or cannot be one): choose another name, or delete it first with "
           "'sudo ip link delete {}' if it is yours",
           name, kind, name));
-    default:
-      throw DeviceError(fmt::format("cannot attach {} device '{}': {}", kind, name, std::strerror(err)));
+    default: throw DeviceError(fmt::format("cannot attach {} device '{}': {}", kind, name, std::strerror(err)));
   }
 }
 
@@ -111,8 +108,7 @@ Received TunTapDevice::receive(MutableBytes buffer, std::chrono::milliseconds ti
     throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(errno)));
   }
   const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return {Received::Status::frame, static_cast<std::size_t>(n),
-          std::chrono::duration_cast<Received::Timestamp>(now)};
+  return {Received::Status::frame, static_cast<std::size_t>(n), std::chrono::duration_cast<Received::Timestamp>(now)};
 }
 
 void TunTapDevice::transmit(Bytes frame) {

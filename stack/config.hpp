@@ -13,9 +13,9 @@ namespace ministack {
 
 struct StackConfig {
   LinkLayer link = LinkLayer::ethernet;
-  Ipv4Interface interface{Ipv4Address{0xc0a8030c}, 24};  // 192.168.3.12/24
-  MacAddress mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};  // locally administered
-  std::size_t mtu = 1500;                                 // largest IP datagram sent unfragmented, in bytes
+  Ipv4Interface interface { Ipv4Address{0xc0a8030c}, 24 };  // 192.168.3.12/24
+  MacAddress mac{{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}};     // locally administered
+  std::size_t mtu = 1500;                                   // largest IP datagram sent unfragmented, in bytes
   // Answer echo requests sent to a broadcast or multicast address. Off by default, as Linux's
   // icmp_echo_ignore_broadcasts=1, so the stack cannot be used as a smurf amplifier (RFC 1122 §3.2.2.6 allows both).
   bool answer_broadcast_echo = false;

@@ -40,8 +40,8 @@ void Stack::poll(Instant now, FrameSink& out) {
   link_.poll(now, out);
 }
 
-bool Stack::send_udp(Ipv4Address destination, std::uint16_t source_port, std::uint16_t destination_port,
-                     Bytes payload, Instant now, FrameSink& out) {
+bool Stack::send_udp(Ipv4Address destination, std::uint16_t source_port, std::uint16_t destination_port, Bytes payload,
+                     Instant now, FrameSink& out) {
   FrameContext frame{now, out, {}, 0};
   return udp_.send(destination, source_port, destination_port, payload, frame);
 }

@@ -47,15 +47,11 @@ void log_verdict(Logger& log, std::size_t length, const Verdict& verdict) {
                 verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
       break;
     }
-    case Outcome::held:
-      log.debug("rx {:5} B  held (a fragment waiting for the rest of its datagram)", length);
-      break;
+    case Outcome::held: log.debug("rx {:5} B  held (a fragment waiting for the rest of its datagram)", length); break;
     case Outcome::absorbed:
       log.debug("rx {:5} B  absorbed (taken into the stack's state, nothing to send)", length);
       break;
-    case Outcome::answered:
-      log.debug("rx {:5} B  answered with {} frame(s)", length, verdict.frames_sent);
-      break;
+    case Outcome::answered: log.debug("rx {:5} B  answered with {} frame(s)", length, verdict.frames_sent); break;
   }
 }
 
@@ -69,9 +65,9 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
   // Live, timers follow the monotonic clock; in a replay they follow the capture, so its outcome is its own.
   const bool replay = device.replays_time();
   const auto instant = [&](const Received* in) {
-    const auto wall = in ? in->timestamp
-                         : std::chrono::duration_cast<std::chrono::microseconds>(
-                               std::chrono::system_clock::now().time_since_epoch());
+    const auto wall =
+        in ? in->timestamp
+           : std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch());
     if (replay) return Instant{std::chrono::duration_cast<Duration>(wall), wall};
     return Instant{std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - origin), wall};
   };

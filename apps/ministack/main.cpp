@@ -43,12 +43,11 @@ void install_signal_handlers() {
 // One line for the log; the full table goes to stdout.
 void log_summary(Logger& log, const Stack& stack, const LoopStats& loop) {
   const Counters& c = stack.counters();
-  log.info(
-      "stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
-      "{} fragments), {} dropped, {} send errors",
-      c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies),
-      c.get(Counter::icmpOutEchoReps), c.get(Counter::udpOutDatagrams), c.get(Counter::icmpOutDestUnreachs),
-      c.get(Counter::ipFragCreates), c.total_drops(), loop.transmit_errors);
+  log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
+           "{} fragments), {} dropped, {} send errors",
+           c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies), c.get(Counter::icmpOutEchoReps),
+           c.get(Counter::udpOutDatagrams), c.get(Counter::icmpOutDestUnreachs), c.get(Counter::ipFragCreates),
+           c.total_drops(), loop.transmit_errors);
 }
 
 // The counters as a table on stdout and, with --stats-json, as JSON: at exit and on SIGUSR1.
@@ -77,10 +76,9 @@ std::string describe_start(const Options& opt, const Device& device, const Stack
   const bool tap = device.link() == LinkLayer::ethernet;
   std::string line =
       opt.mode == Options::Mode::replay
-          ? fmt::format("replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN",
-                        opt.ip.to_string())
-          : fmt::format("listening on {} ({}, MTU {}) as {}", device.name(), tap ? "TAP" : "TUN",
-                        stack.config().mtu, opt.ip.to_string());
+          ? fmt::format("replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN", opt.ip.to_string())
+          : fmt::format("listening on {} ({}, MTU {}) as {}", device.name(), tap ? "TAP" : "TUN", stack.config().mtu,
+                        opt.ip.to_string());
   if (tap) line += ", MAC " + stack.config().mac.to_string();
   if (opt.mode == Options::Mode::live) {
     line += opt.host_config ? "; host side " + opt.host_ip.to_string() + ", link up" : "; host side left as it is";

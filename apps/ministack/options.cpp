@@ -1,7 +1,7 @@
 #include "options.hpp"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #ifndef MINISTACK_VERSION
 #define MINISTACK_VERSION "unknown"
@@ -160,8 +160,8 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   o.mac = *MacAddress::parse(raw.mac);
   o.host_ip = *Ipv4Interface::parse(raw.host_ip);
   o.host_config = o.mode == Options::Mode::live && !raw.no_host_config;
-  o.log_level = raw.verbose ? LogLevel::debug
-                : raw.quiet ? LogLevel::error
+  o.log_level = raw.verbose             ? LogLevel::debug
+                : raw.quiet             ? LogLevel::error
                 : raw.log_level.empty() ? LogLevel::info
                                         : parse_log_level(raw.log_level);
   if (o.host_config && o.ip.address == o.host_ip.address) {
@@ -189,16 +189,16 @@ ParsedOptions parse_options(int argc, char** argv) {
       ->type_name("FILE");
   app.add_flag("--trace", o.trace,
                "For every frame, one line per layer: what it read and decided, what was sent, why a drop");
-  auto* explain = app.add_subcommand(
-      "explain", "Replay a capture with --trace on and no output file: see any capture with the stack's eyes");
+  auto* explain =
+      app.add_subcommand("explain",
+                         "Replay a capture with --trace on and no output file: see any capture with the stack's eyes");
   explain->add_option("FILE.pcap", raw.explain_file, "The capture (Ethernet, raw IP or Linux cooked)")->required();
   add_address_options(*explain, raw);
   add_limit_options(app, o, raw);
-  app.footer(
-      "Examples:\n"
-      "  sudo ministack --tap tap0                      then, in another shell: ping 192.168.3.12\n"
-      "  ministack --replay in.pcap --pcap out.pcap     then: tcpdump -nr out.pcap\n"
-      "  ministack explain capture.pcap                 each frame, layer by layer");
+  app.footer("Examples:\n"
+             "  sudo ministack --tap tap0                      then, in another shell: ping 192.168.3.12\n"
+             "  ministack --replay in.pcap --pcap out.pcap     then: tcpdump -nr out.pcap\n"
+             "  ministack explain capture.pcap                 each frame, layer by layer");
 
   try {
     app.parse(argc, argv);

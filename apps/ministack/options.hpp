@@ -5,8 +5,8 @@
 #include <string>
 
 #include "log.hpp"
-#include "stack/wire/address.hpp"
 #include "stack/stack.hpp"
+#include "stack/wire/address.hpp"
 
 namespace ministack {
 
@@ -22,9 +22,9 @@ struct Options {
   Ipv4Interface host_ip;
   bool host_config = true;
   LogLevel log_level = LogLevel::info;
-  std::string stats_json;   // --stats-json FILE, or empty
-  bool trace = false;       // --trace, or `ministack explain`
-  std::size_t mtu = 0;  // 0: the device's (1500 in a replay)
+  std::string stats_json;  // --stats-json FILE, or empty
+  bool trace = false;      // --trace, or `ministack explain`
+  std::size_t mtu = 0;     // 0: the device's (1500 in a replay)
   bool answer_broadcast_echo = false;
   ReassemblyLimits reassembly;
   IcmpRateLimits icmp_rate;

@@ -87,8 +87,7 @@ std::string counters_table(const Counters& counters) {
     if (const auto n = counters.get(r)) {
       const DropReasonInfo info = describe(r);
       const std::string toward = info.aggregate.empty() ? "" : fmt::format(", in {}", info.aggregate);
-      append_row(out, info.name, n, fmt::format("{} ({}{})", info.meaning, info.rule, toward), name_width,
-                 value_width);
+      append_row(out, info.name, n, fmt::format("{} ({}{})", info.meaning, info.rule, toward), name_width, value_width);
     }
   }
   return out;

@@ -13,31 +13,23 @@ namespace {
 int indent(Layer layer) {
   switch (layer) {
     case Layer::link:
-    case Layer::out:
-      return 2;
+    case Layer::out: return 2;
     case Layer::arp:
-    case Layer::ipv4:
-      return 4;
+    case Layer::ipv4: return 4;
     case Layer::icmp:
-    case Layer::udp:
-      return 6;
+    case Layer::udp: return 6;
   }
   return 2;
 }
 
 fmt::text_style layer_style(Layer layer) {
   switch (layer) {
-    case Layer::link:
-      return fmt::fg(fmt::terminal_color::blue);
-    case Layer::arp:
-      return fmt::fg(fmt::terminal_color::magenta);
-    case Layer::ipv4:
-      return fmt::fg(fmt::terminal_color::cyan);
+    case Layer::link: return fmt::fg(fmt::terminal_color::blue);
+    case Layer::arp: return fmt::fg(fmt::terminal_color::magenta);
+    case Layer::ipv4: return fmt::fg(fmt::terminal_color::cyan);
     case Layer::icmp:
-    case Layer::udp:
-      return fmt::fg(fmt::terminal_color::yellow);
-    case Layer::out:
-      return fmt::fg(fmt::terminal_color::green);
+    case Layer::udp: return fmt::fg(fmt::terminal_color::yellow);
+    case Layer::out: return fmt::fg(fmt::terminal_color::green);
   }
   return {};
 }

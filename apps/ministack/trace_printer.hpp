@@ -3,9 +3,9 @@
 // output is a terminal, plain text otherwise.
 #pragma once
 
-#include <cstdio>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 
 #include "stack/wire/trace.hpp"
 

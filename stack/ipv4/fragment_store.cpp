@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cassert>
 
-
 namespace ministack {
 
 namespace {
@@ -153,8 +152,8 @@ bool FragmentStore::reserve(Slot& slot, std::size_t needed, std::size_t wanted) 
 MutableBytes FragmentStore::complete(Slot& slot) {
   const std::size_t header_length = slot.header_length;
   const std::size_t length = header_length + *slot.payload_length;
-  const MutableBytes datagram = MutableBytes{slot.buffer.get(), slot.capacity}.subspan(kPayloadStart - header_length,
-                                                                                      length);
+  const MutableBytes datagram =
+      MutableBytes{slot.buffer.get(), slot.capacity}.subspan(kPayloadStart - header_length, length);
   slot.in_use = false;  // the buffer stays valid until the next add() or expire()
   counters_.count(Counter::ipReasmOKs);
   return datagram;
@@ -174,8 +173,8 @@ std::optional<DropReason> FragmentStore::place(const Slot& slot, std::size_t off
   // since 4.19 (overlapping fragments are how IDS evasion and "teardrop" attacks work). Stricter than Linux in one
   // respect: a fragment lying inside a run of pieces but not matching one exactly is an overlap here.
   const bool overlaps_next = next != pieces.end() && next->offset < end;
-  const bool overlaps_previous =
-      next != pieces.begin() && std::size_t{std::prev(next)->offset} + std::prev(next)->length > offset;
+  const bool overlaps_previous = next != pieces.begin() &&
+                                 std::size_t{std::prev(next)->offset} + std::prev(next)->length > offset;
   if (overlaps_next || overlaps_previous) return DropReason::reasm_overlap;
   // The last fragment fixes the end (RFC 791 §3.2): a second one elsewhere, or data past the end, contradicts it.
   const bool contradicts_end = slot.payload_length ? (last ? end != *slot.payload_length : end > *slot.payload_length)
@@ -218,8 +217,8 @@ FragmentStore::Result FragmentStore::add(const Fragment& fragment, Instant now) 
   }
 
   // The buffer must reach the end of this piece, or the end of the datagram if known, and leave kMinRoom.
-  const std::optional<std::size_t> payload_length =
-      last ? std::optional{end} : (slot ? slot->payload_length : std::nullopt);
+  const std::optional<std::size_t> payload_length = last ? std::optional{end}
+                                                         : (slot ? slot->payload_length : std::nullopt);
   const std::size_t needed = kPayloadStart + std::max(payload_length.value_or(max_end), kMinRoom);
   if (!slot) {
     if (limits_.max_datagrams == 0 || needed + kInitialPieces * sizeof(Piece) > limits_.max_bytes) {

@@ -113,12 +113,12 @@ class FragmentStore {
     Key key;
     std::uint64_t sequence = 0;  // creation order: eviction takes the smallest
     Instant first_arrival;
-    std::size_t header_length = 0;  // of the offset-0 fragment; 0 until it arrives
+    std::size_t header_length = 0;              // of the offset-0 fragment; 0 until it arrives
     std::optional<std::size_t> payload_length;  // known once the last fragment (MF clear) arrives
-    std::size_t max_end = 0;   // highest payload offset + length received
+    std::size_t max_end = 0;                    // highest payload offset + length received
     std::size_t received = 0;  // payload bytes received (pieces never overlap, so this is what they cover)
     std::unique_ptr<std::uint8_t[]> buffer;
-    std::size_t capacity = 0;  // of `buffer`, exactly as allocated
+    std::size_t capacity = 0;   // of `buffer`, exactly as allocated
     std::vector<Piece> pieces;  // sorted by offset, never overlapping
 
     std::size_t memory() const { return capacity + pieces.capacity() * sizeof(Piece); }
@@ -129,11 +129,11 @@ class FragmentStore {
   // Makes the buffer of `slot` hold at least `needed` bytes and its piece list one more piece, within max_bytes,
   // evicting other datagrams if need be. False if `slot` cannot fit even alone.
   bool reserve(Slot& slot, std::size_t needed, std::size_t wanted);
-  void give_up(Slot& slot);                      // ends a datagram that failed: ipReasmFails
-  void evict(Slot& slot, DropReason reason);     // give_up, and count the reason (the caller never sees it)
-  static void release(Slot& slot);               // frees the slot's memory
+  void give_up(Slot& slot);                   // ends a datagram that failed: ipReasmFails
+  void evict(Slot& slot, DropReason reason);  // give_up, and count the reason (the caller never sees it)
+  static void release(Slot& slot);            // frees the slot's memory
   Slot* oldest_in_use(const Slot* except);
-  Result fail(Slot* slot, DropReason reason);    // drops the fragment, and its datagram with it if there is one
+  Result fail(Slot* slot, DropReason reason);           // drops the fragment, and its datagram with it if there is one
   static Result only_the_fragment(DropReason reason) {  // drops the fragment alone; its datagram goes on
     return Result{.datagram = std::nullopt, .drop = reason, .buffer = {}, .header_length = 0};
   }

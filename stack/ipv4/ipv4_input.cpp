@@ -43,8 +43,8 @@ Verdict Ipv4::receive(PacketBuffer& packet, FrameContext& frame) {
   if (slack) context_.trace(Layer::ipv4, "{} bytes after the total length are link padding: ignored", slack);
   const Ipv4Interface& us = context_.config.interface;
   const Ipv4Address destination = ip->destination();
-  const bool to_broadcast =
-      destination == kLimitedBroadcast || destination == us.subnet_broadcast() || destination == kAllHostsGroup;
+  const bool to_broadcast = destination == kLimitedBroadcast || destination == us.subnet_broadcast() ||
+                            destination == kAllHostsGroup;
   if (destination != us.address && !to_broadcast) return context_.drop(DropReason::ip_not_for_us, frame);
   if (frame.peer.broadcast && !to_broadcast) return context_.drop(DropReason::ip_link_broadcast, frame);
   const Ipv4Address source = ip->source();

@@ -66,10 +66,8 @@ bool option_is_valid(const Option& option, bool& seen_rr, bool& seen_ts, bool& s
       }
       return flags == timestamp_flags::prespecified || overflow < 15;
     }
-    case ipv4_option::router_alert:
-      return length >= 4;
-    default:
-      return true;  // unknown, or known but not looked into (security, stream ID, ...): its length is enough
+    case ipv4_option::router_alert: return length >= 4;
+    default: return true;  // unknown, or known but not looked into (security, stream ID, ...): its length is enough
   }
 }
 
@@ -134,8 +132,7 @@ bool echo_timestamp(MutableBytes o, Ipv4Address us, std::uint32_t now) {
         stamped = true;
       }
       break;
-    default:
-      break;  // flags 2 and 4..15: undefined; left alone
+    default: break;  // flags 2 and 4..15: undefined; left alone
   }
   // Step 2 (the reply's own slot), only after a stamp in step 1, and only where the option has room left.
   bool ok = true;

@@ -32,8 +32,9 @@ Ipv4Reassembler::Result Ipv4Reassembler::add(const Ipv4View& fragment, Instant n
     // offset cleared (the reserved bit and DF kept), and so a new checksum.
     Ipv4Header header{result.datagram->data()};
     header.set_total_length(static_cast<std::uint16_t>(result.datagram->size()));
-    header.set_flags_fragment_offset(
-        header.flags_fragment_offset() & (ipv4_flags::reserved | ipv4_flags::dont_fragment), 0);
+    header.set_flags_fragment_offset(header.flags_fragment_offset() &
+                                         (ipv4_flags::reserved | ipv4_flags::dont_fragment),
+                                     0);
     header.update_checksum();
   }
   return result;

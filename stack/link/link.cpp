@@ -27,8 +27,8 @@ Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
   if (!eth) return context_.drop(eth.reason(), context);
   const MacAddress destination = eth->destination();
   const MacAddress& us = context_.config.mac;
-  context_.trace(Layer::link, "Ethernet {} > {}, type 0x{:04x}, {} bytes", eth->source(), destination,
-                 eth->ethertype(), frame.size());
+  context_.trace(Layer::link, "Ethernet {} > {}, type 0x{:04x}, {} bytes", eth->source(), destination, eth->ethertype(),
+                 frame.size());
   if (destination != us && !destination.is_broadcast()) return context_.drop(DropReason::eth_not_for_us, context);
   context_.trace(Layer::link, "{}: type 0x{:04x} goes to {}", destination.is_broadcast() ? "broadcast" : "our MAC",
                  eth->ethertype(),
@@ -41,7 +41,8 @@ Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
   context.peer = LinkPeer{source, destination.is_broadcast()};  // answers go back where the request came from
 
   const std::uint16_t type = eth->ethertype();
-  if (type != ethertype::arp && type != ethertype::ipv4) return context_.drop(DropReason::eth_unsupported_type, context);
+  if (type != ethertype::arp && type != ethertype::ipv4)
+    return context_.drop(DropReason::eth_unsupported_type, context);
   context_.counters.count(destination.is_broadcast() ? Counter::ifInBroadcastPkts : Counter::ifInUcastPkts);
   if (type == ethertype::arp) return receive_arp(frame, context);
   frame.pull(kEthernetHeaderLength);
@@ -66,14 +67,11 @@ bool Link::send_ip(PacketBuffer& packet, const NextHop& next_hop, FrameContext& 
   }
   // RFC 1122 §2.3.2.2: keep the packet while ARP resolves its next hop.
   switch (neighbors_.enqueue(next_hop.address, packet.bytes(), context.now)) {
-    case NeighborCache::Queued::full:
-      context_.counters.count(DropReason::arp_queue_full);
-      return false;
+    case NeighborCache::Queued::full: context_.counters.count(DropReason::arp_queue_full); return false;
     case NeighborCache::Queued::first_for_destination:
       send_arp_request(next_hop.address.v4(), context.sink);
       return true;
-    case NeighborCache::Queued::behind_others:
-      return true;
+    case NeighborCache::Queued::behind_others: return true;
   }
   return true;
 }

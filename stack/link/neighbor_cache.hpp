@@ -8,9 +8,9 @@
 #include <optional>
 #include <vector>
 
-#include "stack/wire/ip.hpp"
 #include "stack/wire/bytes.hpp"
 #include "stack/wire/clock.hpp"
+#include "stack/wire/ip.hpp"
 
 namespace ministack {
 

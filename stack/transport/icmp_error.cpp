@@ -13,7 +13,7 @@ namespace {
 
 constexpr Ipv4Address kLimitedBroadcast{0xffffffff};
 
-bool is_multicast(Ipv4Address a) { return (a.value & 0xf0000000u) == 0xe0000000u; }  // 224/4 (RFC 1112 §4)
+bool is_multicast(Ipv4Address a) { return (a.value & 0xf0000000u) == 0xe0000000u; }         // 224/4 (RFC 1112 §4)
 bool is_reserved_class_e(Ipv4Address a) { return (a.value & 0xf0000000u) == 0xf0000000u; }  // 240/4
 
 // Our subnet's directed broadcast (RFC 919, RFC 922). A /31 has none (RFC 3021 §2.1), and on a /32 the "broadcast"
@@ -40,8 +40,7 @@ bool is_icmp_error_type(std::uint8_t type) {
     case 17:  // address mask request (RFC 950)
     case 18:  // address mask reply
       return false;
-    default:
-      return true;
+    default: return true;
   }
 }
 

@@ -44,7 +44,8 @@ Verdict Icmp::receive(PacketBuffer& message, const IpContext& ip, FrameContext& 
   const std::uint16_t old_checksum = icmp->checksum();
   message.resize(icmp->size());
   make_echo_reply_in_place(message.bytes());
-  context_.trace(Layer::icmp, "echo reply: type 0, checksum 0x{:04x} -> 0x{:04x} (RFC 1624 update, data not summed again)",
+  context_.trace(Layer::icmp,
+                 "echo reply: type 0, checksum 0x{:04x} -> 0x{:04x} (RFC 1624 update, data not summed again)",
                  old_checksum, load_be16(message.data() + 2));
   if (options_length) {
     context_.trace(Layer::icmp, "{} bytes of Record Route / Timestamp echoed, with our entry", options_length);
@@ -82,7 +83,11 @@ void Icmp::send_unreachable(std::uint8_t code, const IpContext& offending, Frame
   context_.counters.count(Counter::icmpOutMsgs);
   context_.counters.count(Counter::icmpOutDestUnreachs);
   ip_.send(message,
-           {.destination = offending.source, .protocol = ip_protocol::icmp, .tos = kIcmpErrorTos, .dont_fragment_if_fits = false, .options = {}},
+           {.destination = offending.source,
+            .protocol = ip_protocol::icmp,
+            .tos = kIcmpErrorTos,
+            .dont_fragment_if_fits = false,
+            .options = {}},
            NextHop::answering(offending.source, frame), frame);
 }
 

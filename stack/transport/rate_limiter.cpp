@@ -61,8 +61,8 @@ TokenBucket& IcmpRateLimiter::bucket_for(IpAddress destination) {
     }
     if (e.last_use < victim->last_use) victim = &e;  // a free slot (0) first, else the least recently used
   }
-  *victim = Entry{destination, TokenBucket(limits_.per_destination_interval, limits_.per_destination_burst),
-                  use_clock_};
+  *victim =
+      Entry{destination, TokenBucket(limits_.per_destination_interval, limits_.per_destination_burst), use_clock_};
   return victim->bucket;
 }
 

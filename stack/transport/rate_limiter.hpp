@@ -9,8 +9,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "stack/wire/ip.hpp"
 #include "stack/wire/clock.hpp"
+#include "stack/wire/ip.hpp"
 
 namespace ministack {
 

@@ -14,7 +14,7 @@ Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& 
   context_.trace(Layer::udp, "port {} > {}, {} bytes, checksum 0x{:04x} {}", udp->source_port(),
                  udp->destination_port(), udp->length(), udp->checksum(), udp->checksum() ? "verified" : "(none)");
   if (udp->destination_port() != kEchoPort) {
-    icmp_.port_unreachable(ip, frame);  // never for broadcasts (RFC 1122 §3.2.2)
+    icmp_.port_unreachable(ip, frame);                              // never for broadcasts (RFC 1122 §3.2.2)
     return context_.drop(DropReason::udp_port_unreachable, frame);  // counts toward udpNoPorts
   }
   context_.counters.count(Counter::udpInDatagrams);
@@ -29,8 +29,10 @@ Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& 
   datagram.resize(udp->length());  // bytes past the length field are IP-layer slack
   finish_udp(datagram.bytes(), context_.config.interface.address, ip.source, kEchoPort, peer_port);
   context_.counters.count(Counter::udpOutDatagrams);
-  ip_.send(datagram, {.destination = ip.source, .protocol = ip_protocol::udp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},
-           NextHop::answering(ip.source, frame), frame);
+  ip_.send(
+      datagram,
+      {.destination = ip.source, .protocol = ip_protocol::udp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},
+      NextHop::answering(ip.source, frame), frame);
   return StackContext::handled(frame);
 }
 
@@ -48,7 +50,12 @@ bool Udp::send(Ipv4Address destination, std::uint16_t source_port, std::uint16_t
   std::copy(payload.begin(), payload.end(), datagram.data() + kUdpHeaderLength);
   finish_udp(datagram.bytes(), us.address, destination, source_port, destination_port);
   context_.counters.count(Counter::udpOutDatagrams);
-  return ip_.send(datagram, {.destination = destination, .protocol = ip_protocol::udp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},
+  return ip_.send(datagram,
+                  {.destination = destination,
+                   .protocol = ip_protocol::udp,
+                   .tos = 0,
+                   .dont_fragment_if_fits = true,
+                   .options = {}},
                   NextHop{destination, std::nullopt}, frame);
 }
 

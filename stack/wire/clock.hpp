@@ -11,8 +11,8 @@ namespace ministack {
 using Duration = std::chrono::milliseconds;
 
 struct Instant {
-  Duration since_start{0};              // monotonic, from an arbitrary origin: what timers measure
-  std::chrono::microseconds wall{0};    // wall-clock time since the Unix epoch: what IP timestamps carry
+  Duration since_start{0};            // monotonic, from an arbitrary origin: what timers measure
+  std::chrono::microseconds wall{0};  // wall-clock time since the Unix epoch: what IP timestamps carry
 
   // Instants are ordered by the monotonic clock alone.
   friend constexpr bool operator==(Instant a, Instant b) { return a.since_start == b.since_start; }

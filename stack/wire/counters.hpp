@@ -21,39 +21,39 @@ enum class CounterGroup { link, arp, ipv4, fragments, icmp, udp };
 inline constexpr std::size_t kCounterGroupCount = 6;
 
 // X(name, group, source, meaning): source is the MIB that defines the name, or "ministack" for our own.
-#define MINISTACK_COUNTERS(X)                                                                                        \
-  X(ifInUcastPkts, link, "IF-MIB", "frames to our MAC (TAP) or packets (TUN) passed up to ARP or IP")               \
-  X(ifInBroadcastPkts, link, "IF-MIB", "broadcast frames passed up to ARP or IP")                                    \
-  X(ifInDiscards, link, "IF-MIB", "frames for another host's MAC, discarded")                                        \
-  X(ifInErrors, link, "IF-MIB", "frames too short for Ethernet, or from a group MAC address")                        \
-  X(ifInUnknownProtos, link, "IF-MIB", "frames of a protocol not spoken (an EtherType, or IPv6 on TUN)")              \
-  X(ifOutUcastPkts, link, "IF-MIB", "frames or packets sent to one host")                                             \
-  X(ifOutBroadcastPkts, link, "IF-MIB", "frames sent to the Ethernet broadcast address (ARP requests)")               \
-  X(arpInRequests, arp, "ministack", "ARP requests for our address")                                                 \
-  X(arpOutReplies, arp, "ministack", "ARP replies sent")                                                             \
-  X(arpOutRequests, arp, "ministack", "ARP requests sent (resolution and gratuitous)")                                \
-  X(ipInReceives, ipv4, "IP-MIB", "IPv4 datagrams received, including those in error")                               \
-  X(ipInHdrErrors, ipv4, "IP-MIB", "datagrams with a bad header: version, IHL, length, checksum, options")           \
-  X(ipInTruncatedPkts, ipv4, "IP-MIB", "datagrams shorter than their header or total length")                       \
+#define MINISTACK_COUNTERS(X)                                                                                      \
+  X(ifInUcastPkts, link, "IF-MIB", "frames to our MAC (TAP) or packets (TUN) passed up to ARP or IP")              \
+  X(ifInBroadcastPkts, link, "IF-MIB", "broadcast frames passed up to ARP or IP")                                  \
+  X(ifInDiscards, link, "IF-MIB", "frames for another host's MAC, discarded")                                      \
+  X(ifInErrors, link, "IF-MIB", "frames too short for Ethernet, or from a group MAC address")                      \
+  X(ifInUnknownProtos, link, "IF-MIB", "frames of a protocol not spoken (an EtherType, or IPv6 on TUN)")           \
+  X(ifOutUcastPkts, link, "IF-MIB", "frames or packets sent to one host")                                          \
+  X(ifOutBroadcastPkts, link, "IF-MIB", "frames sent to the Ethernet broadcast address (ARP requests)")            \
+  X(arpInRequests, arp, "ministack", "ARP requests for our address")                                               \
+  X(arpOutReplies, arp, "ministack", "ARP replies sent")                                                           \
+  X(arpOutRequests, arp, "ministack", "ARP requests sent (resolution and gratuitous)")                             \
+  X(ipInReceives, ipv4, "IP-MIB", "IPv4 datagrams received, including those in error")                             \
+  X(ipInHdrErrors, ipv4, "IP-MIB", "datagrams with a bad header: version, IHL, length, checksum, options")         \
+  X(ipInTruncatedPkts, ipv4, "IP-MIB", "datagrams shorter than their header or total length")                      \
   X(ipInAddrErrors, ipv4, "IP-MIB", "datagrams not for our address, or from an address no host may have")          \
-  X(ipInUnknownProtos, ipv4, "IP-MIB", "datagrams for us of a protocol not spoken")                                  \
-  X(ipInDelivers, ipv4, "IP-MIB", "IPv4 datagrams handed to ICMP or UDP")                                           \
-  X(ipOutRequests, ipv4, "IP-MIB", "IPv4 datagrams sent")                                                            \
-  X(ipOutDiscards, ipv4, "IP-MIB", "datagrams we originated and dropped while ARP resolved their next hop")          \
-  X(ipReasmReqds, fragments, "IP-MIB", "fragments received that needed reassembly")                                  \
-  X(ipReasmOKs, fragments, "IP-MIB", "datagrams reassembled")                                                        \
-  X(ipReasmFails, fragments, "IP-MIB", "datagrams whose reassembly failed (overlap, oversize, timeout, eviction)")   \
-  X(ipFragOKs, fragments, "IP-MIB", "datagrams fragmented to fit the MTU")                                           \
-  X(ipFragCreates, fragments, "IP-MIB", "fragments sent")                                                            \
-  X(icmpInMsgs, icmp, "IP-MIB", "ICMP messages received, including those in error")                                  \
-  X(icmpInErrors, icmp, "IP-MIB", "ICMP messages too short or with a bad checksum")                                  \
-  X(icmpInEchos, icmp, "IP-MIB", "ICMP echo requests received")                                                      \
-  X(icmpOutMsgs, icmp, "IP-MIB", "ICMP messages sent")                                                               \
-  X(icmpOutEchoReps, icmp, "IP-MIB", "ICMP echo replies sent")                                                       \
-  X(icmpOutDestUnreachs, icmp, "IP-MIB", "ICMP destination unreachable messages sent")                               \
-  X(udpInDatagrams, udp, "UDP-MIB", "UDP datagrams delivered to a port")                                             \
-  X(udpNoPorts, udp, "UDP-MIB", "UDP datagrams for a port nobody listens on")                                       \
-  X(udpInErrors, udp, "UDP-MIB", "UDP datagrams too short or with a bad checksum")                                   \
+  X(ipInUnknownProtos, ipv4, "IP-MIB", "datagrams for us of a protocol not spoken")                                \
+  X(ipInDelivers, ipv4, "IP-MIB", "IPv4 datagrams handed to ICMP or UDP")                                          \
+  X(ipOutRequests, ipv4, "IP-MIB", "IPv4 datagrams sent")                                                          \
+  X(ipOutDiscards, ipv4, "IP-MIB", "datagrams we originated and dropped while ARP resolved their next hop")        \
+  X(ipReasmReqds, fragments, "IP-MIB", "fragments received that needed reassembly")                                \
+  X(ipReasmOKs, fragments, "IP-MIB", "datagrams reassembled")                                                      \
+  X(ipReasmFails, fragments, "IP-MIB", "datagrams whose reassembly failed (overlap, oversize, timeout, eviction)") \
+  X(ipFragOKs, fragments, "IP-MIB", "datagrams fragmented to fit the MTU")                                         \
+  X(ipFragCreates, fragments, "IP-MIB", "fragments sent")                                                          \
+  X(icmpInMsgs, icmp, "IP-MIB", "ICMP messages received, including those in error")                                \
+  X(icmpInErrors, icmp, "IP-MIB", "ICMP messages too short or with a bad checksum")                                \
+  X(icmpInEchos, icmp, "IP-MIB", "ICMP echo requests received")                                                    \
+  X(icmpOutMsgs, icmp, "IP-MIB", "ICMP messages sent")                                                             \
+  X(icmpOutEchoReps, icmp, "IP-MIB", "ICMP echo replies sent")                                                     \
+  X(icmpOutDestUnreachs, icmp, "IP-MIB", "ICMP destination unreachable messages sent")                             \
+  X(udpInDatagrams, udp, "UDP-MIB", "UDP datagrams delivered to a port")                                           \
+  X(udpNoPorts, udp, "UDP-MIB", "UDP datagrams for a port nobody listens on")                                      \
+  X(udpInErrors, udp, "UDP-MIB", "UDP datagrams too short or with a bad checksum")                                 \
   X(udpOutDatagrams, udp, "UDP-MIB", "UDP datagrams sent")
 
 enum class Counter {
@@ -90,8 +90,7 @@ constexpr std::string_view counter_meaning(Counter c) { return describe(c).meani
 constexpr CounterGroup counter_group(Counter c) { return describe(c).group; }
 
 constexpr std::string_view counter_group_name(CounterGroup g) {
-  constexpr std::string_view names[] = {"link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP",
-                                        "UDP"};
+  constexpr std::string_view names[] = {"link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "UDP"};
   return names[static_cast<std::size_t>(g)];
 }
 
@@ -148,9 +147,7 @@ class Counters {
   // Every frame read from the device is counted by exactly one of the ifIn* counters: their sum.
   std::uint64_t frames_received() const;
   // Every frame written to the device: ifOutUcastPkts + ifOutBroadcastPkts.
-  std::uint64_t frames_sent() const {
-    return get(Counter::ifOutUcastPkts) + get(Counter::ifOutBroadcastPkts);
-  }
+  std::uint64_t frames_sent() const { return get(Counter::ifOutUcastPkts) + get(Counter::ifOutBroadcastPkts); }
 
  private:
   std::array<std::uint64_t, kCounterCount> values_{};

@@ -3,9 +3,9 @@
 // the one version spoken today; IPv6 (RFC 8200) adds an alternative to IpAddress and fills the same IpContext.
 #pragma once
 
+#include <cassert>
 #include <cstddef>
 #include <cstdint>
-#include <cassert>
 
 #include <fmt/format.h>
 
@@ -60,13 +60,13 @@ struct IpContext {
   IpAddress source;
   IpAddress destination;
   std::uint8_t protocol = 0;
-  std::uint8_t tos = 0;       // IPv4 Type of Service; IPv6 Traffic Class
-  bool to_broadcast = false;  // the destination was a broadcast or multicast address, not ours alone
-  bool link_broadcast = false;  // it arrived as a link-layer broadcast (RFC 1122 §3.3.6)
-  Bytes datagram;             // the whole datagram as received, header first, up to its total length
-  std::size_t header_length = 0;  // of the IP header within `datagram`, options included (bytes)
+  std::uint8_t tos = 0;                 // IPv4 Type of Service; IPv6 Traffic Class
+  bool to_broadcast = false;            // the destination was a broadcast or multicast address, not ours alone
+  bool link_broadcast = false;          // it arrived as a link-layer broadcast (RFC 1122 §3.3.6)
+  Bytes datagram;                       // the whole datagram as received, header first, up to its total length
+  std::size_t header_length = 0;        // of the IP header within `datagram`, options included (bytes)
   std::size_t fixed_header_length = 0;  // the part before options or extension headers: 20 for IPv4
-  std::size_t fragment_offset = 0;  // bytes; 0 for a whole datagram, which is all a transport handler is given
+  std::size_t fragment_offset = 0;      // bytes; 0 for a whole datagram, which is all a transport handler is given
 
   Bytes header() const { return datagram.first(header_length); }
   Bytes payload() const { return datagram.subspan(header_length); }

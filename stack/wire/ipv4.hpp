@@ -29,7 +29,7 @@ namespace ministack {
 
 inline constexpr std::size_t kIpv4MinHeaderLength = 20;
 inline constexpr std::size_t kIpv4MaxHeaderLength = 60;  // IHL 15
-inline constexpr std::uint8_t kDefaultTtl = 64;  // RFC 1700; what Linux uses (net.ipv4.ip_default_ttl)
+inline constexpr std::uint8_t kDefaultTtl = 64;          // RFC 1700; what Linux uses (net.ipv4.ip_default_ttl)
 
 // Where each field lies in the header (byte offsets), so that no code reads or writes a header by a bare number.
 namespace ipv4_field {
@@ -53,7 +53,6 @@ inline constexpr std::uint16_t more_fragments = 0x2000;
 inline constexpr std::uint16_t offset_mask = 0x1fff;
 }  // namespace ipv4_flags
 
-
 class Ipv4View {
  public:
   // Checks, in the order of RFC 1122 §3.2.1.1-2: at least 20 bytes, version 4, IHL >= 5, header and total length
@@ -68,7 +67,9 @@ class Ipv4View {
   std::uint16_t flags_fragment_offset() const { return load_be16(packet_.data() + ipv4_field::flags_fragment_offset); }
   bool dont_fragment() const { return (flags_fragment_offset() & ipv4_flags::dont_fragment) != 0; }
   bool more_fragments() const { return (flags_fragment_offset() & ipv4_flags::more_fragments) != 0; }
-  std::size_t fragment_offset() const { return static_cast<std::size_t>(flags_fragment_offset() & ipv4_flags::offset_mask) * 8; }
+  std::size_t fragment_offset() const {
+    return static_cast<std::size_t>(flags_fragment_offset() & ipv4_flags::offset_mask) * 8;
+  }
   bool is_fragment() const { return more_fragments() || fragment_offset() != 0; }
   std::uint8_t ttl() const { return packet_[ipv4_field::ttl]; }
   std::uint8_t protocol() const { return packet_[ipv4_field::protocol]; }

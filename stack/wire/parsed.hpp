@@ -11,8 +11,8 @@ namespace ministack {
 template <class View>
 class Parsed {
  public:
-  Parsed(View view) : view_(view) {}                  // NOLINT(google-explicit-constructor): reads as a return
-  Parsed(DropReason reason) : reason_(reason) {}      // NOLINT(google-explicit-constructor)
+  Parsed(View view) : view_(view) {}              // NOLINT(google-explicit-constructor): reads as a return
+  Parsed(DropReason reason) : reason_(reason) {}  // NOLINT(google-explicit-constructor)
 
   explicit operator bool() const { return view_.has_value(); }
   const View& operator*() const { return *view_; }

@@ -26,9 +26,9 @@ ReassemblyModel::Step look_at_fragment(const ReassemblyModel& model, const Bytes
       r.reassembled = true;
       r.delivered = step.completes;
       const std::uint32_t destination = get32(*step.completes, 16);
-      const std::set<DropReason> upper =
-          upper_faults(*step.completes, is_broadcast(destination) || is_multicast(destination), r.odd_options,
-                       r.tolerated);
+      const std::set<DropReason> upper = upper_faults(*step.completes,
+                                                      is_broadcast(destination) || is_multicast(destination),
+                                                      r.odd_options, r.tolerated);
       r.faults.insert(upper.begin(), upper.end());
     } else if (step.faults.empty()) {
       r.may_hold = true;
@@ -54,8 +54,7 @@ void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, c
       break;
     case SentKind::unreachable: {
       ++o.errors;
-      const DropReason expected =
-          s.code == 3 ? DropReason::udp_port_unreachable : DropReason::ip_unknown_protocol;
+      const DropReason expected = s.code == 3 ? DropReason::udp_port_unreachable : DropReason::ip_unknown_protocol;
       if (f.drop != expected) {
         problem("sent an ICMP unreachable (code " + std::to_string(s.code) + ") with the verdict " + dropped_as +
                 ", not " + reason_name(expected));
@@ -66,8 +65,7 @@ void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, c
       }
       break;
     }
-    case SentKind::unexpected:
-      break;  // its problems are already listed
+    case SentKind::unexpected: break;  // its problems are already listed
     case SentKind::nothing:
       if (!f.drop) {
         if (r.may_hold) {
@@ -80,8 +78,8 @@ void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, c
         }
       } else if (!r.faults.count(*f.drop) && !r.tolerated.count(*f.drop)) {
         if (r.faults.empty()) {
-          problem(std::string(r.may_hold ? "a fragment to hold" : "a well-formed request for us") +
-                  " was dropped as " + dropped_as);
+          problem(std::string(r.may_hold ? "a fragment to hold" : "a well-formed request for us") + " was dropped as " +
+                  dropped_as);
         } else {
           problem("dropped as " + dropped_as + ", which it is not (it is: " + reason_names(r.faults) + ")");
         }
@@ -221,7 +219,7 @@ std::string drop_histogram(const Replay& replay) {
 
 std::size_t count_drops(const Replay& replay, DropReason reason) {
   return static_cast<std::size_t>(std::count_if(replay.frames.begin(), replay.frames.end(),
-                                                 [reason](const ReplayedFrame& f) { return f.drop == reason; }));
+                                                [reason](const ReplayedFrame& f) { return f.drop == reason; }));
 }
 
 }  // namespace ministack::realworld

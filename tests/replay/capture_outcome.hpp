@@ -26,8 +26,8 @@ using ministack::testing::ReplayedFrame;
 struct FrameOutcome {
   FrameReading reading;
   SentKind sent = SentKind::nothing;
-  bool fragmented = false;  // the reply went out in several frames
-  bool error_due = false;   // an ICMP unreachable may be sent about it (RFC 1122 §3.2.2)...
+  bool fragmented = false;     // the reply went out in several frames
+  bool error_due = false;      // an ICMP unreachable may be sent about it (RFC 1122 §3.2.2)...
   bool error_allowed = false;  // ... and the rate limit lets it through
 };
 
@@ -36,13 +36,13 @@ struct Outcome {
   std::vector<FrameOutcome> frames;
   std::size_t answers = 0;  // frames answered: ARP reply, echo reply, UDP echo
   std::size_t arp_replies = 0, echo_replies = 0;
-  std::size_t errors = 0;           // frames that got an ICMP unreachable
-  std::size_t fragmented = 0;       // frames whose answer went out in fragments
-  std::size_t held = 0;             // fragments held silently, their datagram incomplete
-  std::size_t completed = 0;        // datagrams reassembled
-  std::size_t answerable = 0;       // frames with no fault at all: each must be answered
-  std::size_t rate_limited = 0;     // unreachables due but refused by the rate limit
-  std::size_t max_in_progress = 0;  // datagrams the model held at once
+  std::size_t errors = 0;             // frames that got an ICMP unreachable
+  std::size_t fragmented = 0;         // frames whose answer went out in fragments
+  std::size_t held = 0;               // fragments held silently, their datagram incomplete
+  std::size_t completed = 0;          // datagrams reassembled
+  std::size_t answerable = 0;         // frames with no fault at all: each must be answered
+  std::size_t rate_limited = 0;       // unreachables due but refused by the rate limit
+  std::size_t max_in_progress = 0;    // datagrams the model held at once
   std::set<DatagramKey> overlapping;  // datagrams whose fragments overlap somewhere in the file (teardrop, ...)
   std::size_t replies() const { return answers + errors; }
 };

@@ -33,8 +33,8 @@ void compare_record_route(const Bytes& q, const IpOption& qo, const Bytes& a, co
   const std::size_t kept = std::min(q_pointer - 1, length);  // bytes [3, kept) were recorded before us
   expect(same(a, ao.at + 3, q, qo.at + 3, kept - 3), "Record Route: the addresses recorded before us changed");
   if (q_pointer > length) {
-    expect(a_pointer == q_pointer, "Record Route was full, yet its pointer moved from " +
-                                       std::to_string(q_pointer) + " to " + std::to_string(a_pointer));
+    expect(a_pointer == q_pointer, "Record Route was full, yet its pointer moved from " + std::to_string(q_pointer) +
+                                       " to " + std::to_string(a_pointer));
     return;
   }
   const std::size_t advance = a_pointer >= q_pointer ? a_pointer - q_pointer : 0;
@@ -68,16 +68,16 @@ void compare_timestamp(const Bytes& q, const IpOption& qo, const Bytes& a, const
   }
   const unsigned q_flags = q[qo.at + 3] & 0x0fu, a_flags = a[ao.at + 3] & 0x0fu;
   const unsigned q_overflow = unsigned{q[qo.at + 3]} >> 4, a_overflow = unsigned{a[ao.at + 3]} >> 4;
-  expect(a_flags == q_flags, "Timestamp flags changed from " + std::to_string(q_flags) + " to " +
-                                 std::to_string(a_flags));
+  expect(a_flags == q_flags,
+         "Timestamp flags changed from " + std::to_string(q_flags) + " to " + std::to_string(a_flags));
   const std::size_t q_pointer = q[qo.at + 2], a_pointer = a[ao.at + 2];
   const std::size_t kept = std::min(q_pointer - 1, length);
   expect(same(a, ao.at + 4, q, qo.at + 4, kept - 4), "Timestamp: the entries made before us changed");
   if (q_pointer > length) {
     expect(a_pointer == q_pointer, "Timestamp was full, yet its pointer moved");
     const bool counted = q_flags != 3 && a_overflow == q_overflow + 1;
-    expect(a_overflow == q_overflow || counted, "Timestamp overflow count went from " +
-                                                    std::to_string(q_overflow) + " to " + std::to_string(a_overflow));
+    expect(a_overflow == q_overflow || counted,
+           "Timestamp overflow count went from " + std::to_string(q_overflow) + " to " + std::to_string(a_overflow));
     return;
   }
   expect(a_overflow == q_overflow, "Timestamp overflow count changed although there was room");
@@ -93,8 +93,8 @@ void compare_timestamp(const Bytes& q, const IpOption& qo, const Bytes& a, const
   for (std::size_t k = q_pointer - 1; k < a_pointer - 1; k += slot) {
     const std::size_t stamp = slot == 8 ? k + 4 : k;
     if (slot == 8) {
-      expect(get32(a, ao.at + k) == kOurIp, "Timestamp entry at " + std::to_string(k) + " names " +
-                                               ip_text(get32(a, ao.at + k)) + ", not us");
+      expect(get32(a, ao.at + k) == kOurIp,
+             "Timestamp entry at " + std::to_string(k) + " names " + ip_text(get32(a, ao.at + k)) + ", not us");
       if (q_flags == 3) expect(get32(q, qo.at + k) == kOurIp, "Timestamp: stamped where another host was prespecified");
     }
     expect(valid_timestamp(get32(a, ao.at + stamp)),

@@ -233,18 +233,16 @@ bool given_after_delivery(DropReason r) {
     case DropReason::udp_bad_checksum:
     case DropReason::udp_port_unreachable:
     case DropReason::ip_unknown_protocol:
-    case DropReason::ip_broadcast_echo_ignored:
-      return true;
-    default:
-      return false;
+    case DropReason::ip_broadcast_echo_ignored: return true;
+    default: return false;
   }
 }
 
 bool ErrorRateModel::allow(std::uint32_t destination, std::int64_t now_ms) {
   refill(global_, now_ms, kGlobalBurst);
   if (global_.credit < 1) return false;
-  Bucket& d = per_destination_.try_emplace(destination, Bucket{kPerDestinationBurst * kMsPerToken, 0, false})
-                  .first->second;
+  Bucket& d =
+      per_destination_.try_emplace(destination, Bucket{kPerDestinationBurst * kMsPerToken, 0, false}).first->second;
   refill(d, now_ms, kPerDestinationBurst * kMsPerToken);
   if (d.credit < kMsPerToken) return false;
   d.credit -= kMsPerToken;

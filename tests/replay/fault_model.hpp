@@ -28,9 +28,9 @@ struct FrameReading {
   bool fragment = false;            // MF or an offset
   bool reaches_reassembly = false;  // a fragment with no fault before reassembly
   bool odd_options = false;
-  bool may_hold = false;            // reassembly takes it in, and its datagram is still incomplete
-  bool reassembled = false;         // it completes a datagram: `delivered` is that datagram
-  std::optional<Bytes> delivered;   // the whole datagram this frame hands up (a non-fragment: itself)
+  bool may_hold = false;           // reassembly takes it in, and its datagram is still incomplete
+  bool reassembled = false;        // it completes a datagram: `delivered` is that datagram
+  std::optional<Bytes> delivered;  // the whole datagram this frame hands up (a non-fragment: itself)
 };
 
 // The faults of a whole datagram (exactly its total length) above IP. `to_group`: sent to a broadcast or multicast

@@ -98,8 +98,7 @@ std::vector<std::string> differences(LinkLayer link, const Frame& kernel_frame, 
     return out;
   }
   const std::size_t l3 = l3_offset(link);
-  const bool ipv4 = k.size() >= l3 + 20 && (k[l3] >> 4) == 4 &&
-                    (link == LinkLayer::ip || get16(k, 12) == 0x0800);
+  const bool ipv4 = k.size() >= l3 + 20 && (k[l3] >> 4) == 4 && (link == LinkLayer::ip || get16(k, 12) == 0x0800);
   if (ipv4) {
     const std::size_t ihl = std::size_t{k[l3] & 0x0fu} * 4;
     for (const Frame* f : {&k, &m}) {
@@ -114,11 +113,26 @@ std::vector<std::string> differences(LinkLayer link, const Frame& kernel_frame, 
     std::string field = fmt::format("byte {}", i);
     if (link == LinkLayer::ethernet && i < 14) field = i < 6 ? "eth.destination" : i < 12 ? "eth.source" : "eth.type";
     if (ipv4 && i >= l3 && i < l3 + 20) {
-      static const char* names[] = {"ip.version/ihl", "ip.tos", "ip.total_length", "ip.total_length",
-                                    "ip.identification", "ip.identification", "ip.flags/fragment",
-                                    "ip.flags/fragment", "ip.ttl", "ip.protocol", "ip.checksum", "ip.checksum",
-                                    "ip.source", "ip.source", "ip.source", "ip.source", "ip.destination",
-                                    "ip.destination", "ip.destination", "ip.destination"};
+      static const char* names[] = {"ip.version/ihl",
+                                    "ip.tos",
+                                    "ip.total_length",
+                                    "ip.total_length",
+                                    "ip.identification",
+                                    "ip.identification",
+                                    "ip.flags/fragment",
+                                    "ip.flags/fragment",
+                                    "ip.ttl",
+                                    "ip.protocol",
+                                    "ip.checksum",
+                                    "ip.checksum",
+                                    "ip.source",
+                                    "ip.source",
+                                    "ip.source",
+                                    "ip.source",
+                                    "ip.destination",
+                                    "ip.destination",
+                                    "ip.destination",
+                                    "ip.destination"};
       field = names[i - l3];
       if (field == "ip.identification" || field == "ip.checksum") continue;
     } else if (ipv4) {
@@ -163,8 +177,8 @@ TEST_P(Golden, RepliesMatchTheKernel) {
     if (sent < expected.size()) missing += expected.size() - sent;
     if (sent > expected.size()) {
       extra += sent - expected.size();
-      problems.push_back(fmt::format("frame {}: ministack sent {} frames, the kernel {}", i + 1, sent,
-                                     expected.size()));
+      problems.push_back(
+          fmt::format("frame {}: ministack sent {} frames, the kernel {}", i + 1, sent, expected.size()));
     }
     // Answers in order: a fragmented reply is compared fragment by fragment.
     for (std::size_t n = 0; n < std::min(sent, expected.size()); ++n) {

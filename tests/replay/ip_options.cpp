@@ -98,8 +98,7 @@ OptionsReading read_options(const Bytes& d, std::size_t from, std::size_t to) {
         if (length < 4) malformed(r, "Router Alert of length " + std::to_string(length));
         if (length > 4) odd(r, "Router Alert of length " + std::to_string(length));
         break;
-      default:
-        break;  // known or not, its length is all there is to check
+      default: break;  // known or not, its length is all there is to check
     }
     i += length;
   }

@@ -40,12 +40,12 @@ using Timestamp = Received::Timestamp;
 using std::chrono::milliseconds;
 
 // libpcap DLT_ / LINKTYPE_ values used below (spelled out: some are not defined on every platform's pcap.h).
-inline constexpr int kNull = 0;          // DLT_NULL (BSD loopback)
-inline constexpr int kEthernet = 1;      // DLT_EN10MB
-inline constexpr int kRaw = 12;          // DLT_RAW on Linux; LINKTYPE_RAW is 101 in files
-inline constexpr int kRawBsd = 14;       // DLT_RAW on BSD/OS and OpenBSD
+inline constexpr int kNull = 0;      // DLT_NULL (BSD loopback)
+inline constexpr int kEthernet = 1;  // DLT_EN10MB
+inline constexpr int kRaw = 12;      // DLT_RAW on Linux; LINKTYPE_RAW is 101 in files
+inline constexpr int kRawBsd = 14;   // DLT_RAW on BSD/OS and OpenBSD
 inline constexpr int kLinktypeRaw = 101;
-inline constexpr int kIeee80211 = 105;   // DLT_IEEE802_11
+inline constexpr int kIeee80211 = 105;  // DLT_IEEE802_11
 inline constexpr int kLinuxSll = 113;
 inline constexpr int kIpv4 = 228;
 inline constexpr int kLinuxSll2 = 276;
@@ -84,9 +84,9 @@ inline constexpr std::uint8_t kHost = 0, kBroadcast = 1, kOtherHost = 3, kOutgoi
 
 inline Frame sll_header(std::uint8_t pkttype, std::uint16_t protocol) {
   Frame h(16, 0);
-  put16(h, 0, pkttype);           // packet type
-  put16(h, 2, 1);                 // ARPHRD_ETHER
-  put16(h, 4, 6);                 // address length
+  put16(h, 0, pkttype);  // packet type
+  put16(h, 2, 1);        // ARPHRD_ETHER
+  put16(h, 4, 6);        // address length
   packets::put_mac(h, 6, packets::kPeerMac);
   put16(h, 14, protocol);
   return h;
@@ -95,10 +95,10 @@ inline Frame sll_header(std::uint8_t pkttype, std::uint16_t protocol) {
 inline Frame sll2_header(std::uint8_t pkttype, std::uint16_t protocol) {
   Frame h(20, 0);
   put16(h, 0, protocol);
-  h[7] = 2;                       // interface index 2 (bytes 4..7)
-  put16(h, 8, 1);                 // ARPHRD_ETHER
+  h[7] = 2;        // interface index 2 (bytes 4..7)
+  put16(h, 8, 1);  // ARPHRD_ETHER
   h[10] = pkttype;
-  h[11] = 6;                      // address length
+  h[11] = 6;  // address length
   packets::put_mac(h, 12, packets::kPeerMac);
   return h;
 }
@@ -158,9 +158,9 @@ inline void write_raw_pcap(const std::string& path, std::uint32_t linktype, cons
   put32(0xa1b2c3d4);  // magic: microsecond timestamps
   put16_file(2);      // version 2.4
   put16_file(4);
-  put32(0);           // thiszone
-  put32(0);           // sigfigs
-  put32(262144);      // snaplen
+  put32(0);       // thiszone
+  put32(0);       // sigfigs
+  put32(262144);  // snaplen
   put32(linktype);
   for (const Record& r : records) {
     put32(static_cast<std::uint32_t>(r.timestamp.count() / 1'000'000));
@@ -225,9 +225,7 @@ inline std::uint32_t file_linktype(const std::string& path) {
   return v;
 }
 
-inline void chop(const std::string& path, std::uintmax_t bytes) {
-  fs::resize_file(path, fs::file_size(path) - bytes);
-}
+inline void chop(const std::string& path, std::uintmax_t bytes) { fs::resize_file(path, fs::file_size(path) - bytes); }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Reading a device

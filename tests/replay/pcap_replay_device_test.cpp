@@ -51,7 +51,7 @@ struct RawCase {
   std::uint32_t file_linktype;  // the value in the file's header
   bool via_libpcap;             // written by libpcap from DLT `dlt`, else byte by byte with `file_linktype`
   int dlt;
-  int capture_link_type;        // what the device reports for writing its output
+  int capture_link_type;  // what the device reports for writing its output
   bool big_endian = false;
 };
 
@@ -83,14 +83,13 @@ TEST_P(PcapReplayRawLinkTypes, FeedTheTunPipelinePacketsUnchangedIpv6Included) {
   EXPECT_EQ(device.frames_skipped(), 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    LinkTypes, PcapReplayRawLinkTypes,
-    ::testing::Values(RawCase{"raw_101_in_file", kLinktypeRaw, true, kRaw, kRaw},
-                      RawCase{"raw_12_in_file", kRaw, false, 0, kRaw},
-                      RawCase{"raw_14_in_file", kRawBsd, false, 0, kRaw},
-                      RawCase{"raw_12_in_big_endian_file", kRaw, false, 0, kRaw, true},
-                      RawCase{"ipv4_228", kIpv4, true, kIpv4, kIpv4}),
-    [](const auto& param_info) { return std::string(param_info.param.name); });
+INSTANTIATE_TEST_SUITE_P(LinkTypes, PcapReplayRawLinkTypes,
+                         ::testing::Values(RawCase{"raw_101_in_file", kLinktypeRaw, true, kRaw, kRaw},
+                                           RawCase{"raw_12_in_file", kRaw, false, 0, kRaw},
+                                           RawCase{"raw_14_in_file", kRawBsd, false, 0, kRaw},
+                                           RawCase{"raw_12_in_big_endian_file", kRaw, false, 0, kRaw, true},
+                                           RawCase{"ipv4_228", kIpv4, true, kIpv4, kIpv4}),
+                         [](const auto& param_info) { return std::string(param_info.param.name); });
 
 class PcapReplayCooked : public PcapTest, public ::testing::WithParamInterface<int> {};
 
@@ -104,10 +103,10 @@ TEST_P(PcapReplayCooked, StripsTheCookedHeaderAndSkipsOutgoingAndNonIpFrames) {
   runt.resize(runt.size() - 3);  // shorter than the cooked header itself
   const std::vector<Record> records = {
       {at(100, 1), cooked(dlt, kHost, kProtoIpv4, in_v4)},
-      {at(100, 2), cooked(dlt, kOutgoing, kProtoIpv4, out_v4)},      // the capturing host's own: skipped
-      {at(100, 3), cooked(dlt, kBroadcast, kProtoArp, arp)},         // not IP: skipped
-      {at(100, 4), cooked(dlt, kHost, kProtoIpv6, in_v6)},           // IPv6 passes (the stack drops it by name)
-      {at(100, 5), runt},                                            // no complete cooked header: skipped
+      {at(100, 2), cooked(dlt, kOutgoing, kProtoIpv4, out_v4)},  // the capturing host's own: skipped
+      {at(100, 3), cooked(dlt, kBroadcast, kProtoArp, arp)},     // not IP: skipped
+      {at(100, 4), cooked(dlt, kHost, kProtoIpv6, in_v6)},       // IPv6 passes (the stack drops it by name)
+      {at(100, 5), runt},                                        // no complete cooked header: skipped
       {at(100, 6), cooked(dlt, kOtherHost, kProtoIpv4, other_host_v4)},
       {at(100, 7), cooked(dlt, kBroadcast, kProtoIpv4, broadcast_v4)},
       {at(100, 8), cooked(dlt, kOutgoing, kProtoIpv6, outgoing_v6)},  // outgoing IPv6: skipped
@@ -205,8 +204,9 @@ class PcapReplayTruncated : public PcapTest, public ::testing::WithParamInterfac
 TEST_P(PcapReplayTruncated, ReturnsEveryCompleteFrameThenThrowsDamaged) {
   const int chopped = GetParam();
   const std::string path = dir_.file("cut.pcap");
-  const std::vector<Record> records = {
-      {at(50, 1), distinct_bytes(100, 1)}, {at(50, 2), distinct_bytes(100, 2)}, {at(50, 3), distinct_bytes(100, 3)}};
+  const std::vector<Record> records = {{at(50, 1), distinct_bytes(100, 1)},
+                                       {at(50, 2), distinct_bytes(100, 2)},
+                                       {at(50, 3), distinct_bytes(100, 3)}};
   write_with_libpcap(path, kEthernet, records);
   chop(path, static_cast<std::uintmax_t>(chopped));
 
@@ -233,8 +233,9 @@ INSTANTIATE_TEST_SUITE_P(CutInsideTheLastRecord, PcapReplayTruncated, ::testing:
 
 TEST_F(PcapReplayDeviceTest, CaptureCutAtARecordBoundaryEndsCleanly) {
   const std::string path = dir_.file("cut-clean.pcap");
-  const std::vector<Record> records = {
-      {at(50, 1), distinct_bytes(100, 1)}, {at(50, 2), distinct_bytes(100, 2)}, {at(50, 3), distinct_bytes(100, 3)}};
+  const std::vector<Record> records = {{at(50, 1), distinct_bytes(100, 1)},
+                                       {at(50, 2), distinct_bytes(100, 2)},
+                                       {at(50, 3), distinct_bytes(100, 3)}};
   write_with_libpcap(path, kEthernet, records);
   chop(path, 16 + 100);
   PcapReplayDevice device(path);

@@ -15,7 +15,7 @@ namespace {
 using ministack::PcapWriter;
 
 struct WriterCase {
-  int dlt;                     // what PcapWriter is given
+  int dlt;                      // what PcapWriter is given
   std::uint32_t file_linktype;  // what the file's header must say
   const char* name;
 };

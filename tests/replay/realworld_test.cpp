@@ -389,9 +389,8 @@ TEST(RealWorldCaptures, DerivedBroadcastEchoesAndThePortSevenEchoService) {
     report_problems(what.c_str(), o.problems);
     for (std::size_t i = 0; i < cases.size(); ++i) {
       const std::size_t l3 = link == LinkLayer::ethernet ? kEth : 0;
-      EXPECT_EQ(o.frames[i].sent, cases[i].want)
-          << what << " case " << i + 1 << ": " << kind_of(frames[i], link) << " to "
-          << ip_text(get32(frames[i], l3 + 16));
+      EXPECT_EQ(o.frames[i].sent, cases[i].want) << what << " case " << i + 1 << ": " << kind_of(frames[i], link)
+                                                 << " to " << ip_text(get32(frames[i], l3 + 16));
     }
     fragmented += o.fragmented;
     broadcast_ignored += count_drops(replay, DropReason::ip_broadcast_echo_ignored);
@@ -420,10 +419,14 @@ TEST(RealWorldCaptures, ReplyChecksCatchEveryCorruptionOfARealReply) {
   };
   std::size_t replies = 0, fragmented = 0;
   std::set<SentKind> kinds;
-  const Case cases[] = {{"tp_arp.pcap", kMtu},          {"tp_icmp_echo.pcap", kMtu},
-                        {"derived_eth_padding.pcap", kMtu}, {"tun_tp_ipv4_228.pcap", kMtu},
-                        {"derived_ip_trailer_tun.pcap", kMtu}, {"tp_frag.pcap", kMtu},
-                        {"tp_ipv4_other_proto.pcap", kMtu}, {"tp_frag.pcap", kSmallMtu}};
+  const Case cases[] = {{"tp_arp.pcap", kMtu},
+                        {"tp_icmp_echo.pcap", kMtu},
+                        {"derived_eth_padding.pcap", kMtu},
+                        {"tun_tp_ipv4_228.pcap", kMtu},
+                        {"derived_ip_trailer_tun.pcap", kMtu},
+                        {"tp_frag.pcap", kMtu},
+                        {"tp_ipv4_other_proto.pcap", kMtu},
+                        {"tp_frag.pcap", kSmallMtu}};
   for (const Case& c : cases) {
     const fs::path path = kDirectory / c.file;
     if (!fs::is_regular_file(path)) continue;

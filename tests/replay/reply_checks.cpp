@@ -62,9 +62,9 @@ Problems check_echo_reply(const Bytes& request, const Bytes& reply) {
   const std::size_t r_ihl = ihl_at(reply, 0);
   expect(r_ihl >= 20 && r_ihl <= reply.size(), "reply IHL " + std::to_string(r_ihl / 4) + " does not fit");
   if (r_ihl < 20 || r_ihl > reply.size()) return p;
-  expect(reply.size() == r_ihl + icmp_length,
-         "IP total length " + std::to_string(reply.size()) + ", want the " + std::to_string(r_ihl) +
-             "-byte header + the request's " + std::to_string(icmp_length) + "-byte ICMP message");
+  expect(reply.size() == r_ihl + icmp_length, "IP total length " + std::to_string(reply.size()) + ", want the " +
+                                                  std::to_string(r_ihl) + "-byte header + the request's " +
+                                                  std::to_string(icmp_length) + "-byte ICMP message");
   expect(!is_fragment_at(reply, 0), "reply is marked as a fragment");
   expect(reply[8] == kTtl, "TTL is " + std::to_string(reply[8]) + ", not 64");
   expect(reply[9] == 1, "IP protocol is not ICMP");
@@ -97,8 +97,8 @@ Problems check_udp_echo(const Bytes& request, const Bytes& reply) {
 
   if (reply.size() < 28) return p.empty() ? Problems{"UDP reply shorter than its headers"} : p;
   expect(reply[0] == 0x45, "IP version/IHL is not 4/5");
-  expect(reply.size() == 20 + length, "IP total length " + std::to_string(reply.size()) + ", want 20 + " +
-                                          std::to_string(length));
+  expect(reply.size() == 20 + length,
+         "IP total length " + std::to_string(reply.size()) + ", want 20 + " + std::to_string(length));
   expect(!is_fragment_at(reply, 0), "reply is marked as a fragment");
   expect(reply[8] == kTtl, "TTL is not 64");
   expect(reply[9] == 17, "IP protocol is not UDP");
@@ -137,8 +137,8 @@ Problems check_unreachable(const Bytes& in, LinkLayer link, const FrameReading& 
   }
   expect(!bad_source(o_source), "ICMP error to " + ip_text(o_source) + ", which does not name one host");
   expect(!r.fragment || r.reassembled, "ICMP error about a fragment");
-  expect(protocol != 1, "ICMP error about an ICMP message (type " +
-                            std::to_string(o_total > o_ihl ? offending[o_ihl] : 0) + ")");
+  expect(protocol != 1,
+         "ICMP error about an ICMP message (type " + std::to_string(o_total > o_ihl ? offending[o_ihl] : 0) + ")");
   const std::uint8_t want_code = protocol == 17 ? 3 : 2;
   if (protocol == 17) {
     expect(o_total >= o_ihl + 4 && get16(offending, o_ihl + 2) != kEchoPort, "port unreachable about UDP port 7");
@@ -152,19 +152,19 @@ Problems check_unreachable(const Bytes& in, LinkLayer link, const FrameReading& 
   expect(e[9] == 1, "IP protocol is not ICMP");
   expect(checksum_ok(e, 0, 20), "IP header checksum does not verify");
   expect(get32(e, 12) == kOurIp, "IP source is not 192.168.3.12");
-  expect(get32(e, 16) == o_source, "IP destination " + ip_text(get32(e, 16)) + " is not the offending source " +
-                                      ip_text(o_source));
+  expect(get32(e, 16) == o_source,
+         "IP destination " + ip_text(get32(e, 16)) + " is not the offending source " + ip_text(o_source));
   expect(e.size() <= kMaxErrorLength, "ICMP error is " + std::to_string(e.size()) + " bytes, more than 576");
   expect(e[20] == 3, "ICMP type is " + std::to_string(e[20]) + ", not 3 (destination unreachable)");
-  expect(e[21] == want_code, "ICMP code " + std::to_string(e[21]) + " about IP protocol " +
-                                 std::to_string(protocol) + ", want " + std::to_string(want_code));
+  expect(e[21] == want_code, "ICMP code " + std::to_string(e[21]) + " about IP protocol " + std::to_string(protocol) +
+                                 ", want " + std::to_string(want_code));
   expect(checksum_ok(e, 20, e.size()), "ICMP checksum does not verify");
   expect(get32(e, 24) == 0, "the unused word is not zero");
   const std::size_t quote = e.size() - 28;
-  expect(quote >= std::min(o_total, o_ihl + 8), "quotes " + std::to_string(quote) +
-                                                    " bytes: less than the header and 8 bytes of data");
-  expect(quote <= o_total, "quotes " + std::to_string(quote) + " bytes of a " + std::to_string(o_total) +
-                               "-byte datagram");
+  expect(quote >= std::min(o_total, o_ihl + 8),
+         "quotes " + std::to_string(quote) + " bytes: less than the header and 8 bytes of data");
+  expect(quote <= o_total,
+         "quotes " + std::to_string(quote) + " bytes of a " + std::to_string(o_total) + "-byte datagram");
   const std::size_t n = std::min(quote, o_total);
   if (!r.reassembled) {
     expect(same(e, 28, offending, 0, n), "the quote is not the start of the offending datagram");
@@ -214,8 +214,8 @@ std::optional<Bytes> sent_datagram(const Bytes& in, LinkLayer link, const Bytes&
     return std::nullopt;
   }
   expect(checksum_ok(out, at, at + ihl), "IP header checksum does not verify");
-  expect(total <= mtu, std::to_string(total) + "-byte datagram in one frame, over the " + std::to_string(mtu) +
-                           "-byte MTU");
+  expect(total <= mtu,
+         std::to_string(total) + "-byte datagram in one frame, over the " + std::to_string(mtu) + "-byte MTU");
   const std::size_t want = link == LinkLayer::ethernet ? std::max(kEthMin, kEth + total) : total;
   expect(out.size() == want, "frame is " + std::to_string(out.size()) + " bytes, want " + std::to_string(want) +
                                  " (no trailer, padding only to 60 on Ethernet)");

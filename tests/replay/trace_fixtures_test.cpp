@@ -44,7 +44,9 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, FixtureTrace, ::testing::ValuesIn(fixture_nam
                            return ministack::testing::capture_test_name(param_info.param);
                          });
 
-TEST(FixtureTraces, ArePresent) { EXPECT_GE(fixture_names().size(), 10u) << "fixtures missing from " << fixtures_dir(); }
+TEST(FixtureTraces, ArePresent) {
+  EXPECT_GE(fixture_names().size(), 10u) << "fixtures missing from " << fixtures_dir();
+}
 
 // An echo request's story in full, on both pipelines: the layers, and the reply's checksum as the trace reports it.
 TEST(FixtureTraces, EchoRequestPassesLinkIpv4IcmpOut) {

@@ -57,8 +57,9 @@ TracedReplay trace_capture(const std::string& path, StackConfig config) {
   TracePrinter printer(file.get());
   TeeTracer tee(collector, printer);
   TraceWatch watch(collector, file);
-  const ministack::testing::Replay replay = ministack::testing::replay_capture(
-      path, {.config = config, .tracer = &tee, .trace = &printer, .observer = &watch});
+  const ministack::testing::Replay replay =
+      ministack::testing::replay_capture(path,
+                                         {.config = config, .tracer = &tee, .trace = &printer, .observer = &watch});
   watch.take_timer_events();
 
   TracedReplay out;
@@ -66,8 +67,8 @@ TracedReplay trace_capture(const std::string& path, StackConfig config) {
   out.timer_events = std::move(watch.timer_events);
   for (std::size_t i = 0; i < replay.frames.size(); ++i) {
     const ministack::testing::ReplayedFrame& r = replay.frames[i];
-    out.frames.push_back({r.index, r.input, r.verdict, r.sent, std::move(watch.events.at(i)),
-                          std::move(watch.printed.at(i))});
+    out.frames.push_back(
+        {r.index, r.input, r.verdict, r.sent, std::move(watch.events.at(i)), std::move(watch.printed.at(i))});
   }
   return out;
 }
@@ -83,15 +84,9 @@ std::string describe_events(const std::vector<Event>& events) {
   std::string s;
   for (const Event& e : events) {
     switch (e.kind) {
-      case Event::Kind::note:
-        s += fmt::format("  note {}: {}\n", layer_name(e.layer), e.text);
-        break;
-      case Event::Kind::drop:
-        s += fmt::format("  drop {}\n", describe(e.reason).name);
-        break;
-      case Event::Kind::sent:
-        s += fmt::format("  sent {} bytes\n", e.frame.size());
-        break;
+      case Event::Kind::note: s += fmt::format("  note {}: {}\n", layer_name(e.layer), e.text); break;
+      case Event::Kind::drop: s += fmt::format("  drop {}\n", describe(e.reason).name); break;
+      case Event::Kind::sent: s += fmt::format("  sent {} bytes\n", e.frame.size()); break;
     }
   }
   return s;
@@ -135,7 +130,8 @@ void expect_sent_as_given(const TracedFrame& f) {
     ++n;
   }
   std::size_t printed_sent = 0;
-  for (std::size_t at = f.printed.find("\n  sent "); at != std::string::npos; at = f.printed.find("\n  sent ", at + 1)) {
+  for (std::size_t at = f.printed.find("\n  sent "); at != std::string::npos;
+       at = f.printed.find("\n  sent ", at + 1)) {
     ++printed_sent;
   }
   EXPECT_EQ(printed_sent, f.verdict.frames_sent) << f.printed;
@@ -189,17 +185,16 @@ void expect_layers_in_order(const TracedFrame& f, const Carried& c) {
   }
   std::ptrdiff_t previous = -1;
   for (const Layer layer : expected) {
-    const auto it = std::find_if(f.events.begin(), f.events.end(), [layer](const Event& e) {
-      return e.kind == Event::Kind::note && e.layer == layer;
-    });
+    const auto it = std::find_if(f.events.begin(), f.events.end(),
+                                 [layer](const Event& e) { return e.kind == Event::Kind::note && e.layer == layer; });
     ASSERT_NE(it, f.events.end()) << "no note from the " << layer_name(layer) << " layer";
     const std::ptrdiff_t at = it - f.events.begin();
     EXPECT_GT(at, previous) << "the " << layer_name(layer) << " layer speaks out of order";
     previous = at;
   }
   // Nothing is sent before its story: the first `sent` follows the last layer's first note.
-  const auto first_sent = std::find_if(f.events.begin(), f.events.end(),
-                                       [](const Event& e) { return e.kind == Event::Kind::sent; });
+  const auto first_sent =
+      std::find_if(f.events.begin(), f.events.end(), [](const Event& e) { return e.kind == Event::Kind::sent; });
   EXPECT_GT(first_sent - f.events.begin(), previous);
 }
 

@@ -37,9 +37,9 @@ using namespace ministack;
 struct Event {
   enum class Kind { note, drop, sent };
   Kind kind;
-  Layer layer = Layer::link;      // note
-  std::string text;               // note
-  DropReason reason{};            // drop
+  Layer layer = Layer::link;        // note
+  std::string text;                 // note
+  DropReason reason{};              // drop
   std::vector<std::uint8_t> frame;  // sent
 };
 

@@ -372,8 +372,7 @@ inline Frame arp(const Arp& a) {
 
 // A broadcast who-has, 42 bytes: as the host kernel writes it into a TAP device (unpadded). Use pad_to(f, 60) for
 // the padded form a NIC delivers.
-inline Frame arp_frame(const Arp& a = {},
-                       const Ethernet& e = {MacAddress::broadcast(), kPeerMac, ethertype::arp}) {
+inline Frame arp_frame(const Arp& a = {}, const Ethernet& e = {MacAddress::broadcast(), kPeerMac, ethertype::arp}) {
   return ethernet(e, arp(a));
 }
 

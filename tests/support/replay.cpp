@@ -84,7 +84,8 @@ std::vector<std::string> pcap_names(const std::filesystem::path& dir) {
 
 std::string capture_test_name(const std::string& file) {
   std::string name = file.ends_with(".pcap") ? file.substr(0, file.size() - 5) : file;
-  std::replace_if(name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
+  std::replace_if(
+      name.begin(), name.end(), [](char c) { return !std::isalnum(static_cast<unsigned char>(c)); }, '_');
   return name;
 }
 

@@ -19,10 +19,10 @@
 namespace ministack::testing {
 
 struct ReplayOptions {
-  StackConfig config{};                // the link is the device's
-  Tracer* tracer = nullptr;            // set on the stack, as --trace sets a TracePrinter
-  TracePrinter* trace = nullptr;       // given to the loop, which heads each frame's trace with it
-  LoopObserver* observer = nullptr;    // also told of every frame, after the replay has recorded it
+  StackConfig config{};              // the link is the device's
+  Tracer* tracer = nullptr;          // set on the stack, as --trace sets a TracePrinter
+  TracePrinter* trace = nullptr;     // given to the loop, which heads each frame's trace with it
+  LoopObserver* observer = nullptr;  // also told of every frame, after the replay has recorded it
 };
 
 // Runs every frame of `device` through a fresh Stack with run_event_loop() until the device has no more, and returns

@@ -18,11 +18,11 @@ using Frame = std::vector<std::uint8_t>;
 struct ReplayedFrame {
   std::size_t index = 0;  // 1-based among frames given to the stack: tcpdump's number unless cooked frames were skipped
   std::chrono::microseconds timestamp{};  // the device's (a capture's: when it was recorded), or the instant's wall
-  Frame input;                    // the frame as the stack received it
-  Verdict verdict;                // what Stack::receive() returned for it
-  std::optional<DropReason> drop;  // verdict.drop: why it was not delivered, if it was not
-  std::vector<Frame> sent;        // every frame the stack sent while handling it
-  Frame reply;                    // the first of them (most frames get one answer or none)
+  Frame input;                            // the frame as the stack received it
+  Verdict verdict;                        // what Stack::receive() returned for it
+  std::optional<DropReason> drop;         // verdict.drop: why it was not delivered, if it was not
+  std::vector<Frame> sent;                // every frame the stack sent while handling it
+  Frame reply;                            // the first of them (most frames get one answer or none)
 };
 
 struct Replay {

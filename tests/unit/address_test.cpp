@@ -42,24 +42,24 @@ TEST(MacAddress, RoundTripsThroughText) {
 
 TEST(MacAddress, RejectsMalformedText) {
   for (std::string_view text : {
-           "",                        // empty
-           "02:00:00:00:00",          // five parts
-           "02:00:00:00:00:01:02",    // seven parts
-           "02:00:00:00:00:01:",      // trailing separator
-           ":02:00:00:00:00:01",      // leading separator
-           "02:00:00:00:00:1",        // missing digit at the end
-           "2:00:00:00:00:01",        // missing digit at the start
-           "02:0:00:00:00:01",        // missing digit in the middle
-           "02:000:00:00:00:01",      // three digits
-           "02::00:00:00:01",         // empty part
-           "02:00:00:00:00:0g",       // not hex
-           "0x:00:00:00:00:01",       // junk
-           "+2:00:00:00:00:01",       // sign
-           "02 00 00 00 00 01",       // wrong separator
-           "02.00.00.00.00.01",       // wrong separator
-           "020000000001",            // no separators
-           " 02:00:00:00:00:01",      // whitespace
-           "02:00:00:00:00:01 ",      // whitespace
+           "",                      // empty
+           "02:00:00:00:00",        // five parts
+           "02:00:00:00:00:01:02",  // seven parts
+           "02:00:00:00:00:01:",    // trailing separator
+           ":02:00:00:00:00:01",    // leading separator
+           "02:00:00:00:00:1",      // missing digit at the end
+           "2:00:00:00:00:01",      // missing digit at the start
+           "02:0:00:00:00:01",      // missing digit in the middle
+           "02:000:00:00:00:01",    // three digits
+           "02::00:00:00:01",       // empty part
+           "02:00:00:00:00:0g",     // not hex
+           "0x:00:00:00:00:01",     // junk
+           "+2:00:00:00:00:01",     // sign
+           "02 00 00 00 00 01",     // wrong separator
+           "02.00.00.00.00.01",     // wrong separator
+           "020000000001",          // no separators
+           " 02:00:00:00:00:01",    // whitespace
+           "02:00:00:00:00:01 ",    // whitespace
        }) {
     EXPECT_FALSE(MacAddress::parse(text)) << '"' << text << '"';
   }
@@ -127,25 +127,25 @@ TEST(Ipv4Address, RoundTripsThroughText) {
 
 TEST(Ipv4Address, RejectsMalformedText) {
   for (std::string_view text : {
-           "",                 // empty
-           "1.2.3",            // three parts
-           "1.2.3.4.5",        // five parts
-           "256.0.0.1",        // > 255
-           "1.2.3.256",        // > 255 in the last part
-           "1.2.3.1000",       // four digits
-           "1..2.3",           // empty part
-           ".1.2.3",           // empty first part
-           "1.2.3.",           // empty last part
-           "...",              // all parts empty
-           "a.b.c.d",          // junk
-           "1.2.3.4a",         // trailing junk
-           "1.2.3.-4",         // sign
-           "+1.2.3.4",         // sign
-           "0x1.2.3.4",        // hex
-           "1,2,3,4",          // wrong separator
-           " 1.2.3.4",         // whitespace
-           "1.2.3.4 ",         // whitespace
-           "1.2.3.4/24",       // an interface, not an address
+           "",            // empty
+           "1.2.3",       // three parts
+           "1.2.3.4.5",   // five parts
+           "256.0.0.1",   // > 255
+           "1.2.3.256",   // > 255 in the last part
+           "1.2.3.1000",  // four digits
+           "1..2.3",      // empty part
+           ".1.2.3",      // empty first part
+           "1.2.3.",      // empty last part
+           "...",         // all parts empty
+           "a.b.c.d",     // junk
+           "1.2.3.4a",    // trailing junk
+           "1.2.3.-4",    // sign
+           "+1.2.3.4",    // sign
+           "0x1.2.3.4",   // hex
+           "1,2,3,4",     // wrong separator
+           " 1.2.3.4",    // whitespace
+           "1.2.3.4 ",    // whitespace
+           "1.2.3.4/24",  // an interface, not an address
        }) {
     EXPECT_FALSE(Ipv4Address::parse(text)) << '"' << text << '"';
   }

@@ -104,8 +104,8 @@ TEST(ArpView, FormatIsJudgedBeforeTheFullLength) {
 
 TEST(ArpView, AnyOperationParses) {
   // Operation is the caller's decision (RFC 826 answers requests only); the view reports it as is.
-  for (std::uint16_t op : {std::uint16_t{1}, std::uint16_t{2}, std::uint16_t{3}, std::uint16_t{4},
-                           std::uint16_t{0}, std::uint16_t{0xffff}}) {
+  for (std::uint16_t op : {std::uint16_t{1}, std::uint16_t{2}, std::uint16_t{3}, std::uint16_t{4}, std::uint16_t{0},
+                           std::uint16_t{0xffff}}) {
     const Frame packet = packets::arp({.operation = op});
     const auto arp = ArpView::parse(packet);
     ASSERT_TRUE(arp) << "operation " << op;
@@ -116,8 +116,8 @@ TEST(ArpView, AnyOperationParses) {
 TEST(WriteArp, WritesTheRfc826Layout) {
   Frame buffer(40, 0xee);
   const MacAddress target_mac{{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}};
-  ministack::write_arp(buffer, {ministack::arp_op::reply, packets::kOurMac, packets::kOurIp, target_mac,
-                                packets::kPeerIp});
+  ministack::write_arp(buffer,
+                       {ministack::arp_op::reply, packets::kOurMac, packets::kOurIp, target_mac, packets::kPeerIp});
   EXPECT_EQ(packets::get16(buffer, 0), 1);       // htype Ethernet
   EXPECT_EQ(packets::get16(buffer, 2), 0x0800);  // ptype IPv4
   EXPECT_EQ(buffer[4], 6);                       // hlen

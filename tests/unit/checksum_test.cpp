@@ -65,7 +65,7 @@ TEST(Checksum, EmptyDataSumsToZero) {
 
 // RFC 1071 §2(A): an odd last byte is the high half of a word whose low half is zero.
 TEST(Checksum, OddLengthPadsTheLastByteOnTheRight) {
-  EXPECT_EQ(internet_checksum(Frame{0x01}), 0xfeff);  // sum 0x0100
+  EXPECT_EQ(internet_checksum(Frame{0x01}), 0xfeff);                                           // sum 0x0100
   EXPECT_EQ(internet_checksum(Frame{0xab, 0xcd, 0xef}), static_cast<std::uint16_t>(~0x9ace));  // abcd+ef00
   // Appending a zero byte to an odd-length buffer does not change the sum.
   std::mt19937 rng(1071);

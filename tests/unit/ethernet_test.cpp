@@ -52,8 +52,8 @@ TEST(EthernetView, HeaderAloneIsAValidFrameWithEmptyPayload) {
 }
 
 TEST(EthernetView, ReadsEthertypeBigEndian) {
-  for (std::uint16_t type : {std::uint16_t{0x0800}, std::uint16_t{0x86dd}, std::uint16_t{0x8100},
-                             std::uint16_t{0x0008}, std::uint16_t{0x0040}}) {
+  for (std::uint16_t type : {std::uint16_t{0x0800}, std::uint16_t{0x86dd}, std::uint16_t{0x8100}, std::uint16_t{0x0008},
+                             std::uint16_t{0x0040}}) {
     const Frame frame = packets::ethernet({.type = type}, {});
     const auto eth = EthernetView::parse(frame);
     ASSERT_TRUE(eth);

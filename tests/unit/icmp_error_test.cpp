@@ -49,7 +49,7 @@ bool may_send(const Frame& bytes, bool link_broadcast = false, const Ipv4Interfa
 TEST(MaySendIcmpError, AllowsAUnicastUdpDatagramFromAHost) {
   EXPECT_TRUE(may_send(datagram()));
   EXPECT_TRUE(may_send(datagram({.protocol = 17, .source = ipv4_address(10, 1, 2, 3)})));  // another subnet
-  EXPECT_TRUE(may_send(datagram({.flags_fragment = 0x0000, .protocol = 17})));            // DF clear
+  EXPECT_TRUE(may_send(datagram({.flags_fragment = 0x0000, .protocol = 17})));             // DF clear
 }
 
 TEST(MaySendIcmpError, AllowsAnyProtocolWithAnyPayload) {
@@ -105,14 +105,12 @@ TEST(MaySendIcmpError, RefusesIcmpErrorMessages) {
   EXPECT_FALSE(may_send(datagram({.protocol = 1}, {3})));
 }
 
-TEST(MaySendIcmpError, RefusesAnIcmpDatagramWithoutATypeByte) {
-  EXPECT_FALSE(may_send(datagram({.protocol = 1}, {})));
-}
+TEST(MaySendIcmpError, RefusesAnIcmpDatagramWithoutATypeByte) { EXPECT_FALSE(may_send(datagram({.protocol = 1}, {}))); }
 
 TEST(MaySendIcmpError, RefusesADatagramToABroadcastOrMulticastAddress) {
-  for (const Ipv4Address destination : {ipv4_address(255, 255, 255, 255), ipv4_address(192, 168, 3, 255),
-                                        ipv4_address(224, 0, 0, 1), ipv4_address(224, 0, 0, 251),
-                                        ipv4_address(239, 255, 255, 250)}) {
+  for (const Ipv4Address destination :
+       {ipv4_address(255, 255, 255, 255), ipv4_address(192, 168, 3, 255), ipv4_address(224, 0, 0, 1),
+        ipv4_address(224, 0, 0, 251), ipv4_address(239, 255, 255, 250)}) {
     EXPECT_FALSE(may_send(datagram({.protocol = 17, .destination = destination}))) << destination.to_string();
   }
   // The directed broadcast follows the prefix.
@@ -161,19 +159,19 @@ TEST(MaySendIcmpError, RefusesASourceThatIsNotASingleHost) {
 const Frame kTapDatagram = {0x45, 0x00, 0x00, 0x22, 0x71, 0xed, 0x40, 0x00, 0x40, 0x11, 0x41, 0x76,
                             0xc0, 0xa8, 0x03, 0x0b, 0xc0, 0xa8, 0x03, 0x0c, 0xc8, 0xbb, 0x00, 0x09,
                             0x00, 0x0e, 0x6b, 0xc9, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
-const Frame kTapKernelError = {
-    0x45, 0xc0, 0x00, 0x3e, 0x02, 0x77, 0x00, 0x00, 0x40, 0x01, 0xf0, 0x20, 0xc0, 0xa8, 0x03, 0x0c,
-    0xc0, 0xa8, 0x03, 0x0b, 0x03, 0x03, 0x84, 0x84, 0x00, 0x00, 0x00, 0x00, 0x45, 0x00, 0x00, 0x22,
-    0x71, 0xed, 0x40, 0x00, 0x40, 0x11, 0x41, 0x76, 0xc0, 0xa8, 0x03, 0x0b, 0xc0, 0xa8, 0x03, 0x0c,
-    0xc8, 0xbb, 0x00, 0x09, 0x00, 0x0e, 0x6b, 0xc9, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
+const Frame kTapKernelError = {0x45, 0xc0, 0x00, 0x3e, 0x02, 0x77, 0x00, 0x00, 0x40, 0x01, 0xf0, 0x20, 0xc0,
+                               0xa8, 0x03, 0x0c, 0xc0, 0xa8, 0x03, 0x0b, 0x03, 0x03, 0x84, 0x84, 0x00, 0x00,
+                               0x00, 0x00, 0x45, 0x00, 0x00, 0x22, 0x71, 0xed, 0x40, 0x00, 0x40, 0x11, 0x41,
+                               0x76, 0xc0, 0xa8, 0x03, 0x0b, 0xc0, 0xa8, 0x03, 0x0c, 0xc8, 0xbb, 0x00, 0x09,
+                               0x00, 0x0e, 0x6b, 0xc9, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
 const Frame kTunDatagram = {0x45, 0x00, 0x00, 0x22, 0xf1, 0x77, 0x40, 0x00, 0x40, 0x11, 0xc1, 0xeb,
                             0xc0, 0xa8, 0x03, 0x0b, 0xc0, 0xa8, 0x03, 0x0c, 0xc6, 0x72, 0x00, 0x09,
                             0x00, 0x0e, 0x6e, 0x12, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
-const Frame kTunKernelError = {
-    0x45, 0xc0, 0x00, 0x3e, 0x06, 0x7b, 0x00, 0x00, 0x40, 0x01, 0xec, 0x1c, 0xc0, 0xa8, 0x03, 0x0c,
-    0xc0, 0xa8, 0x03, 0x0b, 0x03, 0x03, 0x84, 0x84, 0x00, 0x00, 0x00, 0x00, 0x45, 0x00, 0x00, 0x22,
-    0xf1, 0x77, 0x40, 0x00, 0x40, 0x11, 0xc1, 0xeb, 0xc0, 0xa8, 0x03, 0x0b, 0xc0, 0xa8, 0x03, 0x0c,
-    0xc6, 0x72, 0x00, 0x09, 0x00, 0x0e, 0x6e, 0x12, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
+const Frame kTunKernelError = {0x45, 0xc0, 0x00, 0x3e, 0x06, 0x7b, 0x00, 0x00, 0x40, 0x01, 0xec, 0x1c, 0xc0,
+                               0xa8, 0x03, 0x0c, 0xc0, 0xa8, 0x03, 0x0b, 0x03, 0x03, 0x84, 0x84, 0x00, 0x00,
+                               0x00, 0x00, 0x45, 0x00, 0x00, 0x22, 0xf1, 0x77, 0x40, 0x00, 0x40, 0x11, 0xc1,
+                               0xeb, 0xc0, 0xa8, 0x03, 0x0b, 0xc0, 0xa8, 0x03, 0x0c, 0xc6, 0x72, 0x00, 0x09,
+                               0x00, 0x0e, 0x6e, 0x12, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
 
 constexpr Ipv4Address kServer = ipv4_address(192, 168, 3, 12);
 
@@ -196,8 +194,8 @@ std::size_t write_icmp_error(MutableBytes out, std::uint8_t type, std::uint8_t c
 }
 
 // Writes the error about `offending` into a 576-byte buffer and returns exactly the bytes written.
-Frame write_error(const Frame& offending, std::uint8_t type = unreachable::type,
-                  std::uint8_t code = unreachable::port, std::uint16_t identification = 0x1234) {
+Frame write_error(const Frame& offending, std::uint8_t type = unreachable::type, std::uint8_t code = unreachable::port,
+                  std::uint16_t identification = 0x1234) {
   Frame out(ministack::kIcmpErrorMaxLength, 0xa5);
   const std::size_t length = write_icmp_error(out, type, code, view(offending), kServer, identification);
   EXPECT_LE(length, out.size());
@@ -313,17 +311,15 @@ TEST(WriteIcmpError, QuotesUpToTheTotalLengthOnly) {
 
 TEST(WriteIcmpError, WritesNothingPastTheError) {
   Frame out(600, 0xa5);
-  const std::size_t length = write_icmp_error(out, unreachable::type, unreachable::port,
-                                                         view(kTapDatagram), kServer, 1);
+  const std::size_t length =
+      write_icmp_error(out, unreachable::type, unreachable::port, view(kTapDatagram), kServer, 1);
   EXPECT_EQ(length, 62u);
   EXPECT_TRUE(std::all_of(out.begin() + 62, out.end(), [](std::uint8_t b) { return b == 0xa5; }));
 }
 
 TEST(WriteIcmpError, AnExactlySizedBufferIsEnough) {
   Frame out(62, 0);
-  EXPECT_EQ(write_icmp_error(out, unreachable::type, unreachable::port, view(kTapDatagram),
-                                        kServer, 0x0277),
-            62u);
+  EXPECT_EQ(write_icmp_error(out, unreachable::type, unreachable::port, view(kTapDatagram), kServer, 0x0277), 62u);
   EXPECT_EQ(out, kTapKernelError);
 }
 
@@ -331,9 +327,7 @@ TEST(WriteIcmpError, AnExactlySizedBufferIsEnough) {
 TEST(WriteIcmpErrorDeathTest, AssertsTheBufferIsLargeEnough) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
   Frame out(61, 0);
-  EXPECT_DEATH(write_icmp_error(out, unreachable::type, unreachable::port,
-                                           view(kTapDatagram), kServer, 1),
-               "");
+  EXPECT_DEATH(write_icmp_error(out, unreachable::type, unreachable::port, view(kTapDatagram), kServer, 1), "");
 }
 #endif
 

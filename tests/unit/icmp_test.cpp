@@ -16,8 +16,8 @@ using ministack::IcmpView;
 using packets::Frame;
 
 TEST(IcmpView, ParsesAnEchoRequest) {
-  const Frame message = packets::icmp({.type = 8, .code = 0, .identifier = 0xabcd, .sequence = 0x0102,
-                                       .data = packets::pattern(56)});
+  const Frame message =
+      packets::icmp({.type = 8, .code = 0, .identifier = 0xabcd, .sequence = 0x0102, .data = packets::pattern(56)});
   const auto icmp = IcmpView::parse(message);
   ASSERT_TRUE(icmp);
   EXPECT_EQ(icmp->type(), ministack::icmp_type::echo_request);

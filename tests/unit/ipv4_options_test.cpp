@@ -88,9 +88,9 @@ TEST(CheckOptions, TimestampEachFlag) {
 }
 
 TEST(CheckOptions, UnknownOptionWithSaneLength) {
-  EXPECT_TRUE(valid({0x88, 4, 0x12, 0x34}));             // Stream ID (RFC 791), not looked into
-  EXPECT_TRUE(valid({0x5e, 2, 1, 0}));                   // an unassigned type, 2 bytes, then NOP, EOL
-  EXPECT_TRUE(valid({0x94, 4, 0, 0}));                   // Router Alert (RFC 2113)
+  EXPECT_TRUE(valid({0x88, 4, 0x12, 0x34}));                // Stream ID (RFC 791), not looked into
+  EXPECT_TRUE(valid({0x5e, 2, 1, 0}));                      // an unassigned type, 2 bytes, then NOP, EOL
+  EXPECT_TRUE(valid({0x94, 4, 0, 0}));                      // Router Alert (RFC 2113)
   EXPECT_TRUE(valid(concat({{0x82, 11}, zeros(9), {0}})));  // Basic Security (RFC 1108), 11 bytes
 }
 
@@ -177,15 +177,15 @@ TEST(EchoReplyOptions, RecordRouteWithOneSlotLeftGetsItOnce) {
 
 TEST(EchoReplyOptions, RecordRouteFullIsCopiedAsItIs) {
   const Bytes full = concat({{7, 39, 40},
-                          addr(10, 0, 0, 1),
-                          addr(10, 0, 0, 2),
-                          addr(10, 0, 0, 3),
-                          addr(10, 0, 0, 4),
-                          addr(10, 0, 0, 5),
-                          addr(10, 0, 0, 6),
-                          addr(10, 0, 0, 7),
-                          addr(10, 0, 0, 8),
-                          addr(10, 0, 0, 9)});
+                             addr(10, 0, 0, 1),
+                             addr(10, 0, 0, 2),
+                             addr(10, 0, 0, 3),
+                             addr(10, 0, 0, 4),
+                             addr(10, 0, 0, 5),
+                             addr(10, 0, 0, 6),
+                             addr(10, 0, 0, 7),
+                             addr(10, 0, 0, 8),
+                             addr(10, 0, 0, 9)});
   EXPECT_EQ(echo(concat({full, {0}})), concat({full, {0}}));
   EXPECT_EQ(echo(concat({{1}, full})), concat({full, {0}}));  // the NOP in front of it is not copied
 }
@@ -251,10 +251,10 @@ TEST(EchoReplyOptions, TimestampWithUndefinedFlagsIsCopiedUnchanged) {
 
 TEST(EchoReplyOptions, NoOptionsNoOutput) {
   EXPECT_EQ(echo({}), Bytes{});
-  EXPECT_EQ(echo({1, 1, 1, 1}), Bytes{});                               // NOP only
-  EXPECT_EQ(echo({0, 0, 0, 0}), Bytes{});                               // EOL only
-  EXPECT_EQ(echo({0x88, 4, 0x12, 0x34}), Bytes{});                      // unknown (Stream ID): not copied
-  EXPECT_EQ(echo({0x94, 4, 0, 0}), Bytes{});                            // Router Alert: not copied
+  EXPECT_EQ(echo({1, 1, 1, 1}), Bytes{});                                  // NOP only
+  EXPECT_EQ(echo({0, 0, 0, 0}), Bytes{});                                  // EOL only
+  EXPECT_EQ(echo({0x88, 4, 0x12, 0x34}), Bytes{});                         // unknown (Stream ID): not copied
+  EXPECT_EQ(echo({0x94, 4, 0, 0}), Bytes{});                               // Router Alert: not copied
   EXPECT_EQ(echo(concat({{1, 0x83, 7, 4}, addr(10, 0, 0, 1)})), Bytes{});  // LSRR: not copied
   EXPECT_EQ(echo(concat({{0x82, 11}, zeros(9), {0}})), Bytes{});           // Security: not copied
 }

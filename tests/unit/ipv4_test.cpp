@@ -1,6 +1,6 @@
 // IPv4 (RFC 791 §3.1, RFC 1122 §3.2.1): the checked view, the header writer and martian sources.
-#include "stack/ipv4/ipv4_header.hpp"
 #include "stack/wire/ipv4.hpp"
+#include "stack/ipv4/ipv4_header.hpp"
 
 #include <gtest/gtest.h>
 
@@ -117,8 +117,8 @@ TEST(Ipv4View, TotalLengthShorterThanTheHeader) {
                 "total length " + std::to_string(total));
   }
   // ... including its options.
-  expect_drop(packets::echo_request({}, {.total_length = 20, .options = {1, 1, 1, 0}}),
-              DropReason::ip_bad_total_length, "IHL 6, total length 20");
+  expect_drop(packets::echo_request({}, {.total_length = 20, .options = {1, 1, 1, 0}}), DropReason::ip_bad_total_length,
+              "IHL 6, total length 20");
 }
 
 // ... and may not exceed what arrived.
@@ -198,8 +198,8 @@ TEST(Ipv4View, FragmentFlagsAndOffset) {
   };
   const Case cases[] = {
       {0x0000, false, false, 0, false},   {0x4000, true, false, 0, false},   {0x2000, false, true, 0, true},
-      {0x00b9, false, false, 1480, true},  {0x20b9, false, true, 1480, true}, {0x1fff, false, false, 65528, true},
-      {0x0001, false, false, 8, true},     {0x8000, false, false, 0, false},  // the reserved bit is no fragment
+      {0x00b9, false, false, 1480, true}, {0x20b9, false, true, 1480, true}, {0x1fff, false, false, 65528, true},
+      {0x0001, false, false, 8, true},    {0x8000, false, false, 0, false},  // the reserved bit is no fragment
       {0x6000, true, true, 0, true},
   };
   for (const Case& c : cases) {
@@ -245,7 +245,8 @@ TEST(WriteIpv4Header, RoundTripsThroughTheView) {
     EXPECT_EQ(packet[0], 0x45) << "version 4, IHL 5";
     EXPECT_EQ(packets::get16(packet, 6), df ? 0x4000 : 0x0000) << "no MF, offset 0";
     EXPECT_EQ(packets::get16(packet, 10), packets::expected_checksum(Bytes{packet}.first(20), 10));
-    EXPECT_TRUE(std::ranges::equal(Bytes{packet}.subspan(20), packets::pattern(13, static_cast<std::uint8_t>(0x90 + 20))))
+    EXPECT_TRUE(
+        std::ranges::equal(Bytes{packet}.subspan(20), packets::pattern(13, static_cast<std::uint8_t>(0x90 + 20))))
         << "the payload is untouched";
 
     const auto ip = Ipv4View::parse(packet);

@@ -102,11 +102,10 @@ TEST(Logger, PrefixesAndFormattingThroughLog) {
   logger.log(LogLevel::warning, "{} frames held", 3);
   logger.log(LogLevel::info, "listening on {} as {}/{}", "tun0", "192.168.3.12", 24);
   logger.log(LogLevel::debug, "rx {:5} B", 98);
-  EXPECT_EQ(out.written(),
-            "ministack: error: cannot open tap0: busy\n"
-            "ministack: warning: 3 frames held\n"
-            "ministack: listening on tun0 as 192.168.3.12/24\n"
-            "ministack: rx    98 B\n");
+  EXPECT_EQ(out.written(), "ministack: error: cannot open tap0: busy\n"
+                           "ministack: warning: 3 frames held\n"
+                           "ministack: listening on tun0 as 192.168.3.12/24\n"
+                           "ministack: rx    98 B\n");
 }
 
 TEST(Logger, FlushesEveryLine) {

@@ -183,14 +183,14 @@ TEST(IcmpRateLimiter, GlobalLimitCapsAllDestinationsTogether) {
 // Linux's order: a message refused by one limit takes no token from the other.
 TEST(IcmpRateLimiter, RefusalCostsNeitherBucket) {
   IcmpRateLimiter limiter({.msgs_per_sec = 1000, .msgs_burst = 7, .per_destination_burst = 6});
-  EXPECT_EQ(drain(limiter, host(1), kStart), 6);      // host 1 out of tokens, 1 global left
-  EXPECT_FALSE(limiter.allow(host(1), kStart));       // refused per destination...
+  EXPECT_EQ(drain(limiter, host(1), kStart), 6);  // host 1 out of tokens, 1 global left
+  EXPECT_FALSE(limiter.allow(host(1), kStart));   // refused per destination...
   EXPECT_FALSE(limiter.allow(host(1), kStart));
   EXPECT_TRUE(limiter.allow(host(2), kStart)) << "...without spending the last global token";
 
   IcmpRateLimiter tight({.msgs_per_sec = 1000, .msgs_burst = 2, .per_destination_burst = 3});
-  EXPECT_EQ(drain(tight, host(1), kStart), 2);           // global empty, host 1 has 1 left
-  EXPECT_FALSE(tight.allow(host(1), kStart));           // refused globally...
+  EXPECT_EQ(drain(tight, host(1), kStart), 2);            // global empty, host 1 has 1 left
+  EXPECT_FALSE(tight.allow(host(1), kStart));             // refused globally...
   EXPECT_TRUE(tight.allow(host(1), at(milliseconds(1))))  // ...without spending host 1's last token
       << "host 1's third token must still be there";
   EXPECT_FALSE(tight.allow(host(1), at(milliseconds(2))));  // now host 1 is out (a global token is there)

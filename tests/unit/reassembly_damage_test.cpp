@@ -69,17 +69,17 @@ TEST_P(Overlap, DropsTheWholeDatagramThenACleanRetransmissionReassembles) {
 
 INSTANTIATE_TEST_SUITE_P(
     Reassembly, Overlap,
-    ::testing::Values(OverlapCase{"Head", {1}, 1400, 160, true},          // [1400,1560) over the head of [1480,2960)
-                      OverlapCase{"Tail", {1}, 2880, 160, true},          // [2880,3040) over its tail
-                      OverlapCase{"Inside", {1}, 1600, 80, true},         // strictly inside it
-                      OverlapCase{"Covering", {1}, 1400, 1640, true},     // [1400,3040) covers it
+    ::testing::Values(OverlapCase{"Head", {1}, 1400, 160, true},       // [1400,1560) over the head of [1480,2960)
+                      OverlapCase{"Tail", {1}, 2880, 160, true},       // [2880,3040) over its tail
+                      OverlapCase{"Inside", {1}, 1600, 80, true},      // strictly inside it
+                      OverlapCase{"Covering", {1}, 1400, 1640, true},  // [1400,3040) covers it
                       OverlapCase{"SameStartShorter", {1}, 1480, 800, true},
                       OverlapCase{"SameStartLonger", {1}, 1480, 1560, true},
                       OverlapCase{"SameEndLaterStart", {1}, 2000, 960, true},
-                      OverlapCase{"AcrossTwo", {0, 2}, 1400, 1640, true},     // bridges the hole into both sides
-                      OverlapCase{"IntoTheLast", {2}, 2880, 160, true},       // over the head of the last fragment
-                      OverlapCase{"LastOverLast", {2}, 3000, 1008, false},    // a second last fragment, same end
-                      OverlapCase{"FirstOverFirst", {0}, 0, 1000, true},      // same start as the offset-0 fragment
+                      OverlapCase{"AcrossTwo", {0, 2}, 1400, 1640, true},   // bridges the hole into both sides
+                      OverlapCase{"IntoTheLast", {2}, 2880, 160, true},     // over the head of the last fragment
+                      OverlapCase{"LastOverLast", {2}, 3000, 1008, false},  // a second last fragment, same end
+                      OverlapCase{"FirstOverFirst", {0}, 0, 1000, true},    // same start as the offset-0 fragment
                       OverlapCase{"SecondLastEarlier", {2}, 1480, 8, false, DropReason::reasm_conflict},  // another end
                       OverlapCase{"SecondLastLater", {2}, 4008, 8, false, DropReason::reasm_conflict},
                       OverlapCase{"DataBeyondTheEnd", {2}, 4008, 8, true, DropReason::reasm_conflict},  // past it

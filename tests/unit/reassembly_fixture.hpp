@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "packets.hpp"
-#include "stack/wire/ipv4.hpp"
 #include "stack/ipv4/ipv4_reassembler.hpp"
+#include "stack/wire/ipv4.hpp"
 
 namespace reassembly_test {
 
@@ -22,13 +22,13 @@ using ministack::Counters;
 using ministack::DropReason;
 using ministack::Duration;
 using ministack::Instant;
+using ministack::Ipv4Reassembler;
 using ministack::Ipv4View;
 using ministack::MutableBytes;
-using ministack::Ipv4Reassembler;
 using ministack::ReassemblyLimits;
 using packets::ByteView;
-using packets::Frame;
 using packets::fragment;
+using packets::Frame;
 using packets::header_length_of;
 using std::chrono::milliseconds;
 using std::chrono::seconds;

@@ -215,8 +215,7 @@ std::size_t flood(const ReassemblyLimits& limits, unsigned seed, std::size_t min
   EXPECT_EQ(h.get(Counter::ipReasmReqds), kFragments);
   EXPECT_EQ(h.get(Counter::ipReasmOKs), 0u);
   EXPECT_GT(h.get(DropReason::reasm_evicted), 0u);
-  EXPECT_EQ(h.get(Counter::ipReasmFails), h.get(DropReason::reasm_evicted) +
-                                              h.counters.get(DropReason::reasm_oversize))
+  EXPECT_EQ(h.get(Counter::ipReasmFails), h.get(DropReason::reasm_evicted) + h.counters.get(DropReason::reasm_oversize))
       << "every datagram given up is counted once";
 
   const Frame normal = echo_datagram(4000, 0xffff);

@@ -286,12 +286,12 @@ TEST_P(StackIpTest, IgnoresOtherIcmpTypes) {
 
 // RFC 1213 / RFC 4293 counters after one frame of each kind.
 TEST_P(StackIpTest, MibCountersAfterASequence) {
-  harness_.receive(echo());                              // answered
-  harness_.receive(echo({.type = 0}));                   // echo reply: delivered to ICMP, ignored
-  harness_.receive(echo({.bad_checksum = true}));        // ICMP error
-  harness_.receive(echo({}, {.bad_checksum = true}));    // IP error
-  harness_.receive(echo({}, {.protocol = 6}));           // TCP: not delivered, protocol unreachable sent
-  harness_.receive(echo({.sequence = 2}));               // answered
+  harness_.receive(echo());                            // answered
+  harness_.receive(echo({.type = 0}));                 // echo reply: delivered to ICMP, ignored
+  harness_.receive(echo({.bad_checksum = true}));      // ICMP error
+  harness_.receive(echo({}, {.bad_checksum = true}));  // IP error
+  harness_.receive(echo({}, {.protocol = 6}));         // TCP: not delivered, protocol unreachable sent
+  harness_.receive(echo({.sequence = 2}));             // answered
 
   EXPECT_EQ(harness_.stack().counters().frames_received(), 6u);
   EXPECT_EQ(harness_.stack().counters().frames_sent(), 3u);
@@ -386,9 +386,13 @@ TEST_P(StackIpTest, SurvivesRandomMutations) {
   }
   const std::uint8_t interesting_bytes[] = {0x00, 0x01, 0x04, 0x05, 0x06, 0x08, 0x0f, 0x40,
                                             0x45, 0x46, 0x4f, 0x60, 0x7f, 0x80, 0xfe, 0xff};
-  const Ipv4Address interesting_addresses[] = {kOurIp, kPeerIp, ipv4_address(192, 168, 3, 255),
-                                               ipv4_address(255, 255, 255, 255), ipv4_address(0, 0, 0, 0),
-                                               ipv4_address(127, 0, 0, 1), ipv4_address(224, 0, 0, 1),
+  const Ipv4Address interesting_addresses[] = {kOurIp,
+                                               kPeerIp,
+                                               ipv4_address(192, 168, 3, 255),
+                                               ipv4_address(255, 255, 255, 255),
+                                               ipv4_address(0, 0, 0, 0),
+                                               ipv4_address(127, 0, 0, 1),
+                                               ipv4_address(224, 0, 0, 1),
                                                ipv4_address(8, 8, 8, 8)};
   auto random_index = [&rng](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
   const std::size_t at = tap() ? 14 : 0;

@@ -205,8 +205,7 @@ TEST_P(Both, ClosedPortAndUnknownProtocolGetDestinationUnreachable) {
 // RFC 1122 §3.2.2: never an error about a broadcast, or about an ICMP error.
 TEST_P(Both, NoErrorsAboutBroadcastsOrIcmpErrors) {
   Pipeline p(GetParam());
-  EXPECT_TRUE(p.feed(packets::ipv4({.protocol = 17, .destination = packets::ipv4_address(192, 168, 3, 255)},
-                                   udp_to(9)),
+  EXPECT_TRUE(p.feed(packets::ipv4({.protocol = 17, .destination = packets::ipv4_address(192, 168, 3, 255)}, udp_to(9)),
                      {}, {.destination = MacAddress::broadcast()})
                   .empty());
   EXPECT_EQ(p.verdict().drop, DropReason::udp_port_unreachable);

@@ -191,8 +191,7 @@ TEST_F(StackTapTest, DropsTruncatedArp) {
   const Frame frame = packets::arp_frame();
   for (std::size_t length = 14; length < 42; ++length) {
     SCOPED_TRACE("frame length " + std::to_string(length));
-    expect_drop(Frame(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length)),
-                DropReason::arp_truncated);
+    expect_drop(Frame(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length)), DropReason::arp_truncated);
   }
 }
 
@@ -200,15 +199,14 @@ TEST_F(StackTapTest, DropsTruncatedFrames) {
   const Frame frame = packets::echo_request_frame();
   for (std::size_t length = 0; length < 14; ++length) {
     SCOPED_TRACE("frame length " + std::to_string(length));
-    expect_drop(Frame(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length)),
-                DropReason::eth_truncated);
+    expect_drop(Frame(frame.begin(), frame.begin() + static_cast<std::ptrdiff_t>(length)), DropReason::eth_truncated);
   }
 }
 
 TEST_F(StackTapTest, DropsFramesForOtherMacs) {
-  for (const MacAddress& other : {MacAddress{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}},  // another host
-                                  MacAddress{{0x03, 0x00, 0x00, 0x00, 0x00, 0x01}},  // ours with the group bit
-                                  MacAddress{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}},  // IPv4 multicast
+  for (const MacAddress& other : {MacAddress{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}},     // another host
+                                  MacAddress{{0x03, 0x00, 0x00, 0x00, 0x00, 0x01}},     // ours with the group bit
+                                  MacAddress{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}},     // IPv4 multicast
                                   MacAddress{{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}}}) {  // IPv6 multicast
     SCOPED_TRACE(other.to_string());
     expect_drop(packets::echo_request_frame({}, {}, {.destination = other}), DropReason::eth_not_for_us);
@@ -243,7 +241,7 @@ TEST_F(StackTapTest, DropsOtherEthertypes) {
   expect_drop(packets::ethernet({.type = packets::ethertype::vlan}, tagged), DropReason::eth_unsupported_type);
 
   for (std::uint16_t type : U16s{0x88cc /* LLDP */, 0x8035 /* RARP */, 0x0008 /* IPv4 byte-swapped */,
-                             0x002e /* an 802.3 length */, 0x0000, 0xffff}) {
+                                 0x002e /* an 802.3 length */, 0x0000, 0xffff}) {
     SCOPED_TRACE("EtherType " + std::to_string(type));
     expect_drop(packets::ethernet({.type = type}, packets::echo_request()), DropReason::eth_unsupported_type);
   }
@@ -284,14 +282,14 @@ TEST_F(StackTapTest, ShortRepliesArePaddedWithZeros) {
 }
 
 TEST_F(StackTapTest, MibCountersAfterASequence) {
-  harness_.receive(packets::arp_frame());                                                   // ARP reply
-  harness_.receive(packets::arp_frame({.target_ip = ipv4_address(192, 168, 3, 13)}));      // arp_not_for_us
-  harness_.receive(packets::echo_request_frame());                                          // echo reply
-  harness_.receive(packets::echo_request_frame({.type = 0}));                               // icmp_type_ignored
-  harness_.receive(packets::echo_request_frame({}, {.bad_checksum = true}));                // ip_bad_checksum
-  harness_.receive(packets::echo_request_frame({}, {.protocol = 6}));                       // ip_unknown_protocol
+  harness_.receive(packets::arp_frame());                                              // ARP reply
+  harness_.receive(packets::arp_frame({.target_ip = ipv4_address(192, 168, 3, 13)}));  // arp_not_for_us
+  harness_.receive(packets::echo_request_frame());                                     // echo reply
+  harness_.receive(packets::echo_request_frame({.type = 0}));                          // icmp_type_ignored
+  harness_.receive(packets::echo_request_frame({}, {.bad_checksum = true}));           // ip_bad_checksum
+  harness_.receive(packets::echo_request_frame({}, {.protocol = 6}));                  // ip_unknown_protocol
   harness_.receive(packets::echo_request_frame({}, {}, {.destination = MacAddress{{0x02, 0, 0, 0, 0, 9}}}));
-                                                                                            // eth_not_for_us
+  // eth_not_for_us
   EXPECT_EQ(harness_.stack().counters().frames_received(), 7u);
   EXPECT_EQ(harness_.stack().counters().frames_sent(), 3u) << "ARP reply, echo reply, protocol unreachable";
   EXPECT_EQ(harness_.count(Counter::arpInRequests), 1u) << "requests for our address only";

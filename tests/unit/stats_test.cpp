@@ -75,11 +75,11 @@ std::optional<std::size_t> row_of(const std::vector<std::string>& rows, std::str
 
 // Where the text after the value starts in a row "    NAME   VALUE  TEXT".
 std::size_t text_column(const std::string& row) {
-  std::size_t pos = row.find_first_not_of(' ');    // name
-  pos = row.find(' ', pos);                        // after the name
-  pos = row.find_first_not_of(' ', pos);           // value
-  pos = row.find(' ', pos);                        // after the value
-  return row.find_first_not_of(' ', pos);          // text
+  std::size_t pos = row.find_first_not_of(' ');  // name
+  pos = row.find(' ', pos);                      // after the name
+  pos = row.find_first_not_of(' ', pos);         // value
+  pos = row.find(' ', pos);                      // after the value
+  return row.find_first_not_of(' ', pos);        // text
 }
 
 std::string value_word(const std::string& row) {
@@ -135,8 +135,9 @@ TEST(CountersTable, GroupsTheLayersAsTheIssueAsks) {
 }
 
 TEST(CountersTable, ListsNonZeroDropsWithMeaningAndRuleAndOmitsTheRest) {
-  const std::map<DropReason, int> drops{
-      {DropReason::eth_not_for_us, 4}, {DropReason::ip_bad_checksum, 1}, {DropReason::reasm_overlap, 12}};
+  const std::map<DropReason, int> drops{{DropReason::eth_not_for_us, 4},
+                                        {DropReason::ip_bad_checksum, 1},
+                                        {DropReason::reasm_overlap, 12}};
   const std::string table = counters_table(sample(drops));
   const auto rows = lines(table);
   const auto drops_heading = std::find(rows.begin(), rows.end(), "drops: 17 in all");
@@ -168,12 +169,16 @@ TEST(CountersTable, ListsNonZeroDropsWithMeaningAndRuleAndOmitsTheRest) {
 
 // RFC 4293's and RFC 2011's error counters are the drops that name them, never counted on their own.
 TEST(Counters, MibAggregatesAreTheSumOfTheirDrops) {
-  const std::pair<DropReason, Counter> named[] = {
-      {DropReason::ip_bad_checksum, Counter::ipInHdrErrors},   {DropReason::ip_bad_options, Counter::ipInHdrErrors},
-      {DropReason::ip_not_for_us, Counter::ipInAddrErrors},    {DropReason::ip_bad_source, Counter::ipInAddrErrors},
-      {DropReason::ip_unknown_protocol, Counter::ipInUnknownProtos}, {DropReason::icmp_bad_checksum, Counter::icmpInErrors},
-      {DropReason::icmp_truncated, Counter::icmpInErrors},     {DropReason::udp_bad_checksum, Counter::udpInErrors},
-      {DropReason::udp_port_unreachable, Counter::udpNoPorts}, {DropReason::eth_not_for_us, Counter::ifInDiscards}};
+  const std::pair<DropReason, Counter> named[] = {{DropReason::ip_bad_checksum, Counter::ipInHdrErrors},
+                                                  {DropReason::ip_bad_options, Counter::ipInHdrErrors},
+                                                  {DropReason::ip_not_for_us, Counter::ipInAddrErrors},
+                                                  {DropReason::ip_bad_source, Counter::ipInAddrErrors},
+                                                  {DropReason::ip_unknown_protocol, Counter::ipInUnknownProtos},
+                                                  {DropReason::icmp_bad_checksum, Counter::icmpInErrors},
+                                                  {DropReason::icmp_truncated, Counter::icmpInErrors},
+                                                  {DropReason::udp_bad_checksum, Counter::udpInErrors},
+                                                  {DropReason::udp_port_unreachable, Counter::udpNoPorts},
+                                                  {DropReason::eth_not_for_us, Counter::ifInDiscards}};
   for (const auto& [reason, counter] : named) {
     Counters c;
     c.count(reason);
@@ -219,8 +224,8 @@ TEST(CountersTable, ColumnsStayAlignedWhenADropCountIsTheWidest) {
   const auto counter_row = row_of(rows, "udpInErrors");
   const auto drop_row = row_of(rows, "udp_bad_checksum");
   ASSERT_TRUE(counter_row && drop_row);
-  EXPECT_EQ(text_column(rows[*counter_row]), text_column(rows[*drop_row]))
-      << rows[*counter_row] << "\n" << rows[*drop_row];
+  EXPECT_EQ(text_column(rows[*counter_row]), text_column(rows[*drop_row])) << rows[*counter_row] << "\n"
+                                                                           << rows[*drop_row];
 }
 
 TEST(CountersTable, MeaningsComeFromTheCounterList) {
@@ -233,7 +238,8 @@ TEST(CountersTable, MeaningsComeFromTheCounterList) {
 }
 
 TEST(CountersJson, ParsesBackWithSchemaVersionAndEveryValue) {
-  const std::map<DropReason, int> drops{{DropReason::eth_truncated, 2}, {DropReason::udp_port_unreachable, 5},
+  const std::map<DropReason, int> drops{{DropReason::eth_truncated, 2},
+                                        {DropReason::udp_port_unreachable, 5},
                                         {DropReason::arp_unresolved, 1}};
   const Counters c = sample(drops);
   const auto doc = nlohmann::json::parse(counters_json(c, "0.1.0"));

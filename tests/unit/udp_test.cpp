@@ -25,8 +25,7 @@ constexpr Ipv4Address kServer = packets::ipv4_address(192, 168, 3, 12);
 
 // The client's datagram in pcaps/tap_udp_closed.pcap (`echo hello >/dev/udp/192.168.3.12/9`), from the real Linux
 // kernel with checksum offload off: 192.168.3.11:51387 -> 192.168.3.12:9, length 14, checksum 0x6bc9, "hello\n".
-const Frame kCapturedDatagram = {0xc8, 0xbb, 0x00, 0x09, 0x00, 0x0e, 0x6b, 0xc9,
-                                 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
+const Frame kCapturedDatagram = {0xc8, 0xbb, 0x00, 0x09, 0x00, 0x0e, 0x6b, 0xc9, 0x68, 0x65, 0x6c, 0x6c, 0x6f, 0x0a};
 
 // A datagram from the client to the server (packets::udp: built byte by byte, the checksum from
 // packets::reference_checksum over the pseudo-header and the bytes the length field covers, never from the code
@@ -175,8 +174,8 @@ TEST(FinishUdp, RoundTripsThroughParse) {
     EXPECT_EQ(packets::get16(datagram, 0), 9) << size;
     EXPECT_EQ(packets::get16(datagram, 2), 51387) << size;
     EXPECT_EQ(packets::get16(datagram, 4), 8 + size) << size;
-    EXPECT_EQ(packets::reference_checksum(with_pseudo_header(datagram, kServer, kClient,
-                                                             static_cast<std::uint16_t>(8 + size))),
+    EXPECT_EQ(packets::reference_checksum(
+                  with_pseudo_header(datagram, kServer, kClient, static_cast<std::uint16_t>(8 + size))),
               0)
         << size;
 
