@@ -9,9 +9,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+
 #include "stack/stack.hpp"
+
 using namespace ministack;
+
 namespace {
+
+// RFC 1071, written out here so that the file needs nothing but Stack from the project.
 std::uint16_t sum16(const std::uint8_t* p, std::size_t n) {
   std::uint32_t s = 0;
   for (std::size_t i = 0; i + 1 < n; i += 2) s += (p[i] << 8) | p[i + 1];
