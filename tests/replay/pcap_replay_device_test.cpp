@@ -100,7 +100,7 @@ TEST_P(PcapReplayCooked, StripsTheCookedHeaderAndSkipsOutgoingAndNonIpFrames) {
               in_v6 = ipv6_packet(104, 4), other_host_v4 = ipv4_packet(60, 5), broadcast_v4 = ipv4_packet(48, 6),
               outgoing_v6 = ipv6_packet(72, 7);
   Frame runt = cooked(dlt, kHost, kProtoIpv4, {});
-  runt.resize(runt.size() - 3);  // shorter than the cooked header itself
+  runt.erase(runt.end() - 3, runt.end());  // shorter than the cooked header itself
   const std::vector<Record> records = {
       {at(100, 1), cooked(dlt, kHost, kProtoIpv4, in_v4)},
       {at(100, 2), cooked(dlt, kOutgoing, kProtoIpv4, out_v4)},  // the capturing host's own: skipped
