@@ -18,4 +18,10 @@ class HostConfigError : public std::runtime_error {
 // it works on a device that exists and is configured. Throws HostConfigError with what to do on failure.
 void configure_host_side(const std::string& ifname, const Ipv4Interface& host);
 
+// True when `ifname` is already up and has `host` (address and prefix length) as the kernel reports them through
+// rtnetlink (RTM_GETLINK, RTM_GETADDR), which needs no privilege: then there is nothing to configure, and a user
+// who owns a persistent device set up once by root needs no CAP_NET_ADMIN. Throws HostConfigError if the kernel
+// cannot be asked.
+bool host_side_configured(const std::string& ifname, const Ipv4Interface& host);
+
 }  // namespace ministack

@@ -4,12 +4,18 @@
 #include <linux/if.h>
 #include <linux/if_tun.h>
 #include <poll.h>
+#include <pwd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -20,8 +26,61 @@ namespace {
 constexpr const char* kCloneDevice = "/dev/net/tun";
 constexpr std::size_t kDefaultMtu = 1500;
 
-std::string no_permission_hint() {
-  return "run ministack as root (sudo), or give it CAP_NET_ADMIN: sudo setcap cap_net_admin+ep $(which ministack)";
+// The binary's real path, when `setcap` on it could work: file capabilities are ignored on a nosuid mount.
+std::optional<std::string> setcap_target() {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return std::nullopt;
+  struct statvfs fs {};
+  if (::statvfs(exe.c_str(), &fs) != 0 || (fs.f_flag & ST_NOSUID) != 0) return std::nullopt;
+  return exe.string();
+}
+
+std::string user_name() {
+  const passwd* pw = ::getpwuid(::geteuid());
+  return pw ? pw->pw_name : std::to_string(::geteuid());
+}
+
+// EACCES from open(): the node's mode keeps this user out. EPERM: something else (a device cgroup, a security
+// module) forbids it. Neither is about CAP_NET_ADMIN.
+std::string open_denied(int err) {
+  if (err == EPERM) {
+    return fmt::format("{} may not be opened here (a device cgroup or security module forbids it): in a container, "
+                       "pass the device in (docker run --device /dev/net/tun --cap-add NET_ADMIN)",
+                       kCloneDevice);
+  }
+  struct stat st {};
+  const std::string mode = ::stat(kCloneDevice, &st) == 0 ? fmt::format(" (mode {:04o}, owner uid {}, group gid {})",
+                                                                        st.st_mode & 07777, st.st_uid, st.st_gid)
+                                                          : "";
+  return fmt::format("{} cannot be opened by {}: permission denied by the node's mode{}. Run ministack as root "
+                     "(sudo), or have root make the node usable by all, as Debian does by default: "
+                     "'chmod 0666 {}' (the kernel still checks who may create or attach each device)",
+                     kCloneDevice, user_name(), mode, kCloneDevice);
+}
+
+// EPERM from TUNSETIFF: creating a device needs CAP_NET_ADMIN; attaching one needs it too unless the device is
+// persistent and owned by this user or group (Documentation/networking/tuntap.rst).
+std::string attach_denied(LinkLayer link, const std::string& name) {
+  const char* kind = link == LinkLayer::ethernet ? "tap" : "tun";
+  std::string why;
+  std::ifstream owner_file(fmt::format("/sys/class/net/{}/owner", name));
+  long owner = -1;
+  if (owner_file >> owner) {
+    why = owner < 0 ? fmt::format("'{}' exists, belongs to no user, and attaching it needs CAP_NET_ADMIN", name)
+                    : fmt::format("'{}' exists and belongs to uid {}, not to {} (uid {})", name, owner, user_name(),
+                                  ::geteuid());
+  } else {
+    why = fmt::format("creating '{}' needs CAP_NET_ADMIN", name);
+  }
+  std::string advice =
+      fmt::format("{}. Run ministack as root (sudo); or have root create a persistent device that you own, once: "
+                  "'ip tuntap add dev {} mode {} user {}'",
+                  why, name, kind, user_name());
+  if (const auto exe = setcap_target()) {
+    advice += fmt::format("; or give this binary the capability: 'sudo setcap cap_net_admin+ep {}'", *exe);
+  }
+  return advice;
 }
 
 [[noreturn]] void fail_open(int err) {
@@ -34,7 +93,7 @@ std::string no_permission_hint() {
           "e.g. docker run --device /dev/net/tun --cap-add NET_ADMIN)",
           kCloneDevice));
     case EACCES:
-    case EPERM: throw DeviceError(fmt::format("no permission to open {}: {}", kCloneDevice, no_permission_hint()));
+    case EPERM: throw DeviceError(open_denied(err));
     default: throw DeviceError(fmt::format("cannot open {}: {}", kCloneDevice, std::strerror(err)));
   }
 }
@@ -43,9 +102,7 @@ std::string no_permission_hint() {
   const char* kind = link == LinkLayer::ethernet ? "TAP" : "TUN";
   switch (err) {
     case EPERM:
-    case EACCES:
-      throw DeviceError(
-          fmt::format("no permission to create or attach {} device '{}': {}", kind, name, no_permission_hint()));
+    case EACCES: throw DeviceError(attach_denied(link, name));
     case EBUSY:
       throw DeviceError(fmt::format(
           "'{}' is in use: another process has it open. Stop that process or choose another name with --{} NAME", name,

@@ -1,5 +1,7 @@
 // ministack: a userspace IPv4 stack on a TUN or TAP device that answers ARP and ping, or the same stack run over a
 // pcap capture.
+#include <unistd.h>
+
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -16,7 +18,9 @@
 #include "event_loop.hpp"
 #include "log.hpp"
 #include "options.hpp"
+#include "privileges.hpp"
 #include "stats.hpp"
+#include "syscall_filter.hpp"
 
 namespace {
 
@@ -35,6 +39,8 @@ void install_signal_handlers() {
   sa.sa_flags = 0;  // no SA_RESTART: a signal must interrupt poll() so the loop sees it at once
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // SIGHUP (the terminal went away, or a supervisor's "stop"): end as cleanly as on SIGTERM, with the summary.
+  sigaction(SIGHUP, &sa, nullptr);
   // SIGUSR1: print the counters and keep running.
   sa.sa_handler = on_stats_signal;
   sigaction(SIGUSR1, &sa, nullptr);
@@ -65,14 +71,54 @@ void report_counters(const Options& opt, Logger& log, const Stack& stack) {
 }
 
 // Opens the device the options name: a TUN/TAP device (set up on the host side unless told not to) or a capture.
-std::unique_ptr<Device> open_device(const Options& opt) {
+// `host_side` says, for the log, what became of the host side.
+std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side) {
   if (opt.mode == Options::Mode::replay) return std::make_unique<PcapReplayDevice>(opt.replay_input);
   auto device = TunTapDevice::open(opt.link, opt.device);
-  if (opt.host_config) configure_host_side(device->name(), opt.host_ip);
+  if (!opt.host_config) {
+    host_side = "host side left as it is";
+  } else if (host_side_configured(device->name(), opt.host_ip)) {
+    // Already done (a persistent device set up once by root): nothing to change, so no privilege needed.
+    host_side = fmt::format("host side already up with {}", opt.host_ip.to_string());
+  } else {
+    configure_host_side(device->name(), opt.host_ip);
+    host_side = fmt::format("host side {}, link up", opt.host_ip.to_string());
+  }
   return device;
 }
 
-std::string describe_start(const Options& opt, const Device& device, const Stack& stack) {
+// After setup nothing needs privilege: become the --user, drop every capability, forbid all but the loop's
+// system calls. A replay keeps its user unless --user is given (it opened no device). Throws on failure.
+void confine(const Options& opt, Logger& log) {
+  PrivilegeRequest request;
+  request.user = opt.user;
+  request.user_given = opt.user_given;
+  request.change_user = opt.mode == Options::Mode::live || opt.user_given;
+  const PrivilegeState state = drop_privileges(request);
+  install_syscall_filter();
+  log.info("confined: running as {} (uid {}, gid {}) with no capabilities, no_new_privs, and a seccomp filter "
+           "allowing {} system calls{}",
+           state.user, state.uid, state.gid, syscall_allowlist().size(),
+           state.note.empty() ? "" : fmt::format(" ({})", state.note));
+}
+
+// The first JSON snapshot, written once confined: a path the confined process cannot write fails at start, not at
+// exit. Throws with advice when it cannot.
+void write_first_snapshot(const Options& opt) {
+  if (opt.stats_json.empty()) return;
+  try {
+    write_counters_json(opt.stats_json, Counters{}, MINISTACK_VERSION);
+  } catch (const std::exception& e) {
+    const std::string user = ::geteuid() == 0 ? "root" : fmt::format("uid {}", ::geteuid());
+    throw std::runtime_error(fmt::format(
+        "{}. After setup ministack runs as {} with no capabilities, and replaces the file whole (a temporary file "
+        "beside it, then rename), so it needs to create files in that directory: choose a directory that user may "
+        "write (e.g. made with 'install -d -o {} DIR'), or run as another --user",
+        e.what(), user, ::geteuid()));
+  }
+}
+
+std::string describe_start(const Options& opt, const Device& device, const Stack& stack, const std::string& host_side) {
   const bool tap = device.link() == LinkLayer::ethernet;
   std::string line =
       opt.mode == Options::Mode::replay
@@ -81,7 +127,7 @@ std::string describe_start(const Options& opt, const Device& device, const Stack
                         opt.ip.to_string());
   if (tap) line += ", MAC " + stack.config().mac.to_string();
   if (opt.mode == Options::Mode::live) {
-    line += opt.host_config ? "; host side " + opt.host_ip.to_string() + ", link up" : "; host side left as it is";
+    line += "; " + host_side;
   }
   if (!opt.pcap_output.empty()) line += "; capturing to " + opt.pcap_output;
   return line;
@@ -99,8 +145,9 @@ int main(int argc, char** argv) {
   std::unique_ptr<Device> device;
   std::optional<PcapWriter> writer;
   std::optional<CaptureDevice> capture;
+  std::string host_side;
   try {
-    device = open_device(opt);
+    device = open_device(opt, host_side);
     if (!opt.pcap_output.empty()) {
       writer.emplace(opt.pcap_output, device->capture_link_type());
       const bool replay = opt.mode == Options::Mode::replay;
@@ -109,6 +156,8 @@ int main(int argc, char** argv) {
                       replay ? CaptureDevice::Record::transmitted_only : CaptureDevice::Record::both_directions,
                       replay);
     }
+    confine(opt, log);
+    write_first_snapshot(opt);
   } catch (const std::exception& e) {
     log.error("{}", e.what());
     return 1;
@@ -129,7 +178,7 @@ int main(int argc, char** argv) {
     trace.emplace(stdout);
     stack.set_tracer(&*trace);
   }
-  log.info("{}", describe_start(opt, io, stack));
+  log.info("{}", describe_start(opt, io, stack, host_side));
 
   LoopStats loop;
   int status = 0;

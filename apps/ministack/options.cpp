@@ -185,8 +185,14 @@ ParsedOptions parse_options(int argc, char** argv) {
   app.set_version_flag("--version", "ministack " MINISTACK_VERSION);
   add_io_options(app, raw);
   add_log_options(app, raw);
-  app.add_option("--stats-json", o.stats_json, "Write the counters as JSON to FILE at exit and on SIGUSR1")
+  app.add_option("--stats-json", o.stats_json,
+                 "Write the counters as JSON to FILE at start, on SIGUSR1 and at exit (replaced whole each time)")
       ->type_name("FILE");
+  auto* user_opt = app.add_option("--user", o.user,
+                                  "After setup, run as NAME with no capabilities and a seccomp filter "
+                                  "(root keeps uid 0 but no capabilities)")
+                       ->capture_default_str()
+                       ->type_name("NAME");
   app.add_flag("--trace", o.trace,
                "For every frame, one line per layer: what it read and decided, what was sent, why a drop");
   auto* explain =
@@ -207,6 +213,7 @@ ParsedOptions parse_options(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }
+  o.user_given = user_opt->count() > 0;
   return finish(o, raw, explain->parsed());
 }
 

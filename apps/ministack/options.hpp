@@ -22,9 +22,11 @@ struct Options {
   Ipv4Interface host_ip;
   bool host_config = true;
   LogLevel log_level = LogLevel::info;
-  std::string stats_json;  // --stats-json FILE, or empty
-  bool trace = false;      // --trace, or `ministack explain`
-  std::size_t mtu = 0;     // 0: the device's (1500 in a replay)
+  std::string stats_json;       // --stats-json FILE, or empty
+  std::string user = "nobody";  // --user: whom to run as after setup
+  bool user_given = false;      // --user was on the command line
+  bool trace = false;           // --trace, or `ministack explain`
+  std::size_t mtu = 0;          // 0: the device's (1500 in a replay)
   bool answer_broadcast_echo = false;
   ReassemblyLimits reassembly;
   IcmpRateLimits icmp_rate;

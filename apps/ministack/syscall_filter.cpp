@@ -1,0 +1,158 @@
+#include "syscall_filter.hpp"
+
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <array>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#include <fmt/format.h>
+
+namespace ministack {
+
+namespace {
+
+constexpr AllowedSyscall kAllowed[] = {
+    {"read", "frames from the device; the capture, in a replay"},
+    {"write", "frames to the device; the pcap, the JSON counters, the log"},
+    {"poll", "waiting for a frame, at most 200 ms at a time"},
+    {"ppoll", "the same, where glibc implements poll() with it"},
+    {"restart_syscall", "the kernel resumes an interrupted poll() with it (after SIGSTOP and SIGCONT)"},
+    {"openat", "the JSON counters: a temporary file beside the target, then rename"},
+    {"fsync", "the JSON counters: on disk before they replace the old file"},
+    {"rename", "the JSON counters: replace the old file whole, so a reader never sees half of one"},
+    {"renameat", "the same, where glibc implements rename() with it"},
+    {"renameat2", "the same, where glibc implements rename() with it"},
+    {"unlink", "the JSON counters: remove the temporary file when a write fails"},
+    {"close", "the JSON temporary file; the device and files at exit"},
+    {"fstat", "stdio, the first time it writes to stdout or a file"},
+    {"newfstatat", "the same, where glibc implements fstat() with it"},
+    {"lseek", "stdio and libpcap, finding their place in a file"},
+    {"getpid", "the JSON temporary file's name; raise() when the filter trips"},
+    {"gettid", "raise() when the filter trips"},
+    {"tgkill", "raise() when the filter trips, so that SIGSYS ends the process"},
+    {"rt_sigprocmask", "raise() blocks signals around tgkill"},
+    {"rt_sigreturn", "returning from the SIGINT, SIGTERM, SIGHUP and SIGUSR1 handlers"},
+    {"clock_gettime", "the stack's clock (the vDSO answers it without a system call where it can)"},
+    {"gettimeofday", "the same, for the wall-clock time of captured frames"},
+    {"brk", "memory allocation (malloc)"},
+    {"mmap", "memory allocation (malloc); never with PROT_EXEC"},
+    {"munmap", "memory allocation (free)"},
+    {"mremap", "memory allocation (realloc)"},
+    {"madvise", "memory allocation (free returning pages)"},
+    {"mprotect", "memory allocation; never with PROT_EXEC"},
+    {"futex", "the locks of stdio and malloc"},
+    {"exit", "ending a thread"},
+    {"exit_group", "ending the process"},
+};
+
+// The sanitizer builds, which the test suite also runs, need a little more.
+#if defined(__SANITIZE_ADDRESS__)
+#define MINISTACK_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define MINISTACK_ASAN 1
+#endif
+#endif
+#ifdef MINISTACK_ASAN
+// UndefinedBehaviorSanitizer's vptr check tests whether memory is readable by writing it into a pipe.
+constexpr const char* kSanitizerExtras[] = {"pipe2"};
+#endif
+
+#ifdef MINISTACK_ASAN
+// LeakSanitizer's exit check stops the world with a ptrace()ing thread, which a process that changed user and
+// dropped its capabilities may not do: it would wait forever. So a filtered process skips it (the unit and replay
+// tests, which run unconfined, still check for leaks); AddressSanitizer's other checks stay on.
+bool g_filtered = false;
+extern "C" int __lsan_is_turned_off() { return g_filtered ? 1 : 0; }
+#endif
+
+// Names of system calls by number, filled in before the filter is loaded: the SIGSYS handler may not allocate.
+constexpr int kNamedCalls = 512;
+std::array<std::array<char, 32>, kNamedCalls> g_names{};
+
+void append(char* line, std::size_t& used, std::size_t size, const char* text) {
+  while (*text && used + 1 < size) line[used++] = *text++;
+}
+
+void on_forbidden_call(int, siginfo_t* info, void*) {
+  const int number = info->si_syscall;
+  char digits[12] = {};
+  int n = number < 0 ? 0 : number, i = 10;
+  do digits[i--] = static_cast<char>('0' + n % 10), n /= 10;
+  while (n && i >= 0);
+  char line[512];
+  std::size_t used = 0;
+  append(line, used, sizeof line, "ministack: the seccomp filter stopped system call ");
+  append(line, used, sizeof line,
+         number >= 0 && number < kNamedCalls && g_names[static_cast<std::size_t>(number)][0]
+             ? g_names[static_cast<std::size_t>(number)].data()
+             : "?");
+  append(line, used, sizeof line, " (");
+  append(line, used, sizeof line, digits + i + 1);
+  append(line, used, sizeof line,
+         "), which ministack should not make after setup: this is a bug, please report it. Exiting.\n");
+  [[maybe_unused]] const ssize_t ignored = ::write(STDERR_FILENO, line, used);
+  // SA_RESETHAND has made SIGSYS's action the default again: raising it ends the process, as SIGSYS should.
+  std::raise(SIGSYS);
+}
+
+void name_calls() {
+  for (int number = 0; number < kNamedCalls; ++number) {
+    char* name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, number);
+    if (!name) continue;
+    std::strncpy(g_names[static_cast<std::size_t>(number)].data(), name, g_names[0].size() - 1);
+    std::free(name);
+  }
+}
+
+struct ContextReleaser {
+  void operator()(void* ctx) const { seccomp_release(ctx); }
+};
+
+void allow(scmp_filter_ctx ctx, const char* name) {
+  const int number = seccomp_syscall_resolve_name(name);
+  if (number == __NR_SCMP_ERROR) return;  // not a call on this architecture (poll on arm64, for one)
+  int rc = 0;
+  if (std::strcmp(name, "mmap") == 0 || std::strcmp(name, "mprotect") == 0) {
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, number, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+  } else {
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, number, 0);
+  }
+  if (rc < 0) throw SyscallFilterError(fmt::format("seccomp: cannot allow {}: {}", name, std::strerror(-rc)));
+}
+
+}  // namespace
+
+std::span<const AllowedSyscall> syscall_allowlist() { return kAllowed; }
+
+void install_syscall_filter() {
+  name_calls();
+  struct sigaction sa {};
+  sa.sa_sigaction = on_forbidden_call;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_SIGINFO | SA_RESETHAND | SA_NODEFER;
+  if (::sigaction(SIGSYS, &sa, nullptr) != 0) {
+    throw SyscallFilterError(fmt::format("seccomp: cannot handle SIGSYS: {}", std::strerror(errno)));
+  }
+
+  std::unique_ptr<void, ContextReleaser> ctx(seccomp_init(SCMP_ACT_TRAP));
+  if (!ctx) throw SyscallFilterError("seccomp: cannot create a filter (is libseccomp working?)");
+  for (const AllowedSyscall& call : kAllowed) allow(ctx.get(), call.name);
+#ifdef MINISTACK_ASAN
+  for (const char* name : kSanitizerExtras) allow(ctx.get(), name);
+#endif
+#ifdef MINISTACK_ASAN
+  g_filtered = true;
+#endif
+  if (const int rc = seccomp_load(ctx.get()); rc < 0) {
+    throw SyscallFilterError(fmt::format("seccomp: cannot load the filter: {}{}", std::strerror(-rc),
+                                         rc == -EINVAL ? " (is the kernel built with CONFIG_SECCOMP_FILTER?)" : ""));
+  }
+}
+
+}  // namespace ministack

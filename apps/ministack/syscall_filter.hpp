@@ -1,0 +1,29 @@
+// The system calls ministack may make once it is set up: a seccomp allowlist (libseccomp), so that whatever a
+// hostile frame might make the process do, it cannot open a socket, run a program or change the network.
+#pragma once
+
+#include <span>
+#include <stdexcept>
+
+namespace ministack {
+
+// One allowed system call and why the loop needs it (the note on issue 9 and the README list them).
+struct AllowedSyscall {
+  const char* name;  // as libseccomp and strace name it, e.g. "read"
+  const char* why;
+};
+
+// The allowlist, in the order the README gives it. mmap and mprotect are allowed only without PROT_EXEC.
+std::span<const AllowedSyscall> syscall_allowlist();
+
+class SyscallFilterError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Installs the filter for this process, for good (seccomp(2) filters cannot be removed). Any other call raises
+// SIGSYS, whose handler prints "ministack: ... system call NAME (NUMBER) ..." on stderr and lets SIGSYS kill the
+// process. Needs no_new_privs or CAP_SYS_ADMIN (drop_privileges sets the former). Throws SyscallFilterError.
+void install_syscall_filter();
+
+}  // namespace ministack
