@@ -1,7 +1,5 @@
 // ministack: a userspace IPv4 stack on a TUN or TAP device that answers ARP and ping, or the same stack run over a
 // pcap capture.
-#include <unistd.h>
-
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -89,7 +87,7 @@ std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side) 
 
 // After setup nothing needs privilege: become the --user, drop every capability, forbid all but the loop's
 // system calls. A replay keeps its user unless --user is given (it opened no device). Throws on failure.
-void confine(const Options& opt, Logger& log) {
+PrivilegeState confine(const Options& opt, Logger& log) {
   PrivilegeRequest request;
   request.user = opt.user;
   request.user_given = opt.user_given;
@@ -100,21 +98,21 @@ void confine(const Options& opt, Logger& log) {
            "allowing {} system calls{}",
            state.user, state.uid, state.gid, syscall_allowlist().size(),
            state.note.empty() ? "" : fmt::format(" ({})", state.note));
+  return state;
 }
 
 // The first JSON snapshot, written once confined: a path the confined process cannot write fails at start, not at
 // exit. Throws with advice when it cannot.
-void write_first_snapshot(const Options& opt) {
+void write_first_snapshot(const Options& opt, const PrivilegeState& confined) {
   if (opt.stats_json.empty()) return;
   try {
     write_counters_json(opt.stats_json, Counters{}, MINISTACK_VERSION);
   } catch (const std::exception& e) {
-    const std::string user = ::geteuid() == 0 ? "root" : fmt::format("uid {}", ::geteuid());
     throw std::runtime_error(fmt::format(
-        "{}. After setup ministack runs as {} with no capabilities, and replaces the file whole (a temporary file "
-        "beside it, then rename), so it needs to create files in that directory: choose a directory that user may "
-        "write (e.g. made with 'install -d -o {} DIR'), or run as another --user",
-        e.what(), user, ::geteuid()));
+        "{}. After setup ministack runs as {} (uid {}) with no capabilities, and replaces the file whole (a "
+        "temporary file beside it, then rename), so that user must be able to create files in that directory: "
+        "choose one it may write (e.g. made with 'install -d -o {} DIR'), or another --user",
+        e.what(), confined.user, confined.uid, confined.user));
   }
 }
 
@@ -156,8 +154,7 @@ int main(int argc, char** argv) {
                       replay ? CaptureDevice::Record::transmitted_only : CaptureDevice::Record::both_directions,
                       replay);
     }
-    confine(opt, log);
-    write_first_snapshot(opt);
+    write_first_snapshot(opt, confine(opt, log));
   } catch (const std::exception& e) {
     log.error("{}", e.what());
     return 1;

@@ -72,7 +72,10 @@ pass "live --pcap: $(tcpdump -nr "$live_pcap" 2>/dev/null | wc -l) frames, $requ
 ip netns exec "$ns" ip tuntap add dev "${mode}9" mode "$mode" || fail "cannot create persistent ${mode}9"
 in_ns ip addr add 192.168.3.11/24 dev "${mode}9"
 in_ns ip link set "${mode}9" up
-stats_json=$workdir/stats.json
+# After setup ministack runs as nobody: its JSON goes where that user may replace files.
+chmod 755 "$workdir"
+install -d -o nobody "$workdir/stats"
+stats_json=$workdir/stats/stats.json
 start_ministack "$workdir/attach.log" "--$mode" "${mode}9" --stats-json "$stats_json"
 ping_ok "ping on an existing, configured ${mode}9" -c 3 -i 0.2
 

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The system call filter holds: a process confined as ministack confines itself dies by SIGSYS when it calls what
+# the allowlist leaves out (socket: a new way out; execve: another program), with a message naming the call; and
+# lives when it makes only allowed calls. Needs no root (as root it also changes to nobody first).
+# Usage: seccomp_e2e.sh SECCOMP_PROBE_BINARY
+set -uo pipefail
+probe=$1
+. "$(dirname "$0")/lib.sh"
+
+out=$("$probe" allowed 2>&1); rc=$?
+[ "$rc" = 0 ] || fail "the probe making only allowed calls exited $rc:"$'\n'"$out"
+pass "only allowed calls: exit 0"
+
+for call in socket execve; do
+  out=$("$probe" "$call" 2>&1); rc=$?
+  # 128 + SIGSYS (31): the shell's status for a process killed by that signal.
+  [ "$rc" = $((128 + 31)) ] || fail "$call: exit status $rc, expected death by SIGSYS (159):"$'\n'"$out"
+  echo "$out" | grep -Eq "the seccomp filter stopped system call $call \([0-9]+\)" ||
+    fail "$call: the message does not name the call:"$'\n'"$out"
+  pass "$call: killed by SIGSYS, and the message names it: $(echo "$out" | grep -o "stopped system call $call ([0-9]*)")"
+done
