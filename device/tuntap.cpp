@@ -64,12 +64,16 @@ std::string open_denied(int err) {
 std::string attach_denied(LinkLayer link, const std::string& name) {
   const char* kind = link == LinkLayer::ethernet ? "tap" : "tun";
   std::string why;
+  // The kernel lets anyone attach a persistent device with neither owner nor group (tun_not_capable()).
   std::ifstream owner_file(fmt::format("/sys/class/net/{}/owner", name));
-  long owner = -1;
+  std::ifstream group_file(fmt::format("/sys/class/net/{}/group", name));
+  long owner = -1, group = -1;
   if (owner_file >> owner) {
-    why = owner < 0 ? fmt::format("'{}' exists, belongs to no user, and attaching it needs CAP_NET_ADMIN", name)
-                    : fmt::format("'{}' exists and belongs to uid {}, not to {} (uid {})", name, owner, user_name(),
-                                  ::geteuid());
+    group_file >> group;
+    why = owner >= 0 ? fmt::format("'{}' exists and belongs to uid {}, not to {} (uid {})", name, owner, user_name(),
+                                   ::geteuid())
+                     : fmt::format("'{}' exists and belongs to group gid {}, which {} is not in", name, group,
+                                   user_name());
   } else {
     why = fmt::format("creating '{}' needs CAP_NET_ADMIN", name);
   }
