@@ -7,9 +7,9 @@
 #     create (EPERM), a device that belongs to someone else, a host side it may not configure.
 # /dev/net/tun is mode 0600 on some hosts (Debian's default is 0666): each step runs in a private mount namespace
 # where a fresh node of the mode it needs is mounted over /dev/net/tun; the host's own node is never touched.
-# Usage: unprivileged_e2e.sh MINISTACK_BINARY
+# Usage: unprivileged_e2e.sh MINISTACK_BINARY README
 set -uo pipefail
-ministack_built=$1
+ministack_built=$1 readme=$2
 . "$(dirname "$0")/lib.sh"
 require_root_and_tun
 command -v ping >/dev/null && ping -V 2>&1 | grep -q iputils || skip "iputils-ping is not installed"
@@ -91,19 +91,11 @@ wait "$ms_pid" || rc=$?
 [ "$rc" = 0 ] || fail "ministack exited $rc on SIGTERM, expected 0"
 pass "nobody's persistent tap0, set up once by root: attached, host side left alone, ping 0% loss, exit 0"
 
-# 2. A user and network namespace of nobody's own: the recipe in the README, with a ping from inside.
-userns_log=$workdir/logs/userns.log
-logs+=("$userns_log")
-cat >"$workdir/logs/userns.sh" <<INNER
-ip link set lo up
-"$ministack" --tun tun0 >"$userns_log" 2>&1 &
-pid=\$!
-trap 'kill \$pid 2>/dev/null' EXIT
-for i in \$(seq 50); do grep -qs "listening on" "$userns_log" && break; sleep 0.1; done
-ping -n -c 3 -i 0.2 -W 2 192.168.3.12
-INNER
-out=$(as_nobody 0666 unshare --user --map-root-user --net sh "$workdir/logs/userns.sh" 2>&1)
-echo "$out" | grep -q " 0% packet loss" || fail "ping inside nobody's user namespace:"$'\n'"$out"
-grep -q "the user stays: nobody is not mapped in this user namespace" "$userns_log" ||
-  fail "the log does not explain why the user stays"
-pass "unshare --user --map-root-user --net, as nobody: TUN created, ping 0% loss"
+# 2. A user and network namespace of nobody's own: the README's one-line recipe, run as it is written there.
+recipe=$(grep -m1 "^unshare --user --map-root-user --net " "$readme") || fail "no unshare recipe in $readme"
+echo "recipe: $recipe"
+out=$(as_nobody 0666 env PATH="$bin:$PATH" sh -c "$recipe" 2>&1)
+echo "$out" | grep -q " 0% packet loss" || fail "the README's user-namespace recipe, as nobody:"$'\n'"$out"
+echo "$out" | grep -q "the user stays: nobody is not mapped in this user namespace" ||
+  fail "the log does not explain why the user stays:"$'\n'"$out"
+pass "the README's unshare recipe, as nobody: TUN created, ping 0% loss"
