@@ -94,7 +94,9 @@ PrivilegeState confine(const Options& opt, Logger& log) {
   request.change_user = opt.mode == Options::Mode::live || opt.user_given;
   const PrivilegeState state = drop_privileges(request);
   install_syscall_filter();
-  log.info("confined: running as {} (uid {}, gid {}) with no capabilities, no_new_privs, and a seccomp filter "
+  // Live, worth a line; a replay or explain is quiet about it.
+  const LogLevel level = opt.mode == Options::Mode::live ? LogLevel::info : LogLevel::debug;
+  log.log(level, "confined: running as {} (uid {}, gid {}) with no capabilities, no_new_privs, and a seccomp filter "
            "allowing {} system calls{}",
            state.user, state.uid, state.gid, syscall_allowlist().size(),
            state.note.empty() ? "" : fmt::format(" ({})", state.note));
@@ -154,7 +156,6 @@ int main(int argc, char** argv) {
                       replay ? CaptureDevice::Record::transmitted_only : CaptureDevice::Record::both_directions,
                       replay);
     }
-    write_first_snapshot(opt, confine(opt, log));
   } catch (const std::exception& e) {
     log.error("{}", e.what());
     return 1;
@@ -174,6 +175,13 @@ int main(int argc, char** argv) {
   if (opt.trace) {
     trace.emplace(stdout);
     stack.set_tracer(&*trace);
+  }
+  try {
+    // Last, once everything that needs privilege or asks the terminal (isatty) is done.
+    write_first_snapshot(opt, confine(opt, log));
+  } catch (const std::exception& e) {
+    log.error("{}", e.what());
+    return 1;
   }
   log.info("{}", describe_start(opt, io, stack, host_side));
 
