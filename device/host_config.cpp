@@ -96,22 +96,28 @@ int on_address(const nlmsghdr* nlh, void* data) {
   return mnl_attr_parse(nlh, sizeof(*ifa), on_address_attribute, query);
 }
 
-// Sends a GET request (a dump when `dump`) and runs `callback` on every reply until the kernel says it is done.
-void ask(mnl_socket* sock, std::uint16_t type, bool dump, unsigned char family, unsigned seq, mnl_cb_t callback,
-         Query& query, const std::string& what) {
-  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+// A GET request for `query.index`'s link (RTM_GETLINK) or a dump of every IPv4 address (RTM_GETADDR), in `buf`.
+nlmsghdr* put_request(std::vector<char>& buf, std::uint16_t type, unsigned seq, const Query& query) {
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
   nlh->nlmsg_type = type;
-  nlh->nlmsg_flags = static_cast<std::uint16_t>(NLM_F_REQUEST | (dump ? NLM_F_DUMP : NLM_F_ACK));
   nlh->nlmsg_seq = seq;
   if (type == RTM_GETLINK) {
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
     auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
     ifm->ifi_family = AF_UNSPEC;
     ifm->ifi_index = query.index;
   } else {
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
     auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
-    ifa->ifa_family = family;
+    ifa->ifa_family = AF_INET;
   }
+  return nlh;
+}
+
+// Sends the request and runs `callback` on every reply until the kernel says it is done (NLMSG_DONE or the ACK).
+void ask(mnl_socket* sock, std::uint16_t type, unsigned seq, mnl_cb_t callback, Query& query, const std::string& what) {
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  const nlmsghdr* nlh = put_request(buf, type, seq, query);
   if (mnl_socket_sendto(sock, nlh, nlh->nlmsg_len) < 0) throw HostConfigError(describe_errno(errno, what));
   const unsigned portid = mnl_socket_get_portid(sock);
   for (;;) {
@@ -136,8 +142,7 @@ bool host_side_configured(const std::string& ifname, const Ipv4Interface& host) 
   ask(sock.get(), RTM_GETLINK, false, AF_UNSPEC, seq, on_link, query,
       fmt::format("asking the kernel about {}", ifname));
   if (!query.up) return false;
-  ask(sock.get(), RTM_GETADDR, true, AF_INET, seq + 1, on_address, query,
-      fmt::format("asking the kernel for {}'s addresses", ifname));
+  ask(sock.get(), RTM_GETADDR, seq + 1, on_address, query, fmt::format("asking the kernel for {}'s addresses", ifname));
   return query.has_address;
 }
 

@@ -70,10 +70,10 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
   long owner = -1, group = -1;
   if (owner_file >> owner) {
     group_file >> group;
-    why = owner >= 0 ? fmt::format("'{}' exists and belongs to uid {}, not to {} (uid {})", name, owner, user_name(),
-                                   ::geteuid())
-                     : fmt::format("'{}' exists and belongs to group gid {}, which {} is not in", name, group,
-                                   user_name());
+    why = owner >= 0
+              ? fmt::format("'{}' exists and belongs to uid {}, not to {} (uid {})", name, owner, user_name(),
+                            ::geteuid())
+              : fmt::format("'{}' exists and belongs to group gid {}, which {} is not in", name, group, user_name());
   } else {
     why = fmt::format("creating '{}' needs CAP_NET_ADMIN", name);
   }

@@ -96,10 +96,11 @@ PrivilegeState confine(const Options& opt, Logger& log) {
   install_syscall_filter();
   // Live, worth a line; a replay or explain is quiet about it.
   const LogLevel level = opt.mode == Options::Mode::live ? LogLevel::info : LogLevel::debug;
-  log.log(level, "confined: running as {} (uid {}, gid {}) with no capabilities, no_new_privs, and a seccomp filter "
-           "allowing {} system calls{}",
-           state.user, state.uid, state.gid, syscall_allowlist().size(),
-           state.note.empty() ? "" : fmt::format(" ({})", state.note));
+  log.log(level,
+          "confined: running as {} (uid {}, gid {}) with no capabilities, no_new_privs, and a seccomp filter "
+          "allowing {} system calls{}",
+          state.user, state.uid, state.gid, syscall_allowlist().size(),
+          state.note.empty() ? "" : fmt::format(" ({})", state.note));
   return state;
 }
 
