@@ -139,8 +139,7 @@ bool host_side_configured(const std::string& ifname, const Ipv4Interface& host) 
   Socket sock = open_bound_socket();
   const unsigned seq = static_cast<unsigned>(::getpid());
   // RTM_GETLINK for one index answers with the link message and no NLMSG_DONE: mnl_cb_run stops at the ACK.
-  ask(sock.get(), RTM_GETLINK, false, AF_UNSPEC, seq, on_link, query,
-      fmt::format("asking the kernel about {}", ifname));
+  ask(sock.get(), RTM_GETLINK, seq, on_link, query, fmt::format("asking the kernel about {}", ifname));
   if (!query.up) return false;
   ask(sock.get(), RTM_GETADDR, seq + 1, on_address, query, fmt::format("asking the kernel for {}'s addresses", ifname));
   return query.has_address;
