@@ -59,8 +59,9 @@ constexpr AllowedSyscall kAllowed[] = {
 #endif
 #endif
 #ifdef MINISTACK_ASAN
-// UndefinedBehaviorSanitizer's vptr check tests whether memory is readable by writing it into a pipe.
-constexpr const char* kSanitizerExtras[] = {"pipe2"};
+// UndefinedBehaviorSanitizer's vptr check tests whether memory is readable by writing it into a pipe;
+// AddressSanitizer asks for the alternate signal stack when an exception is thrown (__asan_handle_no_return).
+constexpr const char* kSanitizerExtras[] = {"pipe2", "sigaltstack"};
 #endif
 
 #ifdef MINISTACK_ASAN
