@@ -81,6 +81,9 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
   // first frame (today's date, whether before or after the capture's, says nothing about it).
   std::optional<Instant> last_timers;
   if (!replay) last_timers = instant(nullptr);
+  // The device's MTU when the stack last took it (the stack may clamp it: compare with the device's own value).
+  std::size_t followed_mtu = device.mtu();
+  if (options.follow_device_mtu) stack.set_mtu(followed_mtu);
   while (!stop) {
     if (options.stats_request && *options.stats_request) {
       *options.stats_request = 0;
@@ -88,6 +91,12 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     }
     const Received in = device.receive(buffer, kWaitSlice);
     if (in.status == Received::Status::end) break;
+    if (options.follow_device_mtu && device.mtu() != followed_mtu) {
+      followed_mtu = device.mtu();
+      const std::size_t now_in_force = stack.set_mtu(followed_mtu);
+      if (options.log)
+        options.log->info("{}: MTU now {}, replies fragmented to {}", device.name(), followed_mtu, now_in_force);
+    }
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
     if (last_timers ? now - *last_timers >= kTimerInterval : in.status == Received::Status::frame) {
       stack.poll(now, sink);
@@ -97,9 +106,13 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
 
     ++frames;
     if (options.observer) options.observer->frame_received(frames, Bytes{buffer}.first(in.length), in.timestamp, now);
-    if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
-    const Verdict verdict = stack.receive(buffer, in.length, now, sink);
-    if (options.log && options.log->enabled(LogLevel::debug)) log_verdict(*options.log, in.length, verdict);
+    if (options.trace) options.trace->begin_frame(frames, in.cut() ? in.wire_length : in.length, in.timestamp);
+    // A frame the buffer could not hold is dropped whole: its first bytes are no datagram.
+    const Verdict verdict = in.cut() ? stack.receive_too_long(in.wire_length, now, sink)
+                                     : stack.receive(buffer, in.length, now, sink);
+    if (options.log && options.log->enabled(LogLevel::debug)) {
+      log_verdict(*options.log, in.cut() ? in.wire_length : in.length, verdict);
+    }
     if (options.observer) options.observer->frame_handled(frames, verdict);
   }
   return stats;
