@@ -37,8 +37,10 @@ Verdict Stack::receive(MutableBytes buffer, std::size_t length, Instant now, Fra
 
 Verdict Stack::receive_too_long(std::size_t wire_length, Instant now, FrameSink& out) {
   FrameContext frame{now, out, {}, 0};
-  context_.trace(Layer::link, "a frame of {} bytes: longer than any IP packet (65535 bytes) plus link header",
-                 wire_length);
+  context_.trace(
+      Layer::link,
+      "a frame of {} bytes, longer than any IP packet (65535 bytes) plus link header: only its first bytes were read",
+      wire_length);
   return context_.drop(DropReason::frame_too_long, frame);
 }
 

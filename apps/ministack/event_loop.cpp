@@ -106,7 +106,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
 
     ++frames;
     if (options.observer) options.observer->frame_received(frames, Bytes{buffer}.first(in.length), in.timestamp, now);
-    if (options.trace) options.trace->begin_frame(frames, in.cut() ? in.wire_length : in.length, in.timestamp);
+    if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
     // A frame the buffer could not hold is dropped whole: its first bytes are no datagram.
     const Verdict verdict = in.cut() ? stack.receive_too_long(in.wire_length, now, sink)
                                      : stack.receive(buffer, in.length, now, sink);
