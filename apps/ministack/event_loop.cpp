@@ -39,7 +39,8 @@ class DeviceSink final : public FrameSink {
 };
 
 // At debug level, one line per frame: what became of it.
-void log_verdict(Logger& log, std::size_t length, const Verdict& verdict) {
+void log_verdict(Logger& log, const Received& in, const Verdict& verdict) {
+  const std::size_t length = in.cut() ? in.wire_length : in.length;
   switch (verdict.outcome) {
     case Outcome::dropped: {
       const auto info = describe(*verdict.drop);
@@ -53,6 +54,14 @@ void log_verdict(Logger& log, std::size_t length, const Verdict& verdict) {
       break;
     case Outcome::answered: log.debug("rx {:5} B  answered with {} frame(s)", length, verdict.frames_sent); break;
   }
+}
+
+// Hands the device's MTU to the stack if it changed since `followed` (the host ran `ip link set DEV mtu N`).
+void follow_device_mtu(const Device& device, Stack& stack, std::size_t& followed, Logger* log) {
+  if (device.mtu() == followed) return;
+  followed = device.mtu();
+  const std::size_t in_force = stack.set_mtu(followed);
+  if (log) log->info("{}: MTU now {}, replies fragmented to {}", device.name(), followed, in_force);
 }
 
 }  // namespace
@@ -91,12 +100,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     }
     const Received in = device.receive(buffer, kWaitSlice);
     if (in.status == Received::Status::end) break;
-    if (options.follow_device_mtu && device.mtu() != followed_mtu) {
-      followed_mtu = device.mtu();
-      const std::size_t now_in_force = stack.set_mtu(followed_mtu);
-      if (options.log)
-        options.log->info("{}: MTU now {}, replies fragmented to {}", device.name(), followed_mtu, now_in_force);
-    }
+    if (options.follow_device_mtu) follow_device_mtu(device, stack, followed_mtu, options.log);
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
     if (last_timers ? now - *last_timers >= kTimerInterval : in.status == Received::Status::frame) {
       stack.poll(now, sink);
@@ -110,9 +114,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     // A frame the buffer could not hold is dropped whole: its first bytes are no datagram.
     const Verdict verdict = in.cut() ? stack.receive_too_long(in.wire_length, now, sink)
                                      : stack.receive(buffer, in.length, now, sink);
-    if (options.log && options.log->enabled(LogLevel::debug)) {
-      log_verdict(*options.log, in.cut() ? in.wire_length : in.length, verdict);
-    }
+    if (options.log && options.log->enabled(LogLevel::debug)) log_verdict(*options.log, in, verdict);
     if (options.observer) options.observer->frame_handled(frames, verdict);
   }
   return stats;
