@@ -24,7 +24,17 @@ struct Received {
   Status status;
   std::size_t length = 0;
   Timestamp timestamp{};  // when the frame was received (live) or recorded (replay)
+  // The frame's whole length when it was longer than the buffer (only `length` bytes of it were read); 0 otherwise.
+  std::size_t wire_length = 0;
+
+  // True when the frame did not fit the buffer: the stack drops it as frame_too_long instead of reading it.
+  bool cut() const { return wire_length > length; }
 };
+
+// The largest frame a device can deliver, in bytes: an IPv4 packet's total length is 16 bits (RFC 791 §3.1), so no
+// IP packet exceeds 65535 bytes whatever the MTU, plus the link header (14 bytes of Ethernet on TAP, none on TUN).
+// Linux hands a TUN/TAP reader any frame its sender wrote, even one longer than the device's MTU.
+constexpr std::size_t max_frame_length(LinkLayer link) { return 65535 + link_header_length(link); }
 
 // libpcap's DLT_EN10MB and DLT_RAW (stored in files as LINKTYPE_ETHERNET 1 and LINKTYPE_RAW 101).
 inline constexpr int kDltEthernet = 1;
@@ -35,18 +45,17 @@ inline constexpr int kDltRaw = 12;
 struct DeviceCapabilities {
   LinkLayer link = LinkLayer::ethernet;
   std::string name;
-  std::size_t mtu = 1500;  // largest IP packet the device carries, in bytes
+  // Largest IP packet the device sends unfragmented, in bytes. A live device follows the host's changes to it
+  // (`ip link set DEV mtu N`); it sizes what ministack sends, never what it accepts.
+  std::size_t mtu = 1500;
   // The link type a capture of this device's frames is written with, as a libpcap DLT_ value.
   int capture_link_type = kDltEthernet;
   // True when frames come from a recording: their timestamps, not the clock, are the stack's time.
   bool replays_time = false;
 
-  // The receive buffer this device needs, in bytes: a whole frame at the MTU (IP packet plus, on TAP, the 14-byte
-  // Ethernet header) and never less than the Ethernet minimum the stack pads replies to.
-  std::size_t receive_buffer_size() const {
-    const std::size_t frame = mtu + link_header_length(link);
-    return frame < kEthernetMinFrameLength ? kEthernetMinFrameLength : frame;
-  }
+  // The receive buffer this device needs, in bytes: the largest frame it can deliver (max_frame_length), whatever
+  // the MTU, so that a frame is judged by what arrived and not cut to a size decided at start.
+  std::size_t receive_buffer_size() const { return max_frame_length(link); }
 };
 
 // The capture link type that matches a link: Ethernet for TAP, raw IP for TUN.
@@ -58,8 +67,9 @@ class Device {
 
   virtual const DeviceCapabilities& capabilities() const = 0;
 
-  // Waits at most `timeout` for one frame and copies it into `buffer`. A frame longer than the buffer is cut short,
-  // which the stack then drops as truncated.
+  // Waits at most `timeout` for one frame and copies it into `buffer`. A frame longer than the buffer is cut short
+  // and flagged (Received::wire_length), which the loop then drops as frame_too_long. Throws DeviceError when the
+  // device fails or is gone (its message names the device: "tap0 was removed").
   virtual Received receive(MutableBytes buffer, std::chrono::milliseconds timeout) = 0;
   // Sends one frame; throws DeviceError if the device refuses it.
   virtual void transmit(Bytes frame) = 0;

@@ -93,11 +93,12 @@ Received PcapReplayDevice::receive(MutableBytes buffer, std::chrono::millisecond
         continue;
       }
     }
-    // A frame larger than the device could carry is cut short, as a real device would; the stack drops it.
+    // A frame larger than any device could deliver is cut short and flagged, as a live device's is; the loop drops
+    // it as frame_too_long. (pcap stores up to 262144 bytes a frame, more than the 65535 + 14 a TAP delivers.)
     const std::size_t n = std::min(frame.size(), buffer.size());
     std::copy_n(frame.begin(), n, buffer.begin());
     const Received::Timestamp ts{std::int64_t{header->ts.tv_sec} * 1'000'000 + header->ts.tv_usec};
-    return {Received::Status::frame, n, ts};
+    return {Received::Status::frame, n, ts, frame.size() > n ? frame.size() : 0};
   }
 }
 

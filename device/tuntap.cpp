@@ -24,7 +24,6 @@ namespace ministack {
 namespace {
 
 constexpr const char* kCloneDevice = "/dev/net/tun";
-constexpr std::size_t kDefaultMtu = 1500;
 
 // The binary's real path, when `setcap` on it could work: file capabilities are ignored on a nosuid mount.
 std::optional<std::string> setcap_target() {
@@ -120,17 +119,6 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
   }
 }
 
-// The kernel's MTU for the device, asked through an ordinary socket; 1500 if it will not say.
-std::size_t query_mtu(const std::string& name) {
-  const int sock = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (sock < 0) return kDefaultMtu;
-  ifreq req{};
-  std::memcpy(req.ifr_name, name.c_str(), name.size());
-  const int rc = ::ioctl(sock, SIOCGIFMTU, &req);
-  ::close(sock);
-  return rc == 0 && req.ifr_mtu > 0 ? static_cast<std::size_t>(req.ifr_mtu) : kDefaultMtu;
-}
-
 }  // namespace
 
 std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::string& name) {
@@ -150,31 +138,56 @@ std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::stri
     fail_attach(err, link, name);
   }
   const std::string actual(req.ifr_name);
-  return std::unique_ptr<TunTapDevice>(new TunTapDevice(link, actual, fd, query_mtu(actual)));
+  try {
+    auto monitor = std::make_unique<LinkMonitor>(actual);
+    if (monitor->state().removed) throw DeviceError(fmt::format("{} was removed", actual));
+    return std::unique_ptr<TunTapDevice>(new TunTapDevice(link, fd, std::move(monitor)));
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
+}
+
+void TunTapDevice::removed() const { throw DeviceError(fmt::format("{} was removed", capabilities_.name)); }
+
+void TunTapDevice::follow_link() {
+  monitor_->update();
+  const LinkMonitor::State& link = monitor_->state();
+  capabilities_.name = link.name;
+  capabilities_.mtu = link.mtu;
+  if (link.removed) removed();
 }
 
 TunTapDevice::~TunTapDevice() { ::close(fd_); }
 
 Received TunTapDevice::receive(MutableBytes buffer, std::chrono::milliseconds timeout) {
-  pollfd pfd{fd_, POLLIN, 0};
-  const int ready = ::poll(&pfd, 1, static_cast<int>(timeout.count()));
+  pollfd pfds[2] = {{fd_, POLLIN, 0}, {monitor_->fd(), POLLIN, 0}};
+  const int ready = ::poll(pfds, 2, static_cast<int>(timeout.count()));
   if (ready < 0) {
     if (errno == EINTR) return {Received::Status::timeout};
     throw DeviceError(fmt::format("poll on {}: {}", capabilities_.name, std::strerror(errno)));
   }
-  if (ready == 0) return {Received::Status::timeout};
+  // Link events first: a new MTU applies to the answer of the frame read next.
+  if (pfds[1].revents) follow_link();
+  if (pfds[0].revents == 0) return {Received::Status::timeout};
   const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return {Received::Status::timeout};
+    // EBADFD: the file is no longer attached to a device, which happens when the device is deleted.
+    if (errno == EBADFD) removed();
     throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(errno)));
   }
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  return {Received::Status::frame, static_cast<std::size_t>(n), std::chrono::duration_cast<Received::Timestamp>(now)};
+  const auto now = std::chrono::duration_cast<Received::Timestamp>(std::chrono::system_clock::now().time_since_epoch());
+  // The kernel returns a frame's whole length even when it copied only what fitted (tun_put_user).
+  const auto length = static_cast<std::size_t>(n);
+  if (length > buffer.size()) return {Received::Status::frame, buffer.size(), now, length};
+  return {Received::Status::frame, length, now};
 }
 
 void TunTapDevice::transmit(Bytes frame) {
   const ssize_t n = ::write(fd_, frame.data(), frame.size());
   if (n < 0) {
+    if (errno == EBADFD) removed();
     // EIO: the kernel drops writes while the link is down.
     throw DeviceError(fmt::format("write to {}: {}{}", capabilities_.name, std::strerror(errno),
                                   errno == EIO ? " (is the link up? 'ip link set dev NAME up')" : ""));

@@ -35,6 +35,20 @@ Verdict Stack::receive(MutableBytes buffer, std::size_t length, Instant now, Fra
   return link_.receive(packet, frame);
 }
 
+Verdict Stack::receive_too_long(std::size_t wire_length, Instant now, FrameSink& out) {
+  FrameContext frame{now, out, {}, 0};
+  context_.trace(
+      Layer::link,
+      "a frame of {} bytes, longer than any IP packet (65535 bytes) plus link header: only its first bytes were read",
+      wire_length);
+  return context_.drop(DropReason::frame_too_long, frame);
+}
+
+std::size_t Stack::set_mtu(std::size_t mtu) {
+  config_.mtu = std::clamp(mtu, kMinMtu, FragmentStore::kMaxDatagramLength);
+  return config_.mtu;
+}
+
 void Stack::poll(Instant now, FrameSink& out) {
   ipv4_.poll(now);
   link_.poll(now, out);

@@ -38,6 +38,14 @@ class Stack {
 
   // Handles the frame in buffer[0, length), received at `now`. Answers may overwrite the buffer.
   Verdict receive(MutableBytes buffer, std::size_t length, Instant now, FrameSink& out);
+  // Drops, as frame_too_long, a frame of `wire_length` bytes that the device could not deliver whole (longer than
+  // the largest IP packet plus link header, RFC 791 §3.1): only its first bytes were read, so nothing in it is
+  // trusted. Counts and traces it like any other drop.
+  Verdict receive_too_long(std::size_t wire_length, Instant now, FrameSink& out);
+  // The largest IP datagram sent unfragmented from now on, in bytes: the device's MTU, which the host may change
+  // while the stack runs (`ip link set DEV mtu N`). Clamped to [576, 65535] as the constructor clamps it (RFC 791
+  // §3.1: every host takes 576-byte datagrams). Returns the MTU now in force.
+  std::size_t set_mtu(std::size_t mtu);
   // Runs every layer's timers: reassembly timeouts, ARP retries and expiry of queued packets. Call it now and then.
   void poll(Instant now, FrameSink& out);
   // Announces our address with a gratuitous ARP request (RFC 5227 §2.3, "ARP Announcement"); TAP only.

@@ -39,7 +39,8 @@ class DeviceSink final : public FrameSink {
 };
 
 // At debug level, one line per frame: what became of it.
-void log_verdict(Logger& log, std::size_t length, const Verdict& verdict) {
+void log_verdict(Logger& log, const Received& in, const Verdict& verdict) {
+  const std::size_t length = in.cut() ? in.wire_length : in.length;
   switch (verdict.outcome) {
     case Outcome::dropped: {
       const auto info = describe(*verdict.drop);
@@ -53,6 +54,14 @@ void log_verdict(Logger& log, std::size_t length, const Verdict& verdict) {
       break;
     case Outcome::answered: log.debug("rx {:5} B  answered with {} frame(s)", length, verdict.frames_sent); break;
   }
+}
+
+// Hands the device's MTU to the stack if it changed since `followed` (the host ran `ip link set DEV mtu N`).
+void follow_device_mtu(const Device& device, Stack& stack, std::size_t& followed, Logger* log) {
+  if (device.mtu() == followed) return;
+  followed = device.mtu();
+  const std::size_t in_force = stack.set_mtu(followed);
+  if (log) log->info("{}: MTU now {}, replies fragmented to {}", device.name(), followed, in_force);
 }
 
 }  // namespace
@@ -81,6 +90,9 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
   // first frame (today's date, whether before or after the capture's, says nothing about it).
   std::optional<Instant> last_timers;
   if (!replay) last_timers = instant(nullptr);
+  // The device's MTU when the stack last took it (the stack may clamp it: compare with the device's own value).
+  std::size_t followed_mtu = device.mtu();
+  if (options.follow_device_mtu) stack.set_mtu(followed_mtu);
   while (!stop) {
     if (options.stats_request && *options.stats_request) {
       *options.stats_request = 0;
@@ -88,6 +100,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     }
     const Received in = device.receive(buffer, kWaitSlice);
     if (in.status == Received::Status::end) break;
+    if (options.follow_device_mtu) follow_device_mtu(device, stack, followed_mtu, options.log);
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
     if (last_timers ? now - *last_timers >= kTimerInterval : in.status == Received::Status::frame) {
       stack.poll(now, sink);
@@ -98,8 +111,10 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     ++frames;
     if (options.observer) options.observer->frame_received(frames, Bytes{buffer}.first(in.length), in.timestamp, now);
     if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
-    const Verdict verdict = stack.receive(buffer, in.length, now, sink);
-    if (options.log && options.log->enabled(LogLevel::debug)) log_verdict(*options.log, in.length, verdict);
+    // A frame the buffer could not hold is dropped whole: its first bytes are no datagram.
+    const Verdict verdict = in.cut() ? stack.receive_too_long(in.wire_length, now, sink)
+                                     : stack.receive(buffer, in.length, now, sink);
+    if (options.log && options.log->enabled(LogLevel::debug)) log_verdict(*options.log, in, verdict);
     if (options.observer) options.observer->frame_handled(frames, verdict);
   }
   return stats;

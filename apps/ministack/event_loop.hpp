@@ -40,9 +40,14 @@ struct LoopOptions {
   volatile std::sig_atomic_t* stats_request = nullptr;
   std::function<void()> report;
   LoopObserver* observer = nullptr;  // told of every frame received and transmitted (the tests)
+  // Fragment to the device's MTU as it is now: when the device reports a new one (the host ran `ip link set DEV mtu
+  // N`), the stack takes it (Stack::set_mtu) before the next frame. False when the user fixed the MTU (--mtu).
+  bool follow_device_mtu = false;
 };
 
-// Runs until `stop` becomes non-zero (set from a signal handler) or the device has no more frames.
+// Runs until `stop` becomes non-zero (set from a signal handler) or the device has no more frames. Throws DeviceError
+// when the device fails or is removed. After it starts, it makes no system call of its own: those are the device's
+// (poll, read, write, recvmsg and sendto on descriptors opened before) and the clocks' (clock_gettime).
 LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options);
 
 }  // namespace ministack

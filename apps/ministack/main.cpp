@@ -197,6 +197,8 @@ int main(int argc, char** argv) {
     loop_options.trace = trace ? &*trace : nullptr;
     loop_options.stats_request = &g_stats_request;
     loop_options.report = [&] { report_counters(opt, log, stack); };
+    // Replies follow the device's MTU as the host changes it, unless the user fixed it with --mtu.
+    loop_options.follow_device_mtu = opt.mode == Options::Mode::live && opt.mtu == 0;
     loop = run_event_loop(io, stack, g_stop, loop_options);
   } catch (const DeviceError& e) {
     log.error("{}", e.what());

@@ -28,7 +28,8 @@ Ipv4::Ipv4(StackContext& context, Link& link)
     : context_(context),
       link_(link),
       reassembler_(context.config.reassembly, context.counters),
-      fragment_tx_(kEthernetHeaderLength + context.config.mtu) {}
+      // Sized for the largest MTU, not the one at start: the MTU may grow while the stack runs (Stack::set_mtu).
+      fragment_tx_(kEthernetHeaderLength + FragmentStore::kMaxDatagramLength) {}
 
 Verdict Ipv4::receive(PacketBuffer& packet, FrameContext& frame) {
   context_.counters.count(Counter::ipInReceives);

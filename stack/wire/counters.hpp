@@ -25,7 +25,7 @@ inline constexpr std::size_t kCounterGroupCount = 6;
   X(ifInUcastPkts, link, "IF-MIB", "frames to our MAC (TAP) or packets (TUN) passed up to ARP or IP")              \
   X(ifInBroadcastPkts, link, "IF-MIB", "broadcast frames passed up to ARP or IP")                                  \
   X(ifInDiscards, link, "IF-MIB", "frames for another host's MAC, discarded")                                      \
-  X(ifInErrors, link, "IF-MIB", "frames too short for Ethernet, or from a group MAC address")                      \
+  X(ifInErrors, link, "IF-MIB", "frames too short for Ethernet or too long to read, or from a group MAC address")  \
   X(ifInUnknownProtos, link, "IF-MIB", "frames of a protocol not spoken (an EtherType, or IPv6 on TUN)")           \
   X(ifOutUcastPkts, link, "IF-MIB", "frames or packets sent to one host")                                          \
   X(ifOutBroadcastPkts, link, "IF-MIB", "frames sent to the Ethernet broadcast address (ARP requests)")            \

@@ -10,6 +10,9 @@ namespace ministack {
 // counter (counters.hpp).
 #define MINISTACK_DROP_REASONS(X)                                                                                  \
   X(eth_truncated, "ifInErrors", "frame shorter than the 14-byte Ethernet header", "IEEE 802.3 §3.1")              \
+  X(frame_too_long, "ifInErrors",                                                                                  \
+    "frame longer than any the device can deliver (a 65535-byte IP packet plus link header): not read whole",      \
+    "RFC 791 §3.1")                                                                                                \
   X(eth_not_for_us, "ifInDiscards", "destination MAC is neither ours nor broadcast", "RFC 894")                    \
   X(eth_bad_source, "ifInErrors", "source MAC is a group (multicast or broadcast) address", "IEEE 802 §8.2")       \
   X(eth_unsupported_type, "ifInUnknownProtos", "EtherType is neither IPv4 (0x0800) nor ARP (0x0806)", "RFC 894")   \

@@ -31,7 +31,7 @@ TEST_F(PcapReplayDeviceTest, EthernetCaptureFeedsTheTapPipelineUnchanged) {
   EXPECT_EQ(device.capture_link_type(), kEthernet);
   EXPECT_EQ(device.name(), path);
   EXPECT_EQ(device.mtu(), 1500u);
-  EXPECT_EQ(device.receive_buffer_size(), 1514u);
+  EXPECT_EQ(device.receive_buffer_size(), 65535u + 14) << "the largest frame, not the MTU";
   expect_same(drain(device), records);
   EXPECT_EQ(device.frames_read(), records.size());
   EXPECT_EQ(device.frames_skipped(), 0u);
@@ -77,7 +77,7 @@ TEST_P(PcapReplayRawLinkTypes, FeedTheTunPipelinePacketsUnchangedIpv6Included) {
   PcapReplayDevice device(path);
   EXPECT_EQ(device.link(), LinkLayer::ip);
   EXPECT_EQ(device.capture_link_type(), c.capture_link_type);
-  EXPECT_EQ(device.receive_buffer_size(), 1500u);
+  EXPECT_EQ(device.receive_buffer_size(), 65535u) << "the largest IP packet, not the MTU";
   expect_same(drain(device), records);
   EXPECT_EQ(device.frames_read(), records.size());
   EXPECT_EQ(device.frames_skipped(), 0u);
@@ -254,30 +254,44 @@ TEST_F(PcapReplayDeviceTest, FrameLongerThanTheBufferIsCutToTheBuffer) {
   Received in = device.receive(buffer, milliseconds{0});
   ASSERT_EQ(in.status, Received::Status::frame);
   EXPECT_EQ(in.length, 100u);
+  EXPECT_EQ(in.wire_length, 9014u) << "the cut is flagged with the frame's whole length";
+  EXPECT_TRUE(in.cut());
   EXPECT_EQ(buffer, Frame(jumbo.begin(), jumbo.begin() + 100));
   EXPECT_EQ(in.timestamp, at(7, 1));
   // The next frame is read whole: the cut did not desynchronise the file.
   in = device.receive(buffer, milliseconds{0});
   ASSERT_EQ(in.status, Received::Status::frame);
+  EXPECT_FALSE(in.cut());
   EXPECT_EQ(Frame(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(in.length)), after);
   EXPECT_EQ(device.receive(buffer, milliseconds{0}).status, Received::Status::end);
 }
 
-TEST_F(PcapReplayDeviceTest, FrameLongerThanTheMtuIsCutToTheDeviceBuffer) {
+// The MTU sizes what the stack sends, never what it reads: a jumbo frame at MTU 1500 is read whole, as Linux reads
+// it from a tap; only a frame longer than any device delivers (65535 + 14) is cut, and flagged.
+TEST_F(PcapReplayDeviceTest, FrameLongerThanTheMtuIsReadWholeOnlyOneLongerThanAnyFrameIsCut) {
   const std::string path = dir_.file("mtu.pcap");
-  const Frame jumbo = distinct_bytes(9014, 1);
-  write_with_libpcap(path, kEthernet, {{at(7, 1), jumbo}});
+  const Frame jumbo = distinct_bytes(9014, 1), largest = distinct_bytes(65535 + 14, 2),
+              giant = distinct_bytes(70000, 3);
+  write_with_libpcap(path, kEthernet, {{at(7, 1), jumbo}, {at(7, 2), largest}, {at(7, 3), giant}});
   PcapReplayDevice device(path);
-  const std::vector<DeviceFrame> got = drain(device);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].bytes, Frame(jumbo.begin(), jumbo.begin() + 1514));
-
-  PcapReplayDevice big(path, 9000);
-  EXPECT_EQ(big.mtu(), 9000u);
-  EXPECT_EQ(big.receive_buffer_size(), 9014u);
-  const std::vector<DeviceFrame> whole = drain(big);
-  ASSERT_EQ(whole.size(), 1u);
-  EXPECT_EQ(whole[0].bytes, jumbo);
+  EXPECT_EQ(device.mtu(), 1500u);
+  Frame buffer(device.receive_buffer_size());
+  const auto next = [&] {
+    const Received in = device.receive(buffer, milliseconds{0});
+    EXPECT_EQ(in.status, Received::Status::frame);
+    return in;
+  };
+  Received in = next();
+  EXPECT_EQ(Frame(buffer.begin(), buffer.begin() + static_cast<std::ptrdiff_t>(in.length)), jumbo);
+  EXPECT_FALSE(in.cut());
+  in = next();
+  EXPECT_EQ(buffer, largest);
+  EXPECT_FALSE(in.cut());
+  in = next();
+  EXPECT_EQ(in.length, 65535u + 14);
+  EXPECT_EQ(in.wire_length, 70000u);
+  EXPECT_EQ(buffer, Frame(giant.begin(), giant.begin() + 65535 + 14));
+  EXPECT_EQ(device.receive(buffer, milliseconds{0}).status, Received::Status::end);
 }
 
 TEST_F(PcapReplayDeviceTest, CookedFrameLongerThanTheBufferIsCutAfterItsHeaderIsStripped) {
@@ -285,9 +299,12 @@ TEST_F(PcapReplayDeviceTest, CookedFrameLongerThanTheBufferIsCutAfterItsHeaderIs
   const Frame packet = ipv4_packet(3000, 1);
   write_with_libpcap(path, kLinuxSll2, {{at(8, 0), cooked(kLinuxSll2, kHost, kProtoIpv4, packet)}});
   PcapReplayDevice device(path);
-  const std::vector<DeviceFrame> got = drain(device);
-  ASSERT_EQ(got.size(), 1u);
-  EXPECT_EQ(got[0].bytes, Frame(packet.begin(), packet.begin() + 1500));
+  Frame buffer(1500);
+  const Received in = device.receive(buffer, milliseconds{0});
+  ASSERT_EQ(in.status, Received::Status::frame);
+  EXPECT_EQ(in.length, 1500u);
+  EXPECT_EQ(in.wire_length, 3000u) << "the packet's length, without the cooked header";
+  EXPECT_EQ(buffer, Frame(packet.begin(), packet.begin() + 1500));
 }
 
 TEST_F(PcapReplayDeviceTest, TimestampsAreThoseOfTheFile) {

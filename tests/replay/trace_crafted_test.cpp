@@ -75,6 +75,7 @@ std::vector<Crafted> crafted_ethernet_frames() {
   const Frame fragment16 = pattern(16);
   return {
       {"10 bytes: no room for an Ethernet header", Frame(10, 0xab), DropReason::eth_truncated},
+      {"70000 bytes: longer than any frame a TAP delivers", Frame(70000, 0xab), DropReason::frame_too_long},
       {"echo request to another MAC", packets::echo_request_frame({}, {}, {.destination = kPeerMac}),
        DropReason::eth_not_for_us},
       {"from a multicast MAC", packets::echo_request_frame({}, {}, {.source = kGroupMac}), DropReason::eth_bad_source},

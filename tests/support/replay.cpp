@@ -61,6 +61,7 @@ Replay replay_device(Device& device, const ReplayOptions& options) {
   LoopOptions loop;
   loop.trace = options.trace;
   loop.observer = &recorder;
+  loop.follow_device_mtu = options.follow_device_mtu;
   const volatile std::sig_atomic_t never_stop = 0;
   run_event_loop(device, stack, never_stop, loop);
   out.counters = stack.counters();

@@ -23,6 +23,7 @@ struct ReplayOptions {
   Tracer* tracer = nullptr;          // set on the stack, as --trace sets a TracePrinter
   TracePrinter* trace = nullptr;     // given to the loop, which heads each frame's trace with it
   LoopObserver* observer = nullptr;  // also told of every frame, after the replay has recorded it
+  bool follow_device_mtu = false;    // LoopOptions::follow_device_mtu, as a live run without --mtu
 };
 
 // Runs every frame of `device` through a fresh Stack with run_event_loop() until the device has no more, and returns
