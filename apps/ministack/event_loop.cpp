@@ -64,6 +64,24 @@ void follow_device_mtu(const Device& device, Stack& stack, std::size_t& followed
   if (log) log->info("{}: MTU now {}, replies fragmented to {}", device.name(), followed, in_force);
 }
 
+// Hands each frame to the stack and tells the observer, the trace and the log about it.
+struct FrameHandler {
+  Stack& stack;
+  FrameSink& sink;
+  const LoopOptions& options;
+
+  // Frame `index` (1-based), as `in` describes it in `buffer`, received at `now`.
+  void handle(std::uint64_t index, const Received& in, MutableBytes buffer, Instant now) const {
+    if (options.observer) options.observer->frame_received(index, Bytes{buffer}.first(in.length), in.timestamp, now);
+    if (options.trace) options.trace->begin_frame(index, in.length, in.timestamp);
+    // A frame the buffer could not hold is dropped whole: its first bytes are no datagram.
+    const Verdict verdict = in.cut() ? stack.receive_too_long(in.wire_length, now, sink)
+                                     : stack.receive(buffer, in.length, now, sink);
+    if (options.log && options.log->enabled(LogLevel::debug)) log_verdict(*options.log, in, verdict);
+    if (options.observer) options.observer->frame_handled(index, verdict);
+  }
+};
+
 }  // namespace
 
 LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options) {
@@ -86,6 +104,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     stack.announce(sink);
   }
   std::uint64_t frames = 0;
+  const FrameHandler handler{stack, sink, options};
   // When the timers last ran. Live, the clock starts now; a replay's clock is the capture's, which starts at its
   // first frame (today's date, whether before or after the capture's, says nothing about it).
   std::optional<Instant> last_timers;
@@ -108,14 +127,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
     }
     if (in.status != Received::Status::frame) continue;
 
-    ++frames;
-    if (options.observer) options.observer->frame_received(frames, Bytes{buffer}.first(in.length), in.timestamp, now);
-    if (options.trace) options.trace->begin_frame(frames, in.length, in.timestamp);
-    // A frame the buffer could not hold is dropped whole: its first bytes are no datagram.
-    const Verdict verdict = in.cut() ? stack.receive_too_long(in.wire_length, now, sink)
-                                     : stack.receive(buffer, in.length, now, sink);
-    if (options.log && options.log->enabled(LogLevel::debug)) log_verdict(*options.log, in, verdict);
-    if (options.observer) options.observer->frame_handled(frames, verdict);
+    handler.handle(++frames, in, buffer, now);
   }
   return stats;
 }
