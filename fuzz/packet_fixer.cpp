@@ -66,30 +66,18 @@ void fix_ethernet(Packet& frame) {
   std::copy(ip.begin(), ip.end(), frame.begin() + kEthernetHeader);
 }
 
-Cut cut_into_fragments(Bytes plan_bytes, Bytes datagram) {
-  std::uint8_t plan[4] = {};
-  std::copy_n(plan_bytes.begin(), std::min<std::size_t>(plan_bytes.size(), 4), plan);
-  Cut cut{.fragments = {}, .spaced = (plan[1] & 0x40) != 0};
-  Packet whole(datagram.begin(), datagram.end());
-  if (whole.size() < kMinHeader) return cut;
-  if ((whole[0] & 0x0f) < 5) whole[0] = static_cast<std::uint8_t>((whole[0] & 0xf0) | 5);
-  const std::size_t ihl = header_length(whole);
-  if (ihl > whole.size()) return cut;
-  packets::put16(whole, 6, static_cast<std::uint16_t>(packets::get16(whole, 6) & kFlagsKept));
-  if (plan[1] & 0x20) whole.resize(whole.size() + std::size_t{plan[3]} * 256, 0);
-  fix_ipv4(whole);  // the transport checksum over the whole payload, stretched or not
+namespace {
 
-  const std::size_t chunk = 8 * (1 + std::size_t{plan[0]} % 185);
+// The well-formed datagram `whole` (header of `ihl` bytes) cut into pieces of `chunk` payload bytes, piece `early_one`
+// starting `early` bytes before its place; each a fragment with a copy of the header, its own length, MF and offset.
+std::vector<Packet> pieces_of(const Packet& whole, std::size_t ihl, std::size_t chunk, std::size_t early_one,
+                              std::size_t early) {
   const std::size_t payload = whole.size() - ihl;
   const std::size_t n = std::min(kMaxFragments, std::max<std::size_t>(1, (payload + chunk - 1) / chunk));
-  const std::size_t chosen = plan[2] % n;
-  const std::size_t early = (plan[1] & 0x04) ? 8 * (1 + std::size_t{plan[2]} % 4) : 0;
   std::vector<Packet> pieces;
   for (std::size_t i = 0; i < n; ++i) {
-    std::size_t begin = i * chunk;
-    if (i == chosen) begin -= std::min(begin, early);
+    const std::size_t begin = i * chunk - (i == early_one ? std::min(i * chunk, early) : 0);
     const std::size_t end = std::min(payload, (i + 1) * chunk);
-    if (begin > payload || end < begin) break;
     const std::size_t offset_field = begin / 8;
     if (offset_field > kOffsetMask) break;
     Packet f(ihl + end - begin);
@@ -104,21 +92,45 @@ Cut cut_into_fragments(Bytes plan_bytes, Bytes datagram) {
     set_header_checksum(f, ihl);
     pieces.push_back(std::move(f));
   }
-  if (pieces.empty()) return cut;
+  return pieces;
+}
 
-  std::vector<std::size_t> order(pieces.size());
+// The order to send n pieces in: in order, reversed, shuffled by `seed`, or odd ones first.
+std::vector<std::size_t> order_of(std::size_t n, unsigned how, std::uint32_t seed) {
+  std::vector<std::size_t> order(n);
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::uint32_t state = plan[2];
-  switch (plan[1] & 0x03) {
+  switch (how & 0x03) {
     case 0: break;
     case 1: std::reverse(order.begin(), order.end()); break;
     case 2:
-      for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[next_random(state) % i]);
+      for (std::size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[next_random(seed) % i]);
       break;
     default: std::stable_partition(order.begin(), order.end(), [](std::size_t i) { return i % 2 == 1; }); break;
   }
-  const std::size_t which = chosen % pieces.size();
-  for (const std::size_t i : order) {
+  return order;
+}
+
+}  // namespace
+
+Cut cut_into_fragments(Bytes plan_bytes, Bytes datagram) {
+  std::uint8_t plan[4] = {};
+  std::copy_n(plan_bytes.begin(), std::min<std::size_t>(plan_bytes.size(), 4), plan);
+  Cut cut{.fragments = {}, .spaced = (plan[1] & 0x40) != 0};
+  Packet whole(datagram.begin(), datagram.end());
+  if (whole.size() < kMinHeader) return cut;
+  if ((whole[0] & 0x0f) < 5) whole[0] = static_cast<std::uint8_t>((whole[0] & 0xf0) | 5);
+  const std::size_t ihl = header_length(whole);
+  if (ihl > whole.size()) return cut;
+  packets::put16(whole, 6, static_cast<std::uint16_t>(packets::get16(whole, 6) & kFlagsKept));
+  if (plan[1] & 0x20) whole.resize(whole.size() + std::size_t{plan[3]} * 256, 0);
+  fix_ipv4(whole);  // the transport checksum over the whole payload, stretched or not
+
+  const std::size_t chunk = 8 * (1 + std::size_t{plan[0]} % 185);
+  const std::size_t early = (plan[1] & 0x04) ? 8 * (1 + std::size_t{plan[2]} % 4) : 0;
+  const std::vector<Packet> pieces = pieces_of(whole, ihl, chunk, plan[2], early);
+  if (pieces.empty()) return cut;
+  const std::size_t which = plan[2] % pieces.size();  // the piece left out or sent twice
+  for (const std::size_t i : order_of(pieces.size(), plan[1], plan[2])) {
     if ((plan[1] & 0x10) && i == which) continue;  // left out: the datagram never completes
     cut.fragments.push_back(pieces[i]);
   }

@@ -25,9 +25,10 @@ void fix_ethernet(Packet& frame);
 // header, for the "fragments" target:
 //   plan[0]  fragment payload: 8 * (1 + plan[0] % 185) bytes (8 to 1480)
 //   plan[1]  bits 0-1: the order: in order, reversed, shuffled (by plan[2]), odd ones first;
-//            bit 2: one fragment (plan[2] % n) starts 8 * (1 + plan[2] % 4) bytes early, overlapping its neighbour;
-//            bit 3: one fragment sent twice; bit 4: one fragment left out; bit 5: the payload stretched with zeros
-//            by plan[3] * 256 bytes (past 65535 bytes: "ping of death"); bit 6: fragments 20 ms apart
+//            bit 2: fragment number plan[2], if there is one, starts 8 * (1 + plan[2] % 4) bytes early, overlapping
+//            its neighbour; bit 3: fragment plan[2] % n sent twice; bit 4: that fragment left out; bit 5: the payload
+//            stretched with zeros by plan[3] * 256 bytes (past 65535 bytes: "ping of death"); bit 6: fragments 20 ms
+//            apart
 //   plan[2]  which fragment, and the shuffle's seed;  plan[3]  the stretch
 // The datagram is first made whole and well-formed (MF and offset cleared, then fix_ipv4). At most 1024 fragments.
 struct Cut {
