@@ -3,8 +3,10 @@
 #  1. clang-format (.clang-format): every tracked *.cpp/*.hpp must be formatted; lists the files that are not.
 #  2. clang-tidy (.clang-tidy, every warning an error): the C++ files changed in the commits under test,
 #     ${MINISTACK_LINT_BASE:-HEAD~1}..HEAD (every file when that base does not exist), with the compile commands of
-#     the release preset (build/release; configured here if it is not yet). A changed header is checked through the
-#     .cpp files that include it, directly or through other headers; warnings in the project's headers count.
+#     the release preset (build/release; configured here if it is not yet), or, for fuzz/, of the fuzz preset's
+#     build when there is one (build/fuzz, which scripts/test.sh builds; without it fuzz/ is not checked). A changed
+#     header is checked through the .cpp files that include it, directly or through other headers; warnings in the
+#     project's headers count.
 # Exits 1 if either step finds anything; both always run.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -87,20 +89,24 @@ if [ ${#changed[@]} -gt 0 ]; then
   for u in "${units[@]}"; do
     if grep -qF "\"file\": \"$repo/$u\"" build/release/compile_commands.json; then
       checked+=("$u")
+    elif [ -f build/fuzz/compile_commands.json ] && grep -qF "\"file\": \"$repo/$u\"" build/fuzz/compile_commands.json; then
+      checked+=("$u")  # fuzz/: only the fuzz preset builds it (clang-tidy then reads build/fuzz)
     else
-      echo "  $u: not built by the release preset, not checked"
+      echo "  $u: not built by the release preset (nor by an existing fuzz build), not checked"
     fi
   done
   echo "through ${#checked[@]} translation units"
   # Headers of the project count, wherever they are included from; system and library headers do not.
-  filter="^$(printf '%s' "$repo" | sed 's/[.[\*^$()+?{|]/\\&/g')/(stack|device|apps|tests|bench)/"
+  filter="^$(printf '%s' "$repo" | sed 's/[.[\*^$()+?{|]/\\&/g')/(stack|device|apps|tests|bench|fuzz)/"
   logs=$(mktemp -d)
   trap 'rm -rf "$logs"' EXIT
   # In parallel, one log per unit, printed in order afterwards.
-  printf '%s\0' "${checked[@]}" | xargs -0 -r -n 1 -P "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" sh -c '
-    log="$1/$(printf "%s" "$3" | tr / %)"
-    clang-tidy -p build/release --quiet --header-filter="$2" "$3" >"$log" 2>&1 || touch "$log.failed"
-  ' sh "$logs" "$filter"
+  [ ${#checked[@]} -eq 0 ] || printf '%s\0' "${checked[@]}" | xargs -0 -r -n 1 -P "${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}" sh -c '
+    log="$1/$(printf "%s" "$4" | tr / %)"
+    build=build/release
+    grep -qF "\"file\": \"$3/$4\"" build/release/compile_commands.json || build=build/fuzz
+    clang-tidy -p "$build" --quiet --header-filter="$2" "$4" >"$log" 2>&1 || touch "$log.failed"
+  ' sh "$logs" "$filter" "$repo"
   failed=0
   for u in "${checked[@]}"; do
     log="$logs/$(printf '%s' "$u" | tr / %)"

@@ -54,6 +54,19 @@ void Stack::poll(Instant now, FrameSink& out) {
   link_.poll(now, out);
 }
 
+StackUsage Stack::usage() const {
+  const Ipv4Reassembler& reassembly = reassembler();
+  const NeighborCache& cache = neighbors();
+  const NeighborLimits& neighbor_limits = cache.limits();
+  return StackUsage{
+      .reassembly_bytes = {reassembly.bytes_reserved(), reassembly.limits().max_bytes},
+      .reassembly_datagrams = {reassembly.datagrams_in_progress(), reassembly.limits().max_datagrams},
+      .neighbors = {cache.size(), neighbor_limits.capacity},
+      .pending_packets = {cache.pending_packets(), neighbor_limits.queue_packets},
+      .pending_bytes = {cache.pending_bytes(), neighbor_limits.queue_bytes},
+  };
+}
+
 bool Stack::send_udp(Ipv4Address destination, std::uint16_t source_port, std::uint16_t destination_port, Bytes payload,
                      Instant now, FrameSink& out) {
   FrameContext frame{now, out, {}, 0};

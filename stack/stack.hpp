@@ -21,6 +21,7 @@
 #include "stack/link/link.hpp"
 #include "stack/transport/icmp_layer.hpp"
 #include "stack/transport/udp_layer.hpp"
+#include "stack/usage.hpp"
 #include "stack/wire/clock.hpp"
 #include "stack/wire/counters.hpp"
 #include "stack/wire/trace.hpp"
@@ -62,6 +63,8 @@ class Stack {
   const Counters& counters() const { return counters_; }
   const NeighborCache& neighbors() const { return link_.neighbors(); }
   const Ipv4Reassembler& reassembler() const { return ipv4_.reassembler(); }
+  // Every bounded table's use and cap (reassembly, neighbor cache, ARP queue); each within its cap at all times.
+  StackUsage usage() const;
 
  private:
   StackConfig config_;

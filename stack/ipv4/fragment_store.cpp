@@ -113,26 +113,32 @@ FragmentStore::Slot& FragmentStore::acquire(const Key& key, Instant now, std::si
 }
 
 bool FragmentStore::reserve(Slot& slot, std::size_t needed, std::size_t wanted) {
+  // The slot's memory after growing, computed whole rather than as a difference: the buffer never shrinks and the
+  // piece list never gives back capacity, so every size here is at least the current one and nothing is subtracted
+  // that could wrap (issue 9: `needed - capacity` wrapped when the buffer was already larger than needed).
   const std::size_t piece_capacity = slot.pieces.capacity();
   const std::size_t new_piece_capacity =
       slot.pieces.size() < piece_capacity ? piece_capacity : std::max(kInitialPieces, 2 * piece_capacity);
-  const auto extra_for = [&](std::size_t buffer_size) {
-    return (buffer_size - slot.capacity) + (new_piece_capacity - piece_capacity) * sizeof(Piece);
+  const auto memory_with = [&](std::size_t buffer_size) { return buffer_size + new_piece_capacity * sizeof(Piece); };
+  const std::size_t held_by_others = bytes_reserved() - slot.memory();  // slot.memory() is one of its terms
+  const auto fits = [&](std::size_t buffer_size) {
+    return held_by_others + memory_with(buffer_size) <= limits_.max_bytes;
   };
-  std::size_t buffer_size = slot.capacity >= needed ? slot.capacity : wanted;
+
+  std::size_t buffer_size = std::max(slot.capacity, needed);
   // Grow geometrically only while that costs nobody their datagram; under pressure, take exactly what is needed.
-  if (buffer_size > needed && bytes_reserved() + extra_for(buffer_size) > limits_.max_bytes) buffer_size = needed;
-  const std::size_t extra = extra_for(buffer_size);
-  if (extra == 0) return true;
-  if (slot.memory() + extra > limits_.max_bytes) return false;  // could not fit even alone
+  if (slot.capacity < needed && wanted > needed && fits(wanted)) buffer_size = wanted;
+  const std::size_t memory = memory_with(buffer_size);
+  if (memory == slot.memory()) return true;
+  if (memory > limits_.max_bytes) return false;  // could not fit even alone
 
   // Make room: first the idle buffers kept for reuse, then the oldest datagrams in progress.
-  if (bytes_reserved() + extra > limits_.max_bytes) {
+  if (!fits(buffer_size)) {
     for (Slot& s : slots_) {
       if (!s.in_use) release(s);
     }
   }
-  while (bytes_reserved() + extra > limits_.max_bytes) {
+  while (bytes_reserved() - slot.memory() + memory > limits_.max_bytes) {
     Slot* victim = oldest_in_use(&slot);
     assert(victim);  // `slot` alone fits, checked above
     evict(*victim, DropReason::reasm_evicted);
@@ -146,6 +152,7 @@ bool FragmentStore::reserve(Slot& slot, std::size_t needed, std::size_t wanted) 
     slot.capacity = buffer_size;
   }
   slot.pieces.reserve(new_piece_capacity);  // allocates exactly this much in libstdc++ and libc++
+  assert(slot.memory() == memory && bytes_reserved() <= limits_.max_bytes);
   return true;
 }
 

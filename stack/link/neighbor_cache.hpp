@@ -63,6 +63,7 @@ class NeighborCache {
   std::optional<IpAddress> due_request(Instant now, std::size_t& dropped);
   std::size_t pending_packets() const;
   std::size_t pending_bytes() const { return pending_bytes_; }  // datagram bytes, without headroom
+  const NeighborLimits& limits() const { return limits_; }
 
  private:
   struct Entry {

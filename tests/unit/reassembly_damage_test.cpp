@@ -22,7 +22,7 @@ TEST(Reassembly, ExactDuplicatesAreDroppedAndTheDatagramGoesOn) {
   EXPECT_FALSE(h.add(f[2]).drop);
   EXPECT_EQ(h.add(f[2]).drop, DropReason::reasm_duplicate) << "a repeated last fragment agrees with itself";
   EXPECT_EQ(h.add(f[0]).drop, DropReason::reasm_duplicate);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 1u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 1u);
   const auto r = h.add(f[1]);
   ASSERT_TRUE(r.datagram);
   EXPECT_TRUE(same_bytes(*r.datagram, original));
@@ -57,8 +57,8 @@ TEST_P(Overlap, DropsTheWholeDatagramThenACleanRetransmissionReassembles) {
   const auto r = h.add(fragment(original, c.offset, c.length, c.more));
   EXPECT_EQ(r.drop, c.reason);
   EXPECT_FALSE(r.datagram);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u) << "RFC 5722 §4: the whole datagram is discarded";
-  EXPECT_EQ(h.reassembler.bytes_held(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u) << "RFC 5722 §4: the whole datagram is discarded";
+  EXPECT_EQ(h.reassembler().bytes_held(), 0u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 1u);
 
   // Nothing of the condemned datagram lingers: the sender's retransmission of every fragment starts afresh.
@@ -94,14 +94,14 @@ TEST(Reassembly, OversizeIsDropped) {
   Harness h;
   const auto r = h.add(fragment(original, 65528, 16, false));
   EXPECT_EQ(r.drop, DropReason::reasm_oversize);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
-  EXPECT_EQ(h.reassembler.bytes_held(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().bytes_held(), 0u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 1u);
 
   // With part of the datagram already held, the whole datagram goes.
   ASSERT_FALSE(h.add(fragment(original, 0, 1480, true)).drop);
   EXPECT_EQ(h.add(fragment(original, 65520, 8, true)).drop, DropReason::reasm_oversize);  // 20 + 65528 > 65535
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 2u);
   EXPECT_EQ(h.get(Counter::ipReasmReqds), 3u);
 }
@@ -114,14 +114,14 @@ TEST(Reassembly, OversizeCountsTheFirstFragmentsHeader) {
   Harness h;
   EXPECT_FALSE(h.add(fragment(plain, 65512, 3, false)).drop);
   EXPECT_EQ(h.add(fragment(with_options, 0, 1480, true)).drop, DropReason::reasm_oversize);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 1u);
 
   // The other way round: the 24-byte first header is held, and a later fragment's own 20-byte header does not
   // excuse it.
   EXPECT_FALSE(h.add(fragment(with_options, 0, 1480, true)).drop);
   EXPECT_EQ(h.add(fragment(plain, 65512, 3, false)).drop, DropReason::reasm_oversize);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 2u);
 }
 
@@ -134,7 +134,7 @@ TEST(Reassembly, NonFinalFragmentWithBadLengthIsDroppedAlone) {
   EXPECT_EQ(h.add(fragment(original, 1480, 1001, true)).drop, DropReason::reasm_bad_length);
   EXPECT_EQ(h.add(fragment(original, 1480, 0, true)).drop, DropReason::reasm_bad_length) << "no data at all";
   EXPECT_EQ(h.add(fragment(original, 4008, 0, false)).drop, DropReason::reasm_bad_length) << "no data at all";
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 1u) << "the datagram itself goes on";
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 1u) << "the datagram itself goes on";
   EXPECT_FALSE(h.add(f[2]).drop);
   const auto r = h.add(f[1]);
   ASSERT_TRUE(r.datagram);
@@ -144,7 +144,7 @@ TEST(Reassembly, NonFinalFragmentWithBadLengthIsDroppedAlone) {
 
   // On a fragment of no datagram held, nothing is created.
   EXPECT_EQ(h.add(fragment(echo_datagram(4000, 1), 0, 1476, true)).drop, DropReason::reasm_bad_length);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
 }
 
 TEST(Reassembly, FinalFragmentMayHaveAnyLength) {

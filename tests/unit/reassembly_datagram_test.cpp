@@ -34,8 +34,8 @@ TEST(Reassembly, InOrder) {
   EXPECT_EQ(h.get(Counter::ipReasmOKs), 1u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 0u);
   EXPECT_EQ(h.counters.total_drops(), 0u);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
-  EXPECT_EQ(h.reassembler.bytes_held(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().bytes_held(), 0u);
 }
 
 TEST(Reassembly, ReverseOrder) {
@@ -80,7 +80,7 @@ TEST(Reassembly, RandomOrders) {
     }
     EXPECT_EQ(h.get(Counter::ipReasmOKs), 20u);
     EXPECT_EQ(h.get(Counter::ipReasmFails), 0u);
-    EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
+    EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
   }
 }
 
@@ -160,7 +160,7 @@ TEST(Reassembly, InterleavedDatagramsKeptApartByTheirKey) {
   }
   EXPECT_EQ(std::count(completed.begin(), completed.end(), true), 5);
   EXPECT_EQ(h.get(Counter::ipReasmOKs), 5u);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
 }
 
 }  // namespace

@@ -63,9 +63,30 @@ inline ::testing::AssertionResult same_bytes(ByteView actual, ByteView expected)
   return ::testing::AssertionSuccess();
 }
 
-// A reassembler with its counters and a clock the test moves by hand.
-struct Harness {
-  explicit Harness(ReassemblyLimits limits = {}) : reassembler(limits, counters) {}
+// The reassembler's caps, checked after every operation (not only at the end of a test): bytes reserved and
+// datagrams in progress never above their limits, and what is held never more than what is reserved.
+inline ::testing::AssertionResult within_caps(const Ipv4Reassembler& r) {
+  const ReassemblyLimits& limits = r.limits();
+  if (r.bytes_reserved() > limits.max_bytes) {
+    return ::testing::AssertionFailure() << r.bytes_reserved() << " bytes reserved, over max_bytes "
+                                         << limits.max_bytes;
+  }
+  if (r.bytes_held() > r.bytes_reserved()) {
+    return ::testing::AssertionFailure() << r.bytes_held() << " bytes held, more than the " << r.bytes_reserved()
+                                         << " reserved";
+  }
+  if (r.datagrams_in_progress() > limits.max_datagrams) {
+    return ::testing::AssertionFailure() << r.datagrams_in_progress() << " datagrams in progress, over max_datagrams "
+                                         << limits.max_datagrams;
+  }
+  return ::testing::AssertionSuccess();
+}
+
+// A reassembler with its counters and a clock the test moves by hand. Every fragment and every expiry goes through
+// add() and expire() here, which check the caps after each one; the reassembler itself is read-only to the tests.
+class Harness {
+ public:
+  explicit Harness(ReassemblyLimits limits = {}) : store_(limits, counters) {}
 
   Ipv4Reassembler::Result add(ByteView frame) {
     const auto ip = Ipv4View::parse(frame);
@@ -73,14 +94,26 @@ struct Harness {
       ADD_FAILURE() << "the test built a fragment that does not parse";
       return {};
     }
-    return reassembler.add(*ip, now);
+    auto result = store_.add(*ip, now);
+    ++operations_;
+    EXPECT_TRUE(within_caps(store_)) << "after operation " << operations_ << " (add)";
+    return result;
   }
+  void expire(Instant at) {
+    store_.expire(at);
+    ++operations_;
+    EXPECT_TRUE(within_caps(store_)) << "after operation " << operations_ << " (expire)";
+  }
+  const Ipv4Reassembler& reassembler() const { return store_; }
   std::uint64_t get(Counter c) const { return counters.get(c); }
   std::uint64_t get(DropReason r) const { return counters.get(r); }
 
   Counters counters;
-  Ipv4Reassembler reassembler;
   Instant now = kStart;
+
+ private:
+  Ipv4Reassembler store_;
+  std::size_t operations_ = 0;
 };
 
 // Feeds `fragments` in the order given, expecting each to be accepted and the datagram to complete at the last one

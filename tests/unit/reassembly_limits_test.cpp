@@ -36,9 +36,9 @@ TEST(Reassembly, EvictsTheOldestUnderMaxDatagrams) {
   start(h, d[1]);
   start(h, d[2]);
   EXPECT_FALSE(h.add(d[0][0]).drop);  // recent activity does not make d0 younger: age counts from its first fragment
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 3u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 3u);
   start(h, d[3]);  // evicts d0
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 3u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 3u);
   EXPECT_EQ(h.get(DropReason::reasm_evicted), 1u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 1u);
   start(h, d[4]);  // evicts d1
@@ -47,7 +47,7 @@ TEST(Reassembly, EvictsTheOldestUnderMaxDatagrams) {
   EXPECT_TRUE(finish(h, d[2]));
   EXPECT_TRUE(finish(h, d[3]));
   EXPECT_TRUE(finish(h, d[4]));
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
   EXPECT_FALSE(finish(h, d[0])) << "d0 was evicted";
   EXPECT_FALSE(finish(h, d[1])) << "d1 was evicted";
   EXPECT_EQ(h.get(Counter::ipReasmOKs), 3u);
@@ -60,7 +60,7 @@ TEST(Reassembly, EvictsTheOldestUnderMaxBytes) {
   {
     Harness probe;
     start(probe, d[0]);
-    one = probe.reassembler.bytes_held();
+    one = probe.reassembler().bytes_held();
     ASSERT_GT(one, 4008u) << "at least its payload";
   }
   const std::size_t cap = 3 * one + one / 2;
@@ -68,11 +68,11 @@ TEST(Reassembly, EvictsTheOldestUnderMaxBytes) {
   start(h, d[0]);
   start(h, d[1]);
   start(h, d[2]);
-  EXPECT_EQ(h.reassembler.bytes_held(), 3 * one);
+  EXPECT_EQ(h.reassembler().bytes_held(), 3 * one);
   start(h, d[3]);  // room for three and a half: d0 goes
-  EXPECT_LE(h.reassembler.bytes_held(), cap);
-  EXPECT_LE(h.reassembler.bytes_reserved(), cap);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 3u);
+  EXPECT_LE(h.reassembler().bytes_held(), cap);
+  EXPECT_LE(h.reassembler().bytes_reserved(), cap);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 3u);
   EXPECT_EQ(h.get(DropReason::reasm_evicted), 1u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 1u);
   EXPECT_TRUE(finish(h, d[1]));
@@ -89,7 +89,7 @@ TEST(Reassembly, GrowthEvictsTheOldestOthersFirst) {
   {
     Harness probe;
     start(probe, d[0]);
-    one = probe.reassembler.bytes_held();
+    one = probe.reassembler().bytes_held();
   }
   // Room for the three small ones and 12 kB more; the big one, fed in order, grows past that.
   const std::size_t cap = 3 * one + 12'000;
@@ -98,10 +98,10 @@ TEST(Reassembly, GrowthEvictsTheOldestOthersFirst) {
   std::size_t fed = 0;
   while (h.get(DropReason::reasm_evicted) == 0 && fed < 12) {
     ASSERT_FALSE(h.add(big_fragments[fed++]).drop);
-    ASSERT_LE(h.reassembler.bytes_reserved(), cap);
+    ASSERT_LE(h.reassembler().bytes_reserved(), cap);
   }
   EXPECT_EQ(h.get(DropReason::reasm_evicted), 1u) << "growing the big datagram evicted one";
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 3u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 3u);
   EXPECT_TRUE(finish(h, d[1]));
   EXPECT_TRUE(finish(h, d[2]));
   EXPECT_FALSE(finish(h, d[0])) << "the oldest, d0, was the one evicted";
@@ -115,10 +115,10 @@ TEST(Reassembly, IdleBuffersAreReleasedBeforeAnyDatagramIsEvicted) {
   {
     Harness probe;
     start(probe, d[0]);
-    one = probe.reassembler.bytes_held();
+    one = probe.reassembler().bytes_held();
     Harness probe_big;
     ASSERT_FALSE(probe_big.add(big.back()).drop);
-    big_one = probe_big.reassembler.bytes_held();
+    big_one = probe_big.reassembler().bytes_held();
   }
   const std::size_t cap = big_one + one + one / 2;
   Harness h({.max_datagrams = 64, .max_bytes = cap});
@@ -126,16 +126,16 @@ TEST(Reassembly, IdleBuffersAreReleasedBeforeAnyDatagramIsEvicted) {
   // reuses one.
   for (std::size_t i = 0; i < 3; ++i) start(h, d[i]);
   for (std::size_t i = 0; i < 3; ++i) ASSERT_TRUE(finish(h, d[i]));
-  EXPECT_EQ(h.reassembler.bytes_held(), 0u);
+  EXPECT_EQ(h.reassembler().bytes_held(), 0u);
   start(h, d[3]);
-  EXPECT_EQ(h.reassembler.bytes_held(), one);
-  EXPECT_EQ(h.reassembler.bytes_reserved(), 3 * one);
+  EXPECT_EQ(h.reassembler().bytes_held(), one);
+  EXPECT_EQ(h.reassembler().bytes_reserved(), 3 * one);
   // The big datagram needs nearly the whole cap: the idle buffers go, the datagram in progress stays.
   ASSERT_FALSE(h.add(big.back()).drop);
-  EXPECT_LE(h.reassembler.bytes_reserved(), cap);
-  EXPECT_EQ(h.reassembler.bytes_held(), h.reassembler.bytes_reserved());
+  EXPECT_LE(h.reassembler().bytes_reserved(), cap);
+  EXPECT_EQ(h.reassembler().bytes_held(), h.reassembler().bytes_reserved());
   EXPECT_EQ(h.get(DropReason::reasm_evicted), 0u);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 2u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 2u);
   EXPECT_TRUE(finish(h, d[3]));
 }
 
@@ -147,16 +147,16 @@ TEST(Reassembly, BytesHeldCountsTheRecordOfEveryPiece) {
   for (std::size_t offset = 0; offset < 64'000; offset += 16) {
     ASSERT_FALSE(h.add(fragment(source, offset, 8, true)).drop) << offset;
   }
-  EXPECT_GE(h.reassembler.bytes_held(), 63'992 + 4000 * 4);
+  EXPECT_GE(h.reassembler().bytes_held(), 63'992 + 4000 * 4);
 
   Harness tight({.max_datagrams = 64, .max_bytes = 70'000});
   std::optional<DropReason> dropped;
   for (std::size_t offset = 0; offset < 64'000 && !dropped; offset += 16) {
     dropped = tight.add(fragment(source, offset, 8, true)).drop;
-    ASSERT_LE(tight.reassembler.bytes_reserved(), 70'000u) << offset;
+    ASSERT_LE(tight.reassembler().bytes_reserved(), 70'000u) << offset;
   }
   EXPECT_EQ(dropped, DropReason::reasm_evicted) << "the piece list outgrew the cap";
-  EXPECT_EQ(tight.reassembler.datagrams_in_progress(), 0u);
+  EXPECT_EQ(tight.reassembler().datagrams_in_progress(), 0u);
 }
 
 TEST(Reassembly, FragmentThatCannotFitAtAllIsDropped) {
@@ -166,11 +166,11 @@ TEST(Reassembly, FragmentThatCannotFitAtAllIsDropped) {
   // Offset 60000 needs a buffer of 60 kB: more than the cap even with nothing else held.
   const auto r = h.add(fragment(original, 60000, 1480, true));
   EXPECT_EQ(r.drop, DropReason::reasm_evicted);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u) << "that datagram could never complete";
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u) << "that datagram could never complete";
   EXPECT_EQ(h.get(Counter::ipReasmFails), 1u);
   const auto alone = h.add(fragment(echo_datagram(4000, 0x8302), 60000, 1480, true));
   EXPECT_EQ(alone.drop, DropReason::reasm_evicted);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
   EXPECT_EQ(h.get(Counter::ipReasmFails), 2u);
   // A datagram that fits still reassembles.
   const Frame small = echo_datagram(4000, 0x8303);
@@ -180,8 +180,8 @@ TEST(Reassembly, FragmentThatCannotFitAtAllIsDropped) {
 TEST(Reassembly, NoDatagramsAllowedMeansEveryFragmentIsDropped) {
   Harness h({.max_datagrams = 0});
   EXPECT_EQ(h.add(linux_fragments(echo_datagram(4000, 1))[0]).drop, DropReason::reasm_evicted);
-  EXPECT_EQ(h.reassembler.datagrams_in_progress(), 0u);
-  EXPECT_EQ(h.reassembler.bytes_held(), 0u);
+  EXPECT_EQ(h.reassembler().datagrams_in_progress(), 0u);
+  EXPECT_EQ(h.reassembler().bytes_held(), 0u);
 }
 
 // Tens of thousands of fragments that never complete, each of a datagram of its own: the caps hold after every
@@ -202,15 +202,15 @@ std::size_t flood(const ReassemblyLimits& limits, unsigned seed, std::size_t min
     packets::put16(f, 10, packets::reference_checksum(ByteView{f}.first(header_length_of(f))));
     const auto r = h.add(f);
     EXPECT_FALSE(r.datagram) << i;
-    EXPECT_LE(h.reassembler.bytes_held(), limits.max_bytes) << "after fragment " << i;
-    EXPECT_LE(h.reassembler.bytes_reserved(), limits.max_bytes) << "after fragment " << i;
-    EXPECT_LE(h.reassembler.datagrams_in_progress(), limits.max_datagrams) << "after fragment " << i;
-    if (h.reassembler.bytes_held() > limits.max_bytes || h.reassembler.bytes_reserved() > limits.max_bytes ||
-        h.reassembler.datagrams_in_progress() > limits.max_datagrams) {
+    EXPECT_LE(h.reassembler().bytes_held(), limits.max_bytes) << "after fragment " << i;
+    EXPECT_LE(h.reassembler().bytes_reserved(), limits.max_bytes) << "after fragment " << i;
+    EXPECT_LE(h.reassembler().datagrams_in_progress(), limits.max_datagrams) << "after fragment " << i;
+    if (h.reassembler().bytes_held() > limits.max_bytes || h.reassembler().bytes_reserved() > limits.max_bytes ||
+        h.reassembler().datagrams_in_progress() > limits.max_datagrams) {
       ADD_FAILURE() << "over a cap after fragment " << i;
       return most;
     }
-    most = std::max(most, h.reassembler.datagrams_in_progress());
+    most = std::max(most, h.reassembler().datagrams_in_progress());
   }
   EXPECT_EQ(h.get(Counter::ipReasmReqds), kFragments);
   EXPECT_EQ(h.get(Counter::ipReasmOKs), 0u);

@@ -1,0 +1,120 @@
+// make_seeds OUT_DIR CAPTURE.pcap...: the fuzz targets' seed corpus, from the project's captures, in the fuzz input
+// format (fuzz_input.hpp). Captures are read through libpcap (PcapReplayDevice), never parsed by hand. OUT_DIR is
+// emptied first, then filled with one directory per target:
+//   tap, tap_fixed  each Ethernet capture, its frames in order with their time steps, in pieces of about 4 kB
+//   tun             each raw IP capture, the same way
+//   fragments       each IPv4 datagram of the Ethernet captures, with a plan that cuts it as Linux does (1480
+//                   bytes per fragment, in order), one datagram sequence per piece
+// plus one input per TAP target that makes the stack originate a datagram (the ARP queue), then answers its ARP.
+#include <cstdio>
+#include <exception>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "device/pcap_replay.hpp"
+#include "fuzz_input.hpp"
+#include "packets.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using ministack::Bytes;
+using ministack::Duration;
+using ministack::fuzz::append_record;
+using Input = std::vector<std::uint8_t>;
+
+constexpr std::size_t kPieceBytes = 4096;
+
+void write(const fs::path& path, const Input& input) {
+  std::ofstream out(path, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(input.data()), static_cast<std::streamsize>(input.size()));  // file I/O
+  if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+// Writes the pieces of one capture's input for `target`, starting a new piece after kPieceBytes.
+class Pieces {
+ public:
+  Pieces(fs::path dir, std::string stem) : dir_(std::move(dir)), stem_(std::move(stem)) {}
+  void add(Bytes body, Duration step) {
+    append_record(current_, body, step);
+    if (current_.size() >= kPieceBytes) flush();
+  }
+  void flush() {
+    if (current_.empty()) return;
+    write(dir_ / (stem_ + "-" + std::to_string(++count_)), current_);
+    current_.clear();
+  }
+  std::size_t count() const { return count_; }
+
+ private:
+  fs::path dir_;
+  std::string stem_;
+  Input current_;
+  std::size_t count_ = 0;
+};
+
+// An input where the stack sends to 192.168.3.1 (queued, ARP asked), then gets the ARP reply that releases it.
+Input originate_then_resolve() {
+  Input input;
+  const Input body = {0x00, 'h', 'e', 'l', 'l', 'o'};  // destination 192.168.3.(1 + 0)
+  append_record(input, body, Duration{0}, true);
+  const auto reply = packets::arp_frame({.operation = 2,
+                                         .sender_mac = packets::kPeerMac,
+                                         .sender_ip = packets::kPeerIp,
+                                         .target_mac = packets::kOurMac,
+                                         .target_ip = packets::kOurIp},
+                                        {packets::kOurMac, packets::kPeerMac, packets::ethertype::arp});
+  append_record(input, reply, std::chrono::milliseconds(100));
+  return input;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) try {
+  if (argc < 2) {
+    std::fprintf(stderr, "usage: make_seeds OUT_DIR CAPTURE.pcap...\n");
+    return 2;
+  }
+  const fs::path out = argv[1];
+  fs::remove_all(out);
+  for (const char* target : {"tap", "tap_fixed", "tun", "fragments"}) fs::create_directories(out / target);
+  std::size_t seeds = 0;
+  for (int i = 2; i < argc; ++i) {
+    ministack::PcapReplayDevice device(argv[i], 1500);
+    const bool tap = device.link() == ministack::LinkLayer::ethernet;
+    const std::string stem = fs::path(argv[i]).stem().string();
+    Pieces plain(out / (tap ? "tap" : "tun"), stem);
+    Pieces fixed(out / "tap_fixed", stem);
+    Pieces fragments(out / "fragments", stem);
+    std::vector<std::uint8_t> buffer(device.receive_buffer_size());
+    std::chrono::microseconds last{-1};
+    for (;;) {
+      const ministack::Received in = device.receive(buffer, std::chrono::milliseconds{0});
+      if (in.status != ministack::Received::Status::frame) break;
+      const Bytes frame{buffer.data(), in.length};
+      const auto step = last.count() < 0 ? Duration{0} : std::chrono::duration_cast<Duration>(in.timestamp - last);
+      last = in.timestamp;
+      plain.add(frame, step);
+      if (!tap) continue;
+      fixed.add(frame, step);
+      if (frame.size() > 14 && packets::get16(frame, 12) == packets::ethertype::ipv4) {
+        Input body = {184, 0, 0, 0};  // 8 * (1 + 184) = 1480 bytes per fragment, in order
+        body.insert(body.end(), frame.begin() + 14, frame.end());
+        fragments.add(body, step);
+      }
+    }
+    for (Pieces* p : {&plain, &fixed, &fragments}) {
+      p->flush();
+      seeds += p->count();
+    }
+  }
+  for (const char* target : {"tap", "tap_fixed"})
+    write(out / target / "originate-then-resolve", originate_then_resolve());
+  std::printf("make_seeds: %zu seed inputs from %d captures in %s\n", seeds + 2, argc - 2, out.c_str());
+  return 0;
+} catch (const std::exception& e) {
+  std::fprintf(stderr, "make_seeds: %s\n", e.what());
+  return 1;
+}

@@ -1,0 +1,35 @@
+// How full each bounded table of a stack is, beside its cap: what a checker asserts after every frame (the fuzz
+// targets' sink, the tests). Every `used` must stay at or below its `cap`, after every operation.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace ministack {
+
+// One bounded quantity: how much is in use and the configured most.
+struct Bounded {
+  std::size_t used = 0;
+  std::size_t cap = 0;
+  bool within() const { return used <= cap; }
+};
+
+struct StackUsage {
+  Bounded reassembly_bytes;      // reassembly buffers and piece lists, in use or kept for reuse (bytes)
+  Bounded reassembly_datagrams;  // datagrams in progress
+  Bounded neighbors;             // neighbor cache entries
+  Bounded pending_packets;       // datagrams waiting for ARP resolution
+  Bounded pending_bytes;         // their bytes (IP datagrams, without link headroom)
+
+  // Calls fn(name, bounded) for every quantity, in the order above.
+  template <class Fn>
+  void for_each(Fn&& fn) const {
+    fn(std::string_view{"reassembly_bytes"}, reassembly_bytes);
+    fn(std::string_view{"reassembly_datagrams"}, reassembly_datagrams);
+    fn(std::string_view{"neighbors"}, neighbors);
+    fn(std::string_view{"pending_packets"}, pending_packets);
+    fn(std::string_view{"pending_bytes"}, pending_bytes);
+  }
+};
+
+}  // namespace ministack

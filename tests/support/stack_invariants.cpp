@@ -1,0 +1,232 @@
+// The invariants of everything a stack sends and holds (stack_invariants.hpp), read with packets.hpp's helpers.
+#include "stack_invariants.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "collecting_sink.hpp"
+#include "packets.hpp"
+
+namespace ministack::testing {
+
+namespace {
+
+using packets::ByteView;
+using packets::get16;
+using packets::get32;
+using packets::reference_checksum;
+
+constexpr std::size_t kEthernetHeader = 14;
+constexpr std::size_t kEthernetMinimum = 60;
+constexpr std::size_t kArpLength = 28;
+constexpr std::size_t kMaxIcmpErrorLength = 576;  // RFC 1812 §4.3.2.3
+constexpr std::uint8_t kIcmp = 1;
+constexpr std::uint8_t kUdp = 17;
+
+bool is_icmp_error(std::uint8_t type) { return type == 3 || type == 4 || type == 5 || type == 11 || type == 12; }
+
+// Why `a` may be neither source nor destination of anything sent, or nullptr (RFC 1122 §3.2.1.3).
+const char* bad_address(Ipv4Address a, const Ipv4Interface& interface) {
+  const std::uint32_t v = a.value;
+  if (v >> 24 == 0) return "in 0/8";
+  if (v >> 24 == 127) return "in 127/8 (loopback)";
+  if (v >> 28 == 0xe) return "multicast";
+  if (v == 0xffffffff) return "the limited broadcast";
+  if (v == interface.subnet_broadcast().value && interface.prefix_length < 31) return "our subnet broadcast";
+  return nullptr;
+}
+
+std::string address(std::uint32_t v) { return Ipv4Address{v}.to_string(); }
+
+// The IPv4 packet `ip` (what follows the link header, padding included): its length without padding, or a violation.
+std::optional<Violation> check_ipv4(const StackConfig& config, ByteView ip, std::size_t& length) {
+  if (ip.size() < 20) return fmt::format("IPv4 packet of {} bytes, shorter than a header", ip.size());
+  if (ip[0] >> 4 != 4) return fmt::format("IP version {}", ip[0] >> 4);
+  const std::size_t header_length = std::size_t{ip[0] & 0x0fu} * 4;
+  length = get16(ip, 2);
+  if (header_length < 20 || header_length > length) {
+    return fmt::format("header length {} with total length {}", header_length, length);
+  }
+  if (length > ip.size()) return fmt::format("total length {} but {} bytes carried", length, ip.size());
+  if (length > config.mtu) return fmt::format("IPv4 packet of {} bytes over the MTU of {}", length, config.mtu);
+  if (reference_checksum(ip.first(header_length)) != 0) return std::string("bad IPv4 header checksum");
+  const std::uint32_t source = get32(ip, 12);
+  const std::uint32_t destination = get32(ip, 16);
+  if (const char* why = bad_address(Ipv4Address{source}, config.interface)) {
+    return fmt::format("sent from {}, {}", address(source), why);
+  }
+  if (source != config.interface.address.value) return fmt::format("sent from {}, not our address", address(source));
+  if (const char* why = bad_address(Ipv4Address{destination}, config.interface)) {
+    return fmt::format("sent to {}, {}", address(destination), why);
+  }
+  if (get16(ip, 6) & 0x3fff) return std::nullopt;  // a fragment: its transport checksum covers other fragments too
+
+  const ByteView payload = ip.subspan(header_length, length - header_length);
+  const std::uint8_t protocol = ip[9];
+  if (protocol == kIcmp) {
+    if (payload.size() < 8) return fmt::format("ICMP message of {} bytes", payload.size());
+    if (reference_checksum(payload) != 0) return fmt::format("bad ICMP checksum (type {})", payload[0]);
+    if (is_icmp_error(payload[0]) && length > kMaxIcmpErrorLength) {
+      return fmt::format("ICMP error (type {}) of {} bytes, over {}", payload[0], length, kMaxIcmpErrorLength);
+    }
+  } else if (protocol == kUdp) {
+    if (payload.size() < 8) return fmt::format("UDP datagram of {} bytes", payload.size());
+    if (get16(payload, 4) != payload.size()) {
+      return fmt::format("UDP length {} in a payload of {} bytes", get16(payload, 4), payload.size());
+    }
+    if (get16(payload, 6) == 0) return std::string("UDP sent without a checksum");
+    const auto with_pseudo = packets::with_pseudo_header(payload, Ipv4Address{source}, Ipv4Address{destination},
+                                                         static_cast<std::uint16_t>(payload.size()));
+    if (reference_checksum(with_pseudo) != 0) return std::string("bad UDP checksum");
+  } else {
+    return fmt::format("sent IP protocol {}", protocol);
+  }
+  return std::nullopt;
+}
+
+// The frame without link padding, and whether it is an ICMP error (for check_answer); `frame` already checked.
+struct Sent {
+  std::size_t length = 0;      // without Ethernet padding
+  std::size_t ip_payload = 0;  // IPv4 only
+  bool icmp_error = false;
+};
+
+Sent measure(const StackConfig& config, ByteView frame) {
+  const std::size_t link = config.link == LinkLayer::ethernet ? kEthernetHeader : 0;
+  if (link && get16(frame, 12) == packets::ethertype::arp) return {link + kArpLength, 0, false};
+  const ByteView ip = frame.subspan(link);
+  const std::size_t total = get16(ip, 2);
+  const std::size_t header_length = std::size_t{ip[0] & 0x0fu} * 4;
+  const bool unfragmented = (get16(ip, 6) & 0x3fff) == 0;
+  const bool error = unfragmented && ip[9] == kIcmp && is_icmp_error(ip[header_length]);
+  return {link + total, total - header_length, error};
+}
+
+}  // namespace
+
+std::optional<Violation> check_sent_frame(const StackConfig& config, Bytes frame) {
+  if (config.link == LinkLayer::ip) {
+    std::size_t length = 0;
+    auto v = check_ipv4(config, frame, length);
+    if (!v && length != frame.size()) v = fmt::format("{} bytes after the IPv4 packet on TUN", frame.size() - length);
+    return v;
+  }
+  if (frame.size() < kEthernetMinimum) return fmt::format("Ethernet frame of {} bytes, under 60", frame.size());
+  if (frame.size() > config.mtu + kEthernetHeader) {
+    return fmt::format("Ethernet frame of {} bytes, over MTU + 14 = {}", frame.size(), config.mtu + kEthernetHeader);
+  }
+  if (packets::get_mac(frame, 6) != config.mac) return std::string("Ethernet source is not our MAC");
+  const MacAddress destination = packets::get_mac(frame, 0);
+  const std::uint16_t type = get16(frame, 12);
+  std::size_t length = 0;
+  if (type == packets::ethertype::arp) {
+    const ByteView arp = frame.subspan(kEthernetHeader);
+    // htype 1, ptype IPv4, 6 and 4 byte addresses, a request or a reply, from us.
+    if (get16(arp, 0) != 1 || get16(arp, 2) != 0x0800 || arp[4] != 6 || arp[5] != 4) return "malformed ARP";
+    if (get16(arp, 6) != 1 && get16(arp, 6) != 2) return fmt::format("ARP operation {}", get16(arp, 6));
+    if (packets::get_mac(arp, 8) != config.mac) return std::string("ARP sender MAC is not ours");
+    if (get32(arp, 14) != config.interface.address.value) return std::string("ARP sender address is not ours");
+    if (get16(arp, 6) == 2 && destination.is_group()) return std::string("ARP reply to a group MAC");
+    length = kArpLength;
+  } else if (type == packets::ethertype::ipv4) {
+    if (destination.is_group()) return std::string("IPv4 frame to a group MAC");
+    if (auto v = check_ipv4(config, frame.subspan(kEthernetHeader), length)) return v;
+  } else {
+    return fmt::format("Ethernet type 0x{:04x} sent", type);
+  }
+  const std::size_t end = kEthernetHeader + length;
+  if (end < frame.size() && frame.size() > kEthernetMinimum) {
+    return fmt::format("{} bytes after the packet in a frame over the minimum", frame.size() - end);
+  }
+  if (std::any_of(frame.begin() + static_cast<std::ptrdiff_t>(end), frame.end(), [](std::uint8_t b) { return b; })) {
+    return std::string("Ethernet padding not zero");
+  }
+  return std::nullopt;
+}
+
+std::optional<Violation> check_answer(const StackConfig& config, const AnswerContext& context,
+                                      const std::vector<std::vector<std::uint8_t>>& sent) {
+  std::size_t errors = 0;
+  std::size_t bytes = 0;
+  std::size_t ip_payload = 0;
+  for (const auto& frame : sent) {
+    const Sent s = measure(config, frame);
+    if (s.icmp_error) {
+      ++errors;
+      continue;
+    }
+    bytes += s.length;
+    ip_payload += s.ip_payload;
+  }
+  if (errors > 1) return fmt::format("{} ICMP errors for one frame", errors);
+  if (context.reassembled) {
+    // The fragments of the answer to a reassembled datagram: no more payload than a datagram holds.
+    if (ip_payload > 65535) return fmt::format("{} bytes of IP payload sent for one reassembled datagram", ip_payload);
+    return std::nullopt;
+  }
+  const std::size_t link = config.link == LinkLayer::ethernet ? kEthernetHeader : 0;
+  const std::size_t allowed = context.input_length + context.released_bytes + context.released * link;
+  if (bytes > allowed) {
+    return fmt::format("{} bytes sent ({} frames) for a frame of {} bytes", bytes, sent.size(), context.input_length);
+  }
+  return std::nullopt;
+}
+
+std::optional<Violation> check_caps(const StackUsage& usage) {
+  std::optional<Violation> v;
+  usage.for_each([&v](std::string_view name, const Bounded& b) {
+    if (!v && !b.within()) v = fmt::format("{} is {}, over its cap of {}", name, b.used, b.cap);
+  });
+  return v;
+}
+
+CheckedStack::CheckedStack(const StackConfig& config)
+    : stack_(config),
+      buffer_(std::max(stack_.config().mtu + link_header_length(stack_.config().link), Stack::kMinBufferSize)) {}
+
+std::optional<Violation> CheckedStack::check_all(const std::vector<std::vector<std::uint8_t>>& sent) const {
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    if (auto v = check_sent_frame(stack_.config(), sent[i])) return fmt::format("frame {} sent: {}", i + 1, *v);
+  }
+  if (auto v = check_caps(stack_.usage())) return v;
+  return std::nullopt;
+}
+
+std::optional<Violation> CheckedStack::receive(Bytes frame, Instant now) {
+  const std::size_t length = std::min(frame.size(), buffer_.size());
+  std::copy_n(frame.begin(), length, buffer_.begin());
+  std::fill(buffer_.begin() + static_cast<std::ptrdiff_t>(length), buffer_.end(), 0xe5);  // garbage, as elsewhere
+  const std::uint64_t reassembled = stack_.counters().get(Counter::ipReasmOKs);
+  const std::size_t pending = stack_.usage().pending_packets.used;
+  const std::size_t pending_bytes = stack_.usage().pending_bytes.used;
+  CollectingSink sink;
+  stack_.receive(buffer_, length, now, sink);
+  frames_sent_ += sink.frames.size();
+  if (auto v = check_all(sink.frames)) return v;
+  const StackUsage after = stack_.usage();
+  const AnswerContext context{
+      .input_length = length,
+      .reassembled = stack_.counters().get(Counter::ipReasmOKs) != reassembled,
+      .released = pending - std::min(pending, after.pending_packets.used),
+      .released_bytes = pending_bytes - std::min(pending_bytes, after.pending_bytes.used),
+  };
+  return check_answer(stack_.config(), context, sink.frames);
+}
+
+std::optional<Violation> CheckedStack::poll(Instant now) {
+  CollectingSink sink;
+  stack_.poll(now, sink);
+  frames_sent_ += sink.frames.size();
+  return check_all(sink.frames);
+}
+
+std::optional<Violation> CheckedStack::send_udp(Ipv4Address destination, std::uint16_t destination_port, Bytes payload,
+                                                Instant now) {
+  CollectingSink sink;
+  stack_.send_udp(destination, 7, destination_port, payload, now, sink);
+  frames_sent_ += sink.frames.size();
+  return check_all(sink.frames);
+}
+
+}  // namespace ministack::testing
