@@ -11,8 +11,9 @@
 //   - an unfragmented ICMP message or UDP datagram: a valid checksum (UDP: never 0, its length field exact);
 //   - an ICMP error: at most 576 bytes of IP (RFC 1812 §4.3.2.3).
 // Everything one received frame caused (check_answer): no more bytes than it (Ethernet padding not counted), except
-// ICMP errors (at most one), datagrams released from the ARP queue, and the fragments of a reassembled datagram
-// (their payloads together at most 65535 bytes).
+// ICMP errors (at most one), datagrams released from the ARP queue, the fragments of a reassembled datagram
+// (their payloads together at most 65535 bytes), and a reply fragmented to the MTU (their payloads together no more
+// than the frame).
 // After every operation (check_caps): every bounded table within its cap (Stack::usage()).
 #pragma once
 
