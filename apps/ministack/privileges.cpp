@@ -27,7 +27,8 @@ Target look_up(const std::string& user) {
   if (const passwd* pw = ::getpwnam(user.c_str())) return {pw->pw_uid, pw->pw_gid, pw->pw_name};
   unsigned id = 0;
   const auto [end, ec] = std::from_chars(user.data(), user.data() + user.size(), id);
-  if (ec == std::errc{} && end == user.data() + user.size()) {
+  // (uid_t)-1 means "leave unchanged" to setresuid(2): not a user to become.
+  if (ec == std::errc{} && end == user.data() + user.size() && id != static_cast<unsigned>(-1)) {
     const passwd* pw = ::getpwuid(id);
     return {id, pw ? pw->pw_gid : id, pw ? pw->pw_name : user};
   }

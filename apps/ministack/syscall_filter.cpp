@@ -1,6 +1,7 @@
 #include "syscall_filter.hpp"
 
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -34,6 +35,8 @@ constexpr AllowedSyscall kAllowed[] = {
     {"close", "the JSON temporary file; the device and files at exit"},
     {"fstat", "stdio, the first time it writes to stdout or a file"},
     {"newfstatat", "the same, where glibc implements fstat() with it"},
+    {"ioctl", "TCGETS only: glibc asks whether stdout is a terminal (isatty) the first time it writes to a character "
+              "device such as /dev/null"},
     {"lseek", "stdio and libpcap, finding their place in a file"},
     {"getpid", "the JSON temporary file's name; raise() when the filter trips"},
     {"gettid", "raise() when the filter trips"},
@@ -122,7 +125,9 @@ void allow(scmp_filter_ctx ctx, const char* name) {
   const int number = seccomp_syscall_resolve_name(name);
   if (number == __NR_SCMP_ERROR) return;  // not a call on this architecture (poll on arm64, for one)
   int rc = 0;
-  if (std::strcmp(name, "mmap") == 0 || std::strcmp(name, "mprotect") == 0) {
+  if (std::strcmp(name, "ioctl") == 0) {
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, number, 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
+  } else if (std::strcmp(name, "mmap") == 0 || std::strcmp(name, "mprotect") == 0) {
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, number, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
   } else {
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, number, 0);

@@ -13,7 +13,7 @@ struct AllowedSyscall {
   const char* why;
 };
 
-// The allowlist, in the order the README gives it. mmap and mprotect are allowed only without PROT_EXEC.
+// The allowlist. mmap and mprotect are allowed only without PROT_EXEC, ioctl only as TCGETS (isatty).
 std::span<const AllowedSyscall> syscall_allowlist();
 
 class SyscallFilterError : public std::runtime_error {

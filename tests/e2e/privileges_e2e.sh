@@ -88,6 +88,20 @@ expect_start_failure "--stats-json in a directory nobody cannot write" "runs as 
 expect_start_failure "--stats-json in a missing directory" "No such file or directory" \
   --tap tap0 --stats-json "$workdir/missing/stats.json"
 expect_start_failure "--user that does not exist" "no such user" --tap tap0 --user ministack-no-such-user
+# (uid_t)-1 means "unchanged" to setresuid: it must not leave ministack as root.
+expect_start_failure "--user 4294967295" "no such user" --tap tap0 --user 4294967295
+
+# stdout on a character device: glibc's first write there asks isatty() (ioctl TCGETS), which the filter allows.
+ip netns exec "$ns" "$ministack" --tap tap0 --trace >/dev/null 2>"$workdir/devnull.log" &
+ms_pid=$!
+pids+=("$ms_pid")
+logs+=("$workdir/devnull.log")
+for _ in $(seq 50); do grep -qs "listening on" "$workdir/devnull.log" && break; sleep 0.1; done
+in_ns ping -n -c 2 -i 0.2 -W 2 192.168.3.12 >/dev/null 2>&1 || fail "ping with stdout on /dev/null"
+kill -USR1 "$ms_pid"
+sleep 0.2
+stop_ministack "$ms_pid"
+pass "stdout on /dev/null with --trace: pings answered, SIGUSR1 and SIGTERM, exit 0 (not killed by the filter)"
 
 # --user root keeps uid 0 (for those who must) but still no capabilities and the filter.
 start_ministack "$workdir/run3.log" --tap tap0 --user root
