@@ -122,16 +122,23 @@ void LinkMonitor::update() {
     // recvfrom with MSG_DONTWAIT: the socket stays blocking for the wait at start, the loop never blocks on it.
     const ssize_t n = ::recvfrom(fd(), buffer_.data(), buffer_.size(), MSG_DONTWAIT | MSG_TRUNC, nullptr, nullptr);
     if (n < 0) {
-      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return;
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+        // Ask only once the queue is drained: asked while it is still full, the answer would be dropped too.
+        if (resync_) {
+          resync_ = false;
+          request_state();
+        }
+        return;
+      }
       // The kernel dropped events for us (our buffer overflowed): ask again for the state they would have told.
       if (errno == ENOBUFS) {
-        request_state();
+        resync_ = true;
         continue;
       }
       throw DeviceError(fmt::format("reading link events for {}: {}", state_.name, std::strerror(errno)));
     }
     if (static_cast<std::size_t>(n) > buffer_.size()) {  // cut: do not parse half a message, ask again
-      request_state();
+      resync_ = true;
       continue;
     }
     apply(static_cast<std::size_t>(n));

@@ -51,6 +51,7 @@ class LinkMonitor {
   std::unique_ptr<mnl_socket, Closer> socket_;
   std::vector<char> buffer_;
   unsigned seq_ = 0;
+  bool resync_ = false;  // events were lost: ask for the link's state once the queue is drained
 };
 
 }  // namespace ministack

@@ -83,6 +83,23 @@ want=$'0 8028 none\n0 8028 none\n0 8028 none'
   fail "after the MTU change, replies laid out as (offset length flags):"$'\n'"$after"
 pass "after 'ip link set $dev mtu 9000': 8028-byte replies sent whole"
 
+# --- 3b. an MTU change among link events the kernel could not queue for ministack ----------------------------------
+# Stopped, it cannot read: 1200 other link events overflow its netlink socket (ENOBUFS), the MTU change among them.
+# Once running again it must ask for the link's state after draining the queue, and learn the MTU all the same.
+batch=$workdir/events.batch
+{
+  for i in $(seq 400); do echo "tuntap add dev x$i mode tap"; done
+  echo "link set dev $dev mtu 4000"
+  for i in $(seq 400); do echo "link set dev x$i mtu 1400"; done
+  for i in $(seq 400); do echo "tuntap del dev x$i mode tap"; done
+} >"$batch"
+kill -STOP "$ms_pid"
+in_ns ip -batch "$batch" || { kill -CONT "$ms_pid"; fail "ip -batch of link events failed"; }
+kill -CONT "$ms_pid"
+for _ in $(seq 50); do grep -q "MTU now 4000" "$log" && break; sleep 0.1; done
+grep -q "$dev: MTU now 4000" "$log" || fail "the MTU change was lost with the overflowed link events"
+pass "MTU 4000 learned although 1200 link events overflowed ministack's netlink queue while it was stopped"
+
 # --- 4. the device removed under ministack -------------------------------------------------------------------------
 in_ns ip link del dev "$dev" || fail "cannot delete $dev"
 rc=0
