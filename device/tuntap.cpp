@@ -119,6 +119,9 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
   }
 }
 
+// The one message for a device that went away, whether found at open or while running.
+[[noreturn]] void throw_removed(const std::string& name) { throw DeviceError(fmt::format("{} was removed", name)); }
+
 }  // namespace
 
 std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::string& name) {
@@ -140,7 +143,7 @@ std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::stri
   const std::string actual(req.ifr_name);
   try {
     auto monitor = std::make_unique<LinkMonitor>(actual);
-    if (monitor->state().removed) throw DeviceError(fmt::format("{} was removed", actual));
+    if (monitor->state().removed) throw_removed(actual);
     return std::unique_ptr<TunTapDevice>(new TunTapDevice(link, fd, std::move(monitor)));
   } catch (...) {
     ::close(fd);
@@ -148,7 +151,7 @@ std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::stri
   }
 }
 
-void TunTapDevice::removed() const { throw DeviceError(fmt::format("{} was removed", capabilities_.name)); }
+void TunTapDevice::removed() const { throw_removed(capabilities_.name); }
 
 void TunTapDevice::follow_link() {
   monitor_->update();

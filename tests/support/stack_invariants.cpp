@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "collecting_sink.hpp"
+#include "device/device.hpp"
 #include "packets.hpp"
 
 namespace ministack::testing {
@@ -188,8 +189,8 @@ std::optional<Violation> check_caps(const StackUsage& usage) {
 
 CheckedStack::CheckedStack(const StackConfig& config)
     : stack_(config),
-      // As a device reads: whole frames up to the largest IP packet plus link header, whatever the MTU.
-      buffer_(std::max(std::size_t{65535} + link_header_length(stack_.config().link), Stack::kMinBufferSize)) {}
+      // As a device reads: whole frames up to the largest it can deliver, whatever the MTU.
+      buffer_(std::max(max_frame_length(stack_.config().link), Stack::kMinBufferSize)) {}
 
 std::optional<Violation> CheckedStack::check_all(const std::vector<std::vector<std::uint8_t>>& sent) const {
   for (std::size_t i = 0; i < sent.size(); ++i) {
