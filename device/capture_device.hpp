@@ -28,6 +28,10 @@ class CaptureDevice final : public Device {
     return in;
   }
 
+  std::vector<std::string> take_transmit_failures() override { return inner_.take_transmit_failures(); }
+  IoStats io_stats() const override { return inner_.io_stats(); }
+  void flush() override { inner_.flush(); }
+
   void transmit(Bytes frame) override {
     inner_.transmit(frame);
     const auto now = std::chrono::system_clock::now().time_since_epoch();

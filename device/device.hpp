@@ -5,7 +5,9 @@
 #include <chrono>
 #include <cstddef>
 #include <stdexcept>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "stack/wire/bytes.hpp"
 #include "stack/wire/ethernet.hpp"
@@ -61,6 +63,19 @@ struct DeviceCapabilities {
 // The capture link type that matches a link: Ethernet for TAP, raw IP for TUN.
 constexpr int capture_link_type_for(LinkLayer link) { return link == LinkLayer::ethernet ? kDltEthernet : kDltRaw; }
 
+// The system calls a device made for frames and link events, by call, and how it waits (`mode`): what a reply
+// costs beyond the stack's own work. A device that does no I/O of its own (a capture, a test queue) reports none.
+struct IoStats {
+  std::string mode;             // "poll" or "io_uring"; empty when the device does no I/O of its own
+  std::uint64_t read = 0;       // read(): frames, and EAGAIN when none was waiting
+  std::uint64_t write = 0;      // write(): one per frame sent (poll mode)
+  std::uint64_t poll = 0;       // poll(): waits for a frame or a link event
+  std::uint64_t io_uring_enter = 0;  // each submits the replies queued and waits for frames (io_uring mode)
+  std::uint64_t netlink = 0;    // recvfrom/sendto on the link monitor's socket
+  std::uint64_t system_calls() const { return read + write + poll + io_uring_enter + netlink; }
+  IoStats& operator+=(const IoStats& other);
+};
+
 class Device {
  public:
   virtual ~Device() = default;
@@ -71,8 +86,16 @@ class Device {
   // and flagged (Received::wire_length), which the loop then drops as frame_too_long. Throws DeviceError when the
   // device fails or is gone (its message names the device: "tap0 was removed").
   virtual Received receive(MutableBytes buffer, std::chrono::milliseconds timeout) = 0;
-  // Sends one frame; throws DeviceError if the device refuses it.
+  // Sends one frame; throws DeviceError if the device refuses it. An asynchronous device (io_uring) may only queue
+  // it, and report its failure later through take_transmit_failures().
   virtual void transmit(Bytes frame) = 0;
+  // Frames that transmit() took but the device then failed to send, since the last call: one message each, naming
+  // the device and the error. Empty (no allocation) for a synchronous device, and whenever nothing failed.
+  virtual std::vector<std::string> take_transmit_failures() { return {}; }
+  // Sends at once whatever transmit() only queued (an asynchronous device); the loop calls it when it stops.
+  virtual void flush() {}
+  // The system calls made so far.
+  virtual IoStats io_stats() const { return {}; }
 
   // Shorthands for capabilities().
   LinkLayer link() const { return capabilities().link; }
@@ -82,6 +105,16 @@ class Device {
   bool replays_time() const { return capabilities().replays_time; }
   std::size_t receive_buffer_size() const { return capabilities().receive_buffer_size(); }
 };
+
+inline IoStats& IoStats::operator+=(const IoStats& other) {
+  if (mode.empty()) mode = other.mode;
+  read += other.read;
+  write += other.write;
+  poll += other.poll;
+  io_uring_enter += other.io_uring_enter;
+  netlink += other.netlink;
+  return *this;
+}
 
 // A device error whose message says what went wrong and what the user can do about it.
 class DeviceError : public std::runtime_error {

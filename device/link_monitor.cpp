@@ -99,6 +99,7 @@ void LinkMonitor::request_state() {
   auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
   ifm->ifi_family = AF_UNSPEC;
   ifm->ifi_index = static_cast<int>(ifindex_);
+  ++system_calls_;
   if (mnl_socket_sendto(socket_.get(), nlh, nlh->nlmsg_len) < 0) {
     throw DeviceError(fmt::format("asking netlink for {}'s state: {}", state_.name, std::strerror(errno)));
   }
@@ -120,6 +121,7 @@ void LinkMonitor::apply(std::size_t length) {
 void LinkMonitor::update() {
   for (;;) {
     // recvfrom with MSG_DONTWAIT: the socket stays blocking for the wait at start, the loop never blocks on it.
+    ++system_calls_;
     const ssize_t n = ::recvfrom(fd(), buffer_.data(), buffer_.size(), MSG_DONTWAIT | MSG_TRUNC, nullptr, nullptr);
     if (n < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {

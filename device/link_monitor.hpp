@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,6 +38,8 @@ class LinkMonitor {
   // DeviceError if the socket fails.
   void update();
   const State& state() const { return state_; }
+  // The recvfrom and sendto calls update() has made, for the count of system calls per reply.
+  std::uint64_t system_calls() const { return system_calls_; }
 
  private:
   struct Closer {
@@ -51,6 +54,7 @@ class LinkMonitor {
   std::unique_ptr<mnl_socket, Closer> socket_;
   std::vector<char> buffer_;
   unsigned seq_ = 0;
+  std::uint64_t system_calls_ = 0;
   bool resync_ = false;  // events were lost: ask for the link's state once the queue is drained
 };
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -119,12 +120,13 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
   }
 }
 
-// The one message for a device that went away, whether found at open or while running.
-[[noreturn]] void throw_removed(const std::string& name) { throw DeviceError(fmt::format("{} was removed", name)); }
+// The one message for a device that went away, whether found at open, while running or by a write in flight.
+std::string removed_message(const std::string& name) { return fmt::format("{} was removed", name); }
+[[noreturn]] void throw_removed(const std::string& name) { throw DeviceError(removed_message(name)); }
 
 }  // namespace
 
-std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::string& name) {
+std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::string& name, const IoOptions& io) {
   if (name.empty() || name.size() >= IFNAMSIZ) {
     throw DeviceError(fmt::format("'{}' is not a usable interface name: use 1 to {} characters", name, IFNAMSIZ - 1));
   }
@@ -141,30 +143,99 @@ std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::stri
     fail_attach(err, link, name);
   }
   const std::string actual(req.ifr_name);
+  std::unique_ptr<LinkMonitor> monitor;
   try {
-    auto monitor = std::make_unique<LinkMonitor>(actual);
+    monitor = std::make_unique<LinkMonitor>(actual);
     if (monitor->state().removed) throw_removed(actual);
-    return std::unique_ptr<TunTapDevice>(new TunTapDevice(link, fd, std::move(monitor)));
   } catch (...) {
     ::close(fd);
     throw;
   }
+  // From here the device owns fd and closes it, also when setting up the ring fails.
+  std::unique_ptr<TunTapDevice> device(new TunTapDevice(link, fd, std::move(monitor), io));
+  device->stats_.mode = "poll";
+  const std::size_t reads = std::max<std::size_t>(io.reads_in_flight, 1);
+  if (io.mode == IoMode::uring) device->start_ring(reads);
+  if (io.mode == IoMode::automatic) {
+    try {
+      device->start_ring(reads);
+    } catch (const DeviceError& e) {
+      device->fallback_reason_ = e.what();
+    }
+  }
+  return device;
+}
+
+void TunTapDevice::start_ring(std::size_t reads_in_flight) {
+  // The ring's reads wait in the kernel: on a non-blocking file they could complete at once with EAGAIN.
+  if (::fcntl(fd_, F_SETFL, O_RDWR) < 0) throw DeviceError(fmt::format("fcntl: {}", std::strerror(errno)));
+  try {
+    ring_ = std::make_unique<UringIo>(fd_, monitor_->fd(), max_frame_length(capabilities_.link), reads_in_flight);
+  } catch (...) {
+    ::fcntl(fd_, F_SETFL, O_RDWR | O_NONBLOCK);
+    throw;
+  }
+  stats_.mode = "io_uring";
 }
 
 void TunTapDevice::removed() const { throw_removed(capabilities_.name); }
 
 void TunTapDevice::follow_link() {
   monitor_->update();
+  last_link_check_ = Clock::now();
   const LinkMonitor::State& link = monitor_->state();
   capabilities_.name = link.name;
   capabilities_.mtu = link.mtu;
   if (link.removed) removed();
 }
 
-TunTapDevice::~TunTapDevice() { ::close(fd_); }
+void TunTapDevice::follow_link_now_and_then(Clock::time_point now) {
+  // Often enough that `ip link set DEV mtu N` applies within a blink, rarely enough to cost nothing per reply.
+  constexpr std::chrono::milliseconds kLinkCheckInterval{50};
+  if (now - last_link_check_ >= kLinkCheckInterval) follow_link();
+}
+
+TunTapDevice::~TunTapDevice() {
+  ring_.reset();  // before the descriptors it reads
+  ::close(fd_);
+}
 
 Received TunTapDevice::receive(MutableBytes buffer, std::chrono::milliseconds timeout) {
+  return ring_ ? receive_ring(buffer, timeout) : receive_polled(buffer, timeout);
+}
+
+Received TunTapDevice::frame_of(std::size_t wire_length, std::size_t buffer_size) {
+  last_frame_ = Clock::now();
+  const auto now = std::chrono::duration_cast<Received::Timestamp>(std::chrono::system_clock::now().time_since_epoch());
+  // The kernel returns a frame's whole length even when it copied only what fitted (tun_put_user).
+  if (wire_length > buffer_size) return {Received::Status::frame, buffer_size, now, wire_length};
+  return {Received::Status::frame, wire_length, now};
+}
+
+Received TunTapDevice::try_read(MutableBytes buffer) {
+  ++stats_.read;
+  const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) return {Received::Status::timeout};
+    // EBADFD: the file is no longer attached to a device, which happens when the device is deleted.
+    if (errno == EBADFD) removed();
+    throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(errno)));
+  }
+  return frame_of(static_cast<std::size_t>(n), buffer.size());
+}
+
+Received TunTapDevice::receive_polled(MutableBytes buffer, std::chrono::milliseconds timeout) {
+  // Read before waiting: in a flood the next frame is usually there already, and poll() would be a wasted call.
+  const auto start = Clock::now();
+  follow_link_now_and_then(start);
+  if (Received in = try_read(buffer); in.status == Received::Status::frame) return in;
+  // Busy-polling: spin on the read while the window after the last frame is open.
+  const auto deadline = last_frame_ + busy_poll_;
+  while (busy_poll_.count() > 0 && Clock::now() < deadline) {
+    if (Received in = try_read(buffer); in.status == Received::Status::frame) return in;
+  }
   pollfd pfds[2] = {{fd_, POLLIN, 0}, {monitor_->fd(), POLLIN, 0}};
+  ++stats_.poll;
   const int ready = ::poll(pfds, 2, static_cast<int>(timeout.count()));
   if (ready < 0) {
     if (errno == EINTR) return {Received::Status::timeout};
@@ -173,31 +244,85 @@ Received TunTapDevice::receive(MutableBytes buffer, std::chrono::milliseconds ti
   // Link events first: a new MTU applies to the answer of the frame read next.
   if (pfds[1].revents) follow_link();
   if (pfds[0].revents == 0) return {Received::Status::timeout};
-  const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EINTR) return {Received::Status::timeout};
-    // EBADFD: the file is no longer attached to a device, which happens when the device is deleted.
-    if (errno == EBADFD) removed();
-    throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(errno)));
-  }
-  const auto now = std::chrono::duration_cast<Received::Timestamp>(std::chrono::system_clock::now().time_since_epoch());
-  // The kernel returns a frame's whole length even when it copied only what fitted (tun_put_user).
-  const auto length = static_cast<std::size_t>(n);
-  if (length > buffer.size()) return {Received::Status::frame, buffer.size(), now, length};
-  return {Received::Status::frame, length, now};
+  return try_read(buffer);
 }
 
+Received TunTapDevice::receive_ring(MutableBytes buffer, std::chrono::milliseconds timeout) {
+  bool waited = false;
+  ring_->reap();
+  for (;;) {
+    // Link events first, as in poll mode.
+    if (ring_->take_link_event()) follow_link();
+    const long result = ring_->take_frame(buffer);
+    if (result > 0) return frame_of(static_cast<std::size_t>(result), buffer.size());
+    if (result < 0) {
+      if (-result == EBADFD) removed();
+      throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(static_cast<int>(-result))));
+    }
+    if (waited) return {Received::Status::timeout};
+    const auto now = Clock::now();
+    follow_link_now_and_then(now);
+    if (busy_poll_.count() > 0 && now < last_frame_ + busy_poll_) {
+      // Send the replies, then spin on the completion queue (no system call) while the window is open.
+      ring_->submit();
+      const auto deadline = last_frame_ + busy_poll_;
+      bool found = false;
+      while (!(found = ring_->reap()) && Clock::now() < deadline) {
+      }
+      if (found) continue;
+    }
+    ring_->submit_and_wait(timeout);
+    waited = true;
+  }
+}
+
+namespace {
+
+std::string write_failure(const std::string& name, int err) {
+  // EIO: the kernel drops writes while the link is down.
+  return fmt::format("write to {}: {}{}", name, std::strerror(err),
+                     err == EIO ? " (is the link up? 'ip link set dev NAME up')" : "");
+}
+
+}  // namespace
+
 void TunTapDevice::transmit(Bytes frame) {
+  if (ring_) {
+    ring_->queue_write(frame);
+    return;
+  }
+  ++stats_.write;
   const ssize_t n = ::write(fd_, frame.data(), frame.size());
   if (n < 0) {
     if (errno == EBADFD) removed();
-    // EIO: the kernel drops writes while the link is down.
-    throw DeviceError(fmt::format("write to {}: {}{}", capabilities_.name, std::strerror(errno),
-                                  errno == EIO ? " (is the link up? 'ip link set dev NAME up')" : ""));
+    throw DeviceError(write_failure(capabilities_.name, errno));
   }
   if (static_cast<std::size_t>(n) != frame.size()) {
     throw DeviceError(fmt::format("write to {}: sent {} of {} bytes", capabilities_.name, n, frame.size()));
   }
+}
+
+std::vector<std::string> TunTapDevice::take_transmit_failures() {
+  std::vector<std::string> messages;
+  if (!ring_) return messages;
+  for (const auto& failure : ring_->take_write_failures()) {
+    messages.push_back(failure.error == EBADFD ? removed_message(capabilities_.name)
+                                               : write_failure(capabilities_.name, failure.error));
+  }
+  return messages;
+}
+
+void TunTapDevice::flush() {
+  if (ring_) ring_->submit();
+}
+
+IoStats TunTapDevice::io_stats() const {
+  IoStats s = stats_;
+  s.netlink = monitor_->system_calls();
+  if (ring_) {
+    s.io_uring_enter = ring_->stats().enters;
+  }
+  return s;
 }
 
 }  // namespace ministack

@@ -38,6 +38,14 @@ class DeviceSink final : public FrameSink {
   LoopObserver* observer_;
 };
 
+// Replies an asynchronous device took earlier but could not send: counted as if transmit() had refused them.
+void count_late_failures(Device& device, LoopStats& stats, Logger* log) {
+  for (const std::string& failure : device.take_transmit_failures()) {
+    ++stats.transmit_errors;
+    if (log) log->error("{}", failure);
+  }
+}
+
 // At debug level, one line per frame: what became of it.
 void log_verdict(Logger& log, const Received& in, const Verdict& verdict) {
   const std::size_t length = in.cut() ? in.wire_length : in.length;
@@ -118,6 +126,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
       if (options.report) options.report();
     }
     const Received in = device.receive(buffer, kWaitSlice);
+    count_late_failures(device, stats, options.log);
     if (in.status == Received::Status::end) break;
     if (options.follow_device_mtu) follow_device_mtu(device, stack, followed_mtu, options.log);
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
@@ -129,6 +138,8 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
 
     handler.handle(++frames, in, buffer, now);
   }
+  device.flush();
+  count_late_failures(device, stats, options.log);
   return stats;
 }
 

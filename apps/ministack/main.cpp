@@ -55,14 +55,15 @@ void log_summary(Logger& log, const Stack& stack, const LoopStats& loop) {
 }
 
 // The counters as a table on stdout and, with --stats-json, as JSON: at exit and on SIGUSR1.
-void report_counters(const Options& opt, Logger& log, const Stack& stack) {
+void report_counters(const Options& opt, Logger& log, const Stack& stack, const Device& device) {
+  const IoStats io = device.io_stats();
   if (opt.log_level >= LogLevel::info) {
-    fmt::print("{}", counters_table(stack.counters()));
+    fmt::print("{}", counters_table(stack.counters(), io));
     std::fflush(stdout);
   }
   if (opt.stats_json.empty()) return;
   try {
-    write_counters_json(opt.stats_json, stack.counters(), MINISTACK_VERSION);
+    write_counters_json(opt.stats_json, stack.counters(), MINISTACK_VERSION, io);
   } catch (const std::exception& e) {
     log.error("{}", e.what());
   }
@@ -70,9 +71,15 @@ void report_counters(const Options& opt, Logger& log, const Stack& stack) {
 
 // Opens the device the options name: a TUN/TAP device (set up on the host side unless told not to) or a capture.
 // `host_side` says, for the log, what became of the host side.
-std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side) {
+std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side, Logger& log) {
   if (opt.mode == Options::Mode::replay) return std::make_unique<PcapReplayDevice>(opt.replay_input);
-  auto device = TunTapDevice::open(opt.link, opt.device);
+  IoOptions io;
+  io.mode = opt.io == Options::Io::uring  ? IoMode::uring
+            : opt.io == Options::Io::poll ? IoMode::poll
+                                          : IoMode::automatic;
+  io.busy_poll = std::chrono::microseconds(opt.busy_poll_us);
+  auto device = TunTapDevice::open(opt.link, opt.device, io);
+  if (!device->fallback_reason().empty()) log.info("{}: waiting with poll", device->fallback_reason());
   if (!opt.host_config) {
     host_side = "host side left as it is";
   } else if (host_side_configured(device->name(), opt.host_ip)) {
@@ -106,10 +113,10 @@ PrivilegeState confine(const Options& opt, Logger& log) {
 
 // The first JSON snapshot, written once confined: a path the confined process cannot write fails at start, not at
 // exit. Throws with advice when it cannot.
-void write_first_snapshot(const Options& opt, const PrivilegeState& confined) {
+void write_first_snapshot(const Options& opt, const PrivilegeState& confined, const Device& device) {
   if (opt.stats_json.empty()) return;
   try {
-    write_counters_json(opt.stats_json, Counters{}, MINISTACK_VERSION);
+    write_counters_json(opt.stats_json, Counters{}, MINISTACK_VERSION, device.io_stats());
   } catch (const std::exception& e) {
     throw std::runtime_error(fmt::format(
         "{}. After setup ministack runs as {} (uid {}) with no capabilities, and replaces the file whole (a "
@@ -124,8 +131,8 @@ std::string describe_start(const Options& opt, const Device& device, const Stack
   std::string line =
       opt.mode == Options::Mode::replay
           ? fmt::format("replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN", opt.ip.to_string())
-          : fmt::format("listening on {} ({}, MTU {}) as {}", device.name(), tap ? "TAP" : "TUN", stack.config().mtu,
-                        opt.ip.to_string());
+          : fmt::format("listening on {} ({}, MTU {}, {}, busy-poll {} µs) as {}", device.name(), tap ? "TAP" : "TUN",
+                        stack.config().mtu, device.io_stats().mode, opt.busy_poll_us, opt.ip.to_string());
   if (tap) line += ", MAC " + stack.config().mac.to_string();
   if (opt.mode == Options::Mode::live) {
     line += "; " + host_side;
@@ -148,7 +155,7 @@ int main(int argc, char** argv) {
   std::optional<CaptureDevice> capture;
   std::string host_side;
   try {
-    device = open_device(opt, host_side);
+    device = open_device(opt, host_side, log);
     if (!opt.pcap_output.empty()) {
       writer.emplace(opt.pcap_output, device->capture_link_type());
       const bool replay = opt.mode == Options::Mode::replay;
@@ -179,7 +186,7 @@ int main(int argc, char** argv) {
   }
   try {
     // Last, once everything that needs privilege or asks the terminal (isatty) is done.
-    write_first_snapshot(opt, confine(opt, log));
+    write_first_snapshot(opt, confine(opt, log), io);
   } catch (const std::exception& e) {
     log.error("{}", e.what());
     return 1;
@@ -196,7 +203,7 @@ int main(int argc, char** argv) {
     loop_options.announce = announce;
     loop_options.trace = trace ? &*trace : nullptr;
     loop_options.stats_request = &g_stats_request;
-    loop_options.report = [&] { report_counters(opt, log, stack); };
+    loop_options.report = [&] { report_counters(opt, log, stack, io); };
     // Replies follow the device's MTU as the host changes it, unless the user fixed it with --mtu.
     loop_options.follow_device_mtu = opt.mode == Options::Mode::live && opt.mtu == 0;
     loop = run_event_loop(io, stack, g_stop, loop_options);
@@ -205,6 +212,6 @@ int main(int argc, char** argv) {
     status = 1;
   }
   log_summary(log, stack, loop);
-  report_counters(opt, log, stack);
+  report_counters(opt, log, stack, io);
   return status;
 }

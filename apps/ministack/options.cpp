@@ -44,6 +44,7 @@ struct Raw {
   std::string log_level;
   std::string explain_file;
   std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
+  std::string io = "auto";
 };
 
 // --ip and --mac, which the program and `explain` both take.
@@ -135,6 +136,24 @@ void add_limit_options(CLI::App& app, Options& o, Raw& raw) {
       ->type_name("N");
 }
 
+// How a live device waits for frames, and how long it spins first.
+void add_speed_options(CLI::App& app, Options& o, Raw& raw) {
+  auto* speed = app.add_option_group("Speed", "How a live device waits for frames (docs/PERFORMANCE.md)");
+  speed
+      ->add_option("--io", raw.io,
+                   "auto (io_uring if the kernel allows it, else poll), uring (one system call per reply), or poll "
+                   "(read, write, and poll when idle)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "uring", "poll"}))
+      ->type_name("MODE");
+  speed
+      ->add_option("--busy-poll", o.busy_poll_us,
+                   "After a frame, look for the next one this long before sleeping (0: never spin; idle costs nothing)")
+      ->capture_default_str()
+      ->check(CLI::Range(0U, 1000000U))
+      ->type_name("USEC");
+}
+
 // Turns what was parsed into Options, or a usage error for combinations CLI11 cannot express.
 ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   o.reassembly.timeout = std::chrono::seconds(raw.reasm_timeout_s);
@@ -156,6 +175,7 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
     o.device = raw.tap.empty() ? raw.tun : raw.tap;
   }
   o.pcap_output = raw.pcap;
+  o.io = raw.io == "uring" ? Options::Io::uring : raw.io == "poll" ? Options::Io::poll : Options::Io::automatic;
   o.ip = *Ipv4Interface::parse(raw.ip);
   o.mac = *MacAddress::parse(raw.mac);
   o.host_ip = *Ipv4Interface::parse(raw.host_ip);
@@ -201,6 +221,7 @@ ParsedOptions parse_options(int argc, char** argv) {
   explain->add_option("FILE.pcap", raw.explain_file, "The capture (Ethernet, raw IP or Linux cooked)")->required();
   add_address_options(*explain, raw);
   add_limit_options(app, o, raw);
+  add_speed_options(app, o, raw);
   app.footer("Examples:\n"
              "  sudo ministack --tap tap0                      then, in another shell: ping 192.168.3.12\n"
              "  ministack --replay in.pcap --pcap out.pcap     then: tcpdump -nr out.pcap\n"

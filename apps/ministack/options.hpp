@@ -30,6 +30,12 @@ struct Options {
   bool answer_broadcast_echo = false;
   ReassemblyLimits reassembly;
   IcmpRateLimits icmp_rate;
+  // How a live device waits for frames (--io): io_uring where the kernel allows it, else poll; or either, forced.
+  enum class Io { automatic, poll, uring };
+  Io io = Io::automatic;
+  // --busy-poll: microseconds to spin after a frame before sleeping (docs/PERFORMANCE.md measures the default).
+  unsigned busy_poll_us = kDefaultBusyPollUs;
+  static constexpr unsigned kDefaultBusyPollUs = 50;
 };
 
 // Parses argv. On --help/--version it prints to stdout and returns exit code 0; on a usage error it prints the

@@ -41,7 +41,18 @@ void append_row(std::string& out, std::string_view name, std::uint64_t value, st
 
 }  // namespace
 
-std::string counters_table(const Counters& counters) {
+namespace {
+
+// The system calls of a live device, in one line.
+std::string io_line(const IoStats& io) {
+  if (io.mode.empty()) return "";
+  return fmt::format("system calls ({}): {} in all: read {}, write {}, poll {}, io_uring_enter {}, netlink {}\n",
+                     io.mode, io.system_calls(), io.read, io.write, io.poll, io.io_uring_enter, io.netlink);
+}
+
+}  // namespace
+
+std::string counters_table(const Counters& counters, const IoStats& io) {
   // One set of column widths for counters and drops alike, so the whole table lines up.
   std::size_t name_width = 0;
   std::size_t value_width = 1;
@@ -79,7 +90,7 @@ std::string counters_table(const Counters& counters) {
   const std::uint64_t total = counters.total_drops();
   if (total == 0) {
     out += "drops: none\n";
-    return out;
+    return out + io_line(io);
   }
   fmt::format_to(std::back_inserter(out), "drops: {} in all\n", total);
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
@@ -90,10 +101,10 @@ std::string counters_table(const Counters& counters) {
       append_row(out, info.name, n, fmt::format("{} ({}{})", info.meaning, info.rule, toward), name_width, value_width);
     }
   }
-  return out;
+  return out + io_line(io);
 }
 
-std::string counters_json(const Counters& counters, std::string_view version) {
+std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io) {
   nlohmann::ordered_json counter_values = nlohmann::ordered_json::object();
   for (std::size_t i = 0; i < kCounterCount; ++i) {
     const auto c = static_cast<Counter>(i);
@@ -110,11 +121,19 @@ std::string counters_json(const Counters& counters, std::string_view version) {
   doc["counters"] = std::move(counter_values);
   doc["drops"] = std::move(drop_values);
   doc["total_drops"] = counters.total_drops();
+  doc["io"] = {{"mode", io.mode.empty() ? "none" : io.mode},
+               {"system_calls", io.system_calls()},
+               {"read", io.read},
+               {"write", io.write},
+               {"poll", io.poll},
+               {"io_uring_enter", io.io_uring_enter},
+               {"netlink", io.netlink}};
   return doc.dump(2) + "\n";
 }
 
-void write_counters_json(const std::string& path, const Counters& counters, std::string_view version) {
-  const std::string text = counters_json(counters, version);
+void write_counters_json(const std::string& path, const Counters& counters, std::string_view version,
+                         const IoStats& io) {
+  const std::string text = counters_json(counters, version, io);
 
   // Same directory as the target, so rename() is atomic; the PID keeps two writers' temporaries apart.
   const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());

@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "device/device.hpp"
 #include "stack/wire/counters.hpp"
 
 namespace ministack {
@@ -14,15 +15,18 @@ namespace ministack {
 inline constexpr std::string_view kCountersJsonSchema = "ministack-counters/2";
 
 // Every counter, grouped by layer, one row each: MIB-style name, value, meaning. Then the drops with a non-zero
-// count: name, count, meaning and the rule behind it. Columns aligned; ends with a newline.
-std::string counters_table(const Counters& counters);
+// count: name, count, meaning and the rule behind it. Then, for a live device (io.mode not empty), one line of the
+// system calls it made. Columns aligned; ends with a newline.
+std::string counters_table(const Counters& counters, const IoStats& io = {});
 
 // {"schema": "ministack-counters/2", "version": VERSION, "counters": {every counter}, "drops": {every drop reason,
-// zeros included}, "total_drops": N}, keys in declaration order, indented; ends with a newline.
-std::string counters_json(const Counters& counters, std::string_view version);
+// zeros included}, "total_drops": N, "io": {"mode": "poll", "io_uring" or "none", "system_calls": N, and N per call:
+// "read", "write", "poll", "io_uring_enter", "netlink"}}, keys in declaration order, indented; ends with a newline.
+std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io = {});
 
 // Writes counters_json() to `path` atomically: a temporary file in the same directory, then rename(), so a reader
 // never sees half a file. Throws std::runtime_error naming the path and the system error on failure.
-void write_counters_json(const std::string& path, const Counters& counters, std::string_view version);
+void write_counters_json(const std::string& path, const Counters& counters, std::string_view version,
+                         const IoStats& io = {});
 
 }  // namespace ministack

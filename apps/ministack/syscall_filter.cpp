@@ -20,8 +20,11 @@ namespace {
 constexpr AllowedSyscall kAllowed[] = {
     {"read", "frames from the device; the capture, in a replay"},
     {"write", "frames to the device; the pcap, the JSON counters, the log"},
-    {"poll", "waiting for a frame, at most 200 ms at a time"},
+    {"poll", "waiting for a frame when a read found none, at most 200 ms at a time"},
     {"ppoll", "the same, where glibc implements poll() with it"},
+    {"io_uring_enter",
+     "--io uring: submit replies and wait for frames on the ring set up before (it may only read and write the device "
+     "and poll the netlink socket: IORING_REGISTER_RESTRICTIONS)"},
     {"recvfrom", "rtnetlink messages: the device's MTU changing, the device removed (device/link_monitor.cpp)"},
     {"sendto",
      "asking rtnetlink about the device again after missed events (a query: unprivileged, it may change nothing)"},

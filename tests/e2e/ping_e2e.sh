@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # End-to-end: real iputils ping (and arping on TAP) against ministack in a private network namespace.
-# Usage: ping_e2e.sh MINISTACK_BINARY tap|tun
+# Usage: ping_e2e.sh MINISTACK_BINARY tap|tun [auto|uring|poll]
+# The third argument is ministack's --io (default auto: io_uring where the kernel allows it); poll runs with
+# --busy-poll 0, so that its system calls per reply are bounded.
 set -uo pipefail
-ministack=$1 mode=$2
+ministack=$1 mode=$2 io=${3:-auto}
+io_args=(--io "$io")
+[ "$io" = poll ] && io_args+=(--busy-poll 0)
 . "$(dirname "$0")/lib.sh"
 require_root_and_tun
 command -v ping >/dev/null && ping -V 2>&1 | grep -q iputils || skip "iputils-ping is not installed"
@@ -24,7 +28,7 @@ ping_ok() {
 }
 
 live_pcap=$workdir/live.pcap
-start_ministack "$log" "--$mode" "$dev" --pcap "$live_pcap"
+start_ministack "$log" "--$mode" "$dev" --pcap "$live_pcap" "${io_args[@]}"
 # ministack itself configured the host side through netlink: link up, 192.168.3.11/24.
 in_ns ip -4 -o addr show dev "$dev" | grep -q "inet 192.168.3.11/24" || fail "host address not set on $dev"
 in_ns ip -o link show dev "$dev" | grep -q "[<,]UP[,>]" || fail "$dev is not up"
@@ -76,7 +80,7 @@ in_ns ip link set "${mode}9" up
 chmod 755 "$workdir"
 install -d -o nobody "$workdir/stats"
 stats_json=$workdir/stats/stats.json
-start_ministack "$workdir/attach.log" "--$mode" "${mode}9" --stats-json "$stats_json"
+start_ministack "$workdir/attach.log" "--$mode" "${mode}9" --stats-json "$stats_json" "${io_args[@]}"
 ping_ok "ping on an existing, configured ${mode}9" -c 3 -i 0.2
 
 # SIGUSR1 prints the counters (and writes the JSON) while ministack keeps answering.
@@ -87,6 +91,35 @@ grep -q '"icmpOutEchoReps": 3' "$stats_json" || fail "SIGUSR1 wrote no JSON coun
 kill -0 "$ms_pid" || fail "ministack stopped on SIGUSR1"
 ping_ok "ping after SIGUSR1" -c 2 -i 0.2
 pass "SIGUSR1: counters printed and written, still answering"
+
+# Speed (issue 10): a flood is answered whole, at about one system call per reply with io_uring (one enter both
+# sends the reply and waits for the next request), and at most read + write + read + poll per reply with poll (and the link monitor now and then).
+json_number() { grep -o "\"$1\": [0-9]*" "$stats_json" | head -1 | grep -o '[0-9]*$'; }
+json_mode() { grep -o '"mode": "[a-z_]*"' "$stats_json" | cut -d'"' -f4; }
+snapshot() {  # SIGUSR1, then wait for the new file (written beside, then renamed over: a new inode)
+  local inode
+  inode=$(stat -c %i "$stats_json")
+  kill -USR1 "$ms_pid"
+  for _ in $(seq 50); do [ "$(stat -c %i "$stats_json")" != "$inode" ] && return 0; sleep 0.1; done
+  fail "no new JSON snapshot within 5 s of SIGUSR1"
+}
+snapshot
+calls0=$(json_number system_calls) replies0=$(json_number icmpOutEchoReps)
+out=$(in_ns ping -n -q -f -c 5000 192.168.3.12 2>&1)
+echo "$out" | grep -q " 0% packet loss" || fail "ping -f -c 5000: replies missing:"$'\n'"$out"
+snapshot
+calls1=$(json_number system_calls) replies1=$(json_number icmpOutEchoReps) used=$(json_mode)
+[ $((replies1 - replies0)) = 5000 ] || fail "ping -f: $((replies1 - replies0)) echo replies counted, want 5000"
+per100=$(((calls1 - calls0) * 100 / 5000))
+case "$io" in
+  uring) [ "$used" = io_uring ] || fail "--io uring runs with '$used'" ;;
+  poll) [ "$used" = poll ] || fail "--io poll runs with '$used'" ;;
+  auto) [ "$used" = io_uring ] || echo "note: --io auto fell back to $used here: $(grep -m1 'io_uring unusable' "$workdir/attach.log")" ;;
+esac
+limit=$([ "$used" = io_uring ] && echo 130 || echo 450)
+[ "$per100" -le "$limit" ] ||
+  fail "ping -f: $((calls1 - calls0)) system calls for 5000 replies ($used): more than $limit/100 per reply"
+pass "ping -f -c 5000: no loss, $((calls1 - calls0)) system calls for 5000 replies ($used, limit $limit/100 per reply)"
 
 # IPv4 beyond one frame: fragmented requests reassembled, replies fragmented to the MTU; options echoed.
 ping_ok "ping -s 4000 (3 fragments each way)" -c 3 -i 0.2 -s 4000

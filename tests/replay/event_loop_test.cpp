@@ -6,8 +6,12 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <csignal>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "apps/ministack/event_loop.hpp"
 #include "device/pcap_writer.hpp"
 #include "device/queue_device.hpp"
 #include "packets.hpp"
@@ -63,6 +67,46 @@ TEST(EventLoop, ReportsEveryFrameAsItArrivedAndWhatTheDeviceWasGivenForIt) {
   EXPECT_EQ(attributed, device.sent());
   EXPECT_TRUE(replay.sent_between_frames.empty());
   EXPECT_EQ(replay.counters.frames_received(), in.size());
+}
+
+// An asynchronous device, as --io uring is: transmit() only queues a frame, every second write fails after the fact,
+// and flush() sends what is still queued.
+class AsyncDevice final : public ministack::Device {
+ public:
+  QueueDevice inner{LinkLayer::ethernet, 1500, "async0"};
+  std::vector<Frame> queued, flushed;
+  int transmits = 0;
+
+  const ministack::DeviceCapabilities& capabilities() const override { return inner.capabilities(); }
+  ministack::Received receive(ministack::MutableBytes buffer, std::chrono::milliseconds timeout) override {
+    return inner.receive(buffer, timeout);
+  }
+  void transmit(ministack::Bytes frame) override {
+    queued.emplace_back(frame.begin(), frame.end());
+    if (++transmits % 2 == 0) failures_.push_back(fmt::format("write to async0: failure {}", transmits / 2));
+  }
+  std::vector<std::string> take_transmit_failures() override { return std::exchange(failures_, {}); }
+  void flush() override {
+    flushed.insert(flushed.end(), queued.begin(), queued.end());
+    queued.clear();
+  }
+
+ private:
+  std::vector<std::string> failures_;
+};
+
+TEST(EventLoop, CountsWritesThatFailAfterTransmitAndFlushesWhatIsQueuedWhenItStops) {
+  AsyncDevice device;
+  for (int i = 0; i < 5; ++i) device.inner.inject(packets::echo_request_frame());
+  ministack::StackConfig config;
+  ministack::Stack stack(config);
+  const volatile std::sig_atomic_t stop = 0;
+  const ministack::LoopStats stats = ministack::run_event_loop(device, stack, stop, {});
+  // Five replies, the second and fourth failing late: each failure counted once, none lost at the end.
+  EXPECT_EQ(device.transmits, 5);
+  EXPECT_EQ(stats.transmit_errors, 2u);
+  EXPECT_TRUE(device.queued.empty()) << "the loop ended without flushing the device";
+  EXPECT_EQ(device.flushed.size(), 5u);
 }
 
 // A replay's timers follow the capture's clock from its first frame, whatever the date it is replayed on: a fragment

@@ -246,7 +246,7 @@ TEST(CountersJson, ParsesBackWithSchemaVersionAndEveryValue) {
 
   EXPECT_EQ(doc.at("schema"), "ministack-counters/2");
   EXPECT_EQ(doc.at("version"), "0.1.0");
-  EXPECT_EQ(doc.size(), 5u) << doc.dump();
+  EXPECT_EQ(doc.size(), 6u) << doc.dump();
 
   const auto& counters = doc.at("counters");
   ASSERT_TRUE(counters.is_object());
@@ -276,11 +276,50 @@ TEST(CountersJson, KeysInDeclarationOrder) {
   const auto doc = nlohmann::ordered_json::parse(counters_json(Counters{}, "v"));
   std::vector<std::string> top;
   for (const auto& [key, value] : doc.items()) top.push_back(key);
-  EXPECT_EQ(top, (std::vector<std::string>{"schema", "version", "counters", "drops", "total_drops"}));
+  EXPECT_EQ(top, (std::vector<std::string>{"schema", "version", "counters", "drops", "total_drops", "io"}));
   std::size_t i = 0;
   for (const auto& [key, value] : doc.at("counters").items()) EXPECT_EQ(key, counter_name(counter_at(i++)));
   i = 0;
   for (const auto& [key, value] : doc.at("drops").items()) EXPECT_EQ(key, describe(drop_at(i++)).name);
+}
+
+// The system calls a live device made: what a reply costs beyond the stack's work (issue 10).
+TEST(CountersJson, IoHoldsEverySystemCallAndTheirSum) {
+  IoStats io;
+  io.mode = "io_uring";
+  io.read = 1;
+  io.write = 2;
+  io.poll = 3;
+  io.io_uring_enter = 40;
+  io.netlink = 5;
+  const auto doc = nlohmann::ordered_json::parse(counters_json(Counters{}, "v", io));
+  const auto& got = doc.at("io");
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : got.items()) keys.push_back(key);
+  EXPECT_EQ(keys, (std::vector<std::string>{"mode", "system_calls", "read", "write", "poll", "io_uring_enter",
+                                            "netlink"}));
+  EXPECT_EQ(got.at("mode"), "io_uring");
+  EXPECT_EQ(got.at("system_calls"), 51);
+  EXPECT_EQ(got.at("read"), 1);
+  EXPECT_EQ(got.at("write"), 2);
+  EXPECT_EQ(got.at("poll"), 3);
+  EXPECT_EQ(got.at("io_uring_enter"), 40);
+  EXPECT_EQ(got.at("netlink"), 5);
+  // A replay or a test device does no I/O of its own.
+  EXPECT_EQ(nlohmann::json::parse(counters_json(Counters{}, "v")).at("io").at("mode"), "none");
+}
+
+TEST(CountersTable, EndsWithTheSystemCallsOfALiveDevice) {
+  IoStats io;
+  io.mode = "poll";
+  io.read = 7;
+  io.write = 5;
+  io.poll = 2;
+  const auto rows = lines(counters_table(Counters{}, io));
+  ASSERT_FALSE(rows.empty());
+  EXPECT_EQ(rows.back(), "system calls (poll): 14 in all: read 7, write 5, poll 2, io_uring_enter 0, netlink 0");
+  // Without a live device there is no such line.
+  EXPECT_EQ(lines(counters_table(Counters{})).back(), "drops: none");
 }
 
 TEST(CountersJson, EscapesTheVersion) {
