@@ -102,7 +102,7 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
   }
 }
 
-[[noreturn]] void fail_attach(int err, LinkLayer link, const std::string& name) {
+[[noreturn]] void fail_attach(int err, LinkLayer link, const std::string& name, bool multi_queue) {
   const char* kind = link == LinkLayer::ethernet ? "TAP" : "TUN";
   switch (err) {
     case EPERM:
@@ -113,9 +113,9 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
           link == LinkLayer::ethernet ? "tap" : "tun"));
     case EINVAL:
       throw DeviceError(fmt::format(
-          "'{}' exists but is not a {} device (or cannot be one): choose another name, or delete it first with "
+          "'{}' exists but is not a {}{} device (or cannot be one): choose another name, or delete it first with "
           "'sudo ip link delete {}' if it is yours",
-          name, kind, name));
+          name, multi_queue ? "multi-queue " : "", kind, name));
     default: throw DeviceError(fmt::format("cannot attach {} device '{}': {}", kind, name, std::strerror(err)));
   }
 }
@@ -136,11 +136,12 @@ std::unique_ptr<TunTapDevice> TunTapDevice::open(LinkLayer link, const std::stri
   ifreq req{};
   std::memcpy(req.ifr_name, name.c_str(), name.size());
   // IFF_NO_PI: frames start at the Ethernet or IP header, with no 4-byte packet-info prefix.
-  req.ifr_flags = static_cast<short>((link == LinkLayer::ethernet ? IFF_TAP : IFF_TUN) | IFF_NO_PI);
+  req.ifr_flags = static_cast<short>((link == LinkLayer::ethernet ? IFF_TAP : IFF_TUN) | IFF_NO_PI |
+                                     (io.multi_queue ? IFF_MULTI_QUEUE : 0));
   if (::ioctl(fd, TUNSETIFF, &req) < 0) {
     const int err = errno;
     ::close(fd);
-    fail_attach(err, link, name);
+    fail_attach(err, link, name, io.multi_queue);
   }
   const std::string actual(req.ifr_name);
   std::unique_ptr<LinkMonitor> monitor;

@@ -27,6 +27,8 @@ struct IoOptions {
   // spins: the window opens only when a frame arrives.
   std::chrono::microseconds busy_poll{0};
   std::size_t reads_in_flight = 4;  // io_uring: reads queued at once, each with a buffer of the largest frame
+  // One queue of a multi-queue device (IFF_MULTI_QUEUE): open() once per queue, with the same name.
+  bool multi_queue = false;
 };
 
 class TunTapDevice final : public Device {

@@ -92,7 +92,7 @@ struct FrameHandler {
 
 }  // namespace
 
-LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options) {
+LoopStats run_event_loop(Device& device, Stack& stack, const std::atomic<bool>& stop, LoopOptions options) {
   LoopStats stats;
   DeviceSink sink(device, stats, options.log, options.observer);
   std::vector<std::uint8_t> buffer(device.receive_buffer_size());
@@ -121,8 +121,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_a
   std::size_t followed_mtu = device.mtu();
   if (options.follow_device_mtu) stack.set_mtu(followed_mtu);
   while (!stop) {
-    if (options.stats_request && *options.stats_request) {
-      *options.stats_request = 0;
+    if (options.stats_request && options.stats_request->exchange(false)) {
       if (options.report) options.report();
     }
     const Received in = device.receive(buffer, kWaitSlice);

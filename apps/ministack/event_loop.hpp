@@ -2,7 +2,7 @@
 // frame; answers built in it are written from where they lie.
 #pragma once
 
-#include <csignal>
+#include <atomic>
 #include <functional>
 
 #include "device/device.hpp"
@@ -36,8 +36,8 @@ struct LoopOptions {
   Logger* log = nullptr;          // errors; at debug level, one line per frame: what was sent, or why dropped
   bool announce = false;          // a gratuitous ARP before the first frame (live TAP)
   TracePrinter* trace = nullptr;  // heads each frame's trace (the stack itself reports to it)
-  // Set from a signal handler (SIGUSR1) to ask for `report`; the loop clears it and calls `report`.
-  volatile std::sig_atomic_t* stats_request = nullptr;
+  // Set from a signal handler (SIGUSR1) or another thread to ask for `report`; the loop clears it and calls `report`.
+  std::atomic<bool>* stats_request = nullptr;
   std::function<void()> report;
   LoopObserver* observer = nullptr;  // told of every frame received and transmitted (the tests)
   // Fragment to the device's MTU as it is now: when the device reports a new one (the host ran `ip link set DEV mtu
@@ -45,9 +45,9 @@ struct LoopOptions {
   bool follow_device_mtu = false;
 };
 
-// Runs until `stop` becomes non-zero (set from a signal handler) or the device has no more frames. Throws DeviceError
+// Runs until `stop` becomes true (set from a signal handler or another thread) or the device has no more frames. Throws DeviceError
 // when the device fails or is removed. After it starts, it makes no system call of its own: those are the device's
 // (poll, read, write, recvmsg and sendto on descriptors opened before) and the clocks' (clock_gettime).
-LoopStats run_event_loop(Device& device, Stack& stack, const volatile std::sig_atomic_t& stop, LoopOptions options);
+LoopStats run_event_loop(Device& device, Stack& stack, const std::atomic<bool>& stop, LoopOptions options);
 
 }  // namespace ministack

@@ -1,10 +1,12 @@
 // ministack: a userspace IPv4 stack on a TUN or TAP device that answers ARP and ping, or the same stack run over a
 // pcap capture.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -17,6 +19,7 @@
 #include "log.hpp"
 #include "options.hpp"
 #include "privileges.hpp"
+#include "queues.hpp"
 #include "stats.hpp"
 #include "syscall_filter.hpp"
 
@@ -24,11 +27,13 @@ namespace {
 
 using namespace ministack;
 
-volatile std::sig_atomic_t g_stop = 0;
-volatile std::sig_atomic_t g_stats_request = 0;
+// Lock-free atomics: safe to set from a signal handler, and to read from the worker threads of --queues.
+std::atomic<bool> g_stop{false};
+std::atomic<bool> g_stats_request{false};
+static_assert(std::atomic<bool>::is_always_lock_free);
 
-void on_signal(int) { g_stop = 1; }
-void on_stats_signal(int) { g_stats_request = 1; }
+void on_signal(int) { g_stop = true; }
+void on_stats_signal(int) { g_stats_request = true; }
 
 void install_signal_handlers() {
   struct sigaction sa {};
@@ -45,8 +50,7 @@ void install_signal_handlers() {
 }
 
 // One line for the log; the full table goes to stdout.
-void log_summary(Logger& log, const Stack& stack, const LoopStats& loop) {
-  const Counters& c = stack.counters();
+void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
   log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
            "{} fragments), {} dropped, {} send errors",
            c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies), c.get(Counter::icmpOutEchoReps),
@@ -55,15 +59,14 @@ void log_summary(Logger& log, const Stack& stack, const LoopStats& loop) {
 }
 
 // The counters as a table on stdout and, with --stats-json, as JSON: at exit and on SIGUSR1.
-void report_counters(const Options& opt, Logger& log, const Stack& stack, const Device& device) {
-  const IoStats io = device.io_stats();
+void report_counters(const Options& opt, Logger& log, const Counters& counters, const IoStats& io) {
   if (opt.log_level >= LogLevel::info) {
-    fmt::print("{}", counters_table(stack.counters(), io));
+    fmt::print("{}", counters_table(counters, io));
     std::fflush(stdout);
   }
   if (opt.stats_json.empty()) return;
   try {
-    write_counters_json(opt.stats_json, stack.counters(), MINISTACK_VERSION, io);
+    write_counters_json(opt.stats_json, counters, MINISTACK_VERSION, io);
   } catch (const std::exception& e) {
     log.error("{}", e.what());
   }
@@ -71,15 +74,22 @@ void report_counters(const Options& opt, Logger& log, const Stack& stack, const 
 
 // Opens the device the options name: a TUN/TAP device (set up on the host side unless told not to) or a capture.
 // `host_side` says, for the log, what became of the host side.
-std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side, Logger& log) {
-  if (opt.mode == Options::Mode::replay) return std::make_unique<PcapReplayDevice>(opt.replay_input);
+// The live device's queue (one of --queues N, or the only one), waiting for frames as --io and --busy-poll say.
+std::unique_ptr<TunTapDevice> open_queue(const Options& opt, Logger& log) {
   IoOptions io;
   io.mode = opt.io == Options::Io::uring  ? IoMode::uring
             : opt.io == Options::Io::poll ? IoMode::poll
                                           : IoMode::automatic;
   io.busy_poll = std::chrono::microseconds(opt.busy_poll_us);
+  io.multi_queue = opt.queues > 1;
   auto device = TunTapDevice::open(opt.link, opt.device, io);
   if (!device->fallback_reason().empty()) log.info("{}: waiting with poll", device->fallback_reason());
+  return device;
+}
+
+std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side, Logger& log) {
+  if (opt.mode == Options::Mode::replay) return std::make_unique<PcapReplayDevice>(opt.replay_input);
+  auto device = open_queue(opt, log);
   if (!opt.host_config) {
     host_side = "host side left as it is";
   } else if (host_side_configured(device->name(), opt.host_ip)) {
@@ -94,19 +104,22 @@ std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side, 
 
 // After setup nothing needs privilege: become the --user, drop every capability, forbid all but the loop's
 // system calls. A replay keeps its user unless --user is given (it opened no device). Throws on failure.
-PrivilegeState confine(const Options& opt, Logger& log) {
+PrivilegeState confine(const Options& opt, Logger& log, bool threads = false) {
   PrivilegeRequest request;
   request.user = opt.user;
   request.user_given = opt.user_given;
   request.change_user = opt.mode == Options::Mode::live || opt.user_given;
   const PrivilegeState state = drop_privileges(request);
-  install_syscall_filter();
+  install_syscall_filter(threads);
   // Live, worth a line; a replay or explain is quiet about it.
   const LogLevel level = opt.mode == Options::Mode::live ? LogLevel::info : LogLevel::debug;
   log.log(level,
           "confined: running as {} (uid {}, gid {}) with no capabilities, no_new_privs, and a seccomp filter "
-          "allowing {} system calls{}",
+          "allowing {} system calls{}{}",
           state.user, state.uid, state.gid, syscall_allowlist().size(),
+          threads ? fmt::format(" ({} more to start the worker threads, forbidden again once they run)",
+                                thread_start_calls().size())
+                  : "",
           state.note.empty() ? "" : fmt::format(" ({})", state.note));
   return state;
 }
@@ -126,6 +139,29 @@ void write_first_snapshot(const Options& opt, const PrivilegeState& confined, co
   }
 }
 
+StackConfig stack_config(const Options& opt, const Device& device) {
+  StackConfig config;
+  config.link = device.link();
+  config.interface = opt.ip;
+  config.mac = opt.mac;
+  config.mtu = opt.mtu ? opt.mtu : device.mtu();
+  config.answer_broadcast_echo = opt.answer_broadcast_echo;
+  config.reassembly = opt.reassembly;
+  config.icmp_rate = opt.icmp_rate;
+  return config;
+}
+
+// The loop options every live or replayed run shares.
+LoopOptions loop_options_for(const Options& opt, const Device& device, Logger& log) {
+  LoopOptions options;
+  options.log = &log;
+  // A gratuitous ARP tells the link our address at once (RFC 5227 §2.3); a replay has no link to tell.
+  options.announce = opt.mode == Options::Mode::live && device.link() == LinkLayer::ethernet;
+  // Replies follow the device's MTU as the host changes it, unless the user fixed it with --mtu.
+  options.follow_device_mtu = opt.mode == Options::Mode::live && opt.mtu == 0;
+  return options;
+}
+
 std::string describe_start(const Options& opt, const Device& device, const Stack& stack, const std::string& host_side) {
   const bool tap = device.link() == LinkLayer::ethernet;
   std::string line =
@@ -141,6 +177,45 @@ std::string describe_start(const Options& opt, const Device& device, const Stack
   return line;
 }
 
+// --queues N: the device's N queues, a stack and a thread each. Returns the exit status.
+int run_queues(const Options& opt, Logger& log) {
+  std::vector<std::unique_ptr<QueueWorker>> workers;
+  std::string host_side;
+  try {
+    for (unsigned i = 0; i < opt.queues; ++i) {
+      auto worker = std::make_unique<QueueWorker>();
+      // The first queue creates the device and sets up the host side; the others attach to it.
+      worker->device = i == 0 ? open_device(opt, host_side, log) : open_queue(opt, log);
+      worker->stack = std::make_unique<Stack>(stack_config(opt, *worker->device));
+      workers.push_back(std::move(worker));
+    }
+    write_first_snapshot(opt, confine(opt, log, true), *workers[0]->device);
+  } catch (const std::exception& e) {
+    log.error("{}", e.what());
+    return 1;
+  }
+  log.info("{}; {} queues, a worker thread each", describe_start(opt, *workers[0]->device, *workers[0]->stack, host_side),
+           opt.queues);
+  int status = 0;
+  try {
+    status = run_queue_workers(
+        workers, g_stop, g_stats_request, loop_options_for(opt, *workers[0]->device, log), [] { lock_thread_start(); },
+        [&](const QueueReport& r) { report_counters(opt, log, r.counters, r.io); }, log);
+  } catch (const std::exception& e) {
+    log.error("{}", e.what());
+    return 1;
+  }
+  const QueueReport final = merge_final(workers);
+  std::string spread;
+  for (std::size_t i = 0; i < workers.size(); ++i) {
+    spread += fmt::format("{}queue {}: {}", i ? ", " : "", i, workers[i]->stack->counters().frames_received());
+  }
+  log.info("frames in by queue: {}", spread);
+  log_summary(log, final.counters, final.loop);
+  report_counters(opt, log, final.counters, final.io);
+  return status;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -149,6 +224,7 @@ int main(int argc, char** argv) {
   const Options& opt = *parsed.options;
   Logger log(opt.log_level);
   install_signal_handlers();
+  if (opt.queues > 1) return run_queues(opt, log);
 
   std::unique_ptr<Device> device;
   std::optional<PcapWriter> writer;
@@ -170,15 +246,7 @@ int main(int argc, char** argv) {
   }
   Device& io = capture ? static_cast<Device&>(*capture) : *device;
 
-  StackConfig config;
-  config.link = io.link();
-  config.interface = opt.ip;
-  config.mac = opt.mac;
-  config.mtu = opt.mtu ? opt.mtu : io.mtu();
-  config.answer_broadcast_echo = opt.answer_broadcast_echo;
-  config.reassembly = opt.reassembly;
-  config.icmp_rate = opt.icmp_rate;
-  Stack stack(config);
+  Stack stack(stack_config(opt, io));
   std::optional<TracePrinter> trace;
   if (opt.trace) {
     trace.emplace(stdout);
@@ -196,22 +264,16 @@ int main(int argc, char** argv) {
   LoopStats loop;
   int status = 0;
   try {
-    // A gratuitous ARP tells the link our address at once (RFC 5227 §2.3); a replay has no link to tell.
-    const bool announce = opt.mode == Options::Mode::live && io.link() == LinkLayer::ethernet;
-    LoopOptions loop_options;
-    loop_options.log = &log;
-    loop_options.announce = announce;
+    LoopOptions loop_options = loop_options_for(opt, io, log);
     loop_options.trace = trace ? &*trace : nullptr;
     loop_options.stats_request = &g_stats_request;
-    loop_options.report = [&] { report_counters(opt, log, stack, io); };
-    // Replies follow the device's MTU as the host changes it, unless the user fixed it with --mtu.
-    loop_options.follow_device_mtu = opt.mode == Options::Mode::live && opt.mtu == 0;
+    loop_options.report = [&] { report_counters(opt, log, stack.counters(), io.io_stats()); };
     loop = run_event_loop(io, stack, g_stop, loop_options);
   } catch (const DeviceError& e) {
     log.error("{}", e.what());
     status = 1;
   }
-  log_summary(log, stack, loop);
-  report_counters(opt, log, stack, io);
+  log_summary(log, stack.counters(), loop);
+  report_counters(opt, log, stack.counters(), io.io_stats());
   return status;
 }

@@ -152,6 +152,13 @@ void add_speed_options(CLI::App& app, Options& o, Raw& raw) {
       ->capture_default_str()
       ->check(CLI::Range(0U, 1000000U))
       ->type_name("USEC");
+  speed
+      ->add_option("--queues", o.queues,
+                   "Open N queues of a multi-queue device, one worker thread and stack each (the kernel spreads "
+                   "flows over them)")
+      ->capture_default_str()
+      ->check(CLI::Range(1U, 64U))
+      ->type_name("N");
 }
 
 // Turns what was parsed into Options, or a usage error for combinations CLI11 cannot express.
@@ -187,6 +194,11 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   if (o.host_config && o.ip.address == o.host_ip.address) {
     return usage_error(fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
                                    o.ip.address.to_string()));
+  }
+  if (o.queues > 1 && (o.mode != Options::Mode::live || !o.pcap_output.empty() || o.trace)) {
+    return usage_error(
+        "--queues N runs one worker per queue of a live device; it does not combine with --replay, --pcap or "
+        "--trace, whose output is one ordered stream: use --queues 1 with those");
   }
   if (!o.pcap_output.empty() && o.pcap_output == o.replay_input) {
     return usage_error("--pcap would overwrite the --replay input: choose another output file");

@@ -36,6 +36,8 @@ struct Options {
   // --busy-poll: microseconds to spin after a frame before sleeping (docs/PERFORMANCE.md measures the default).
   unsigned busy_poll_us = kDefaultBusyPollUs;
   static constexpr unsigned kDefaultBusyPollUs = 50;
+  // --queues: a multi-queue device (IFF_MULTI_QUEUE) with one worker thread, stack and loop per queue.
+  unsigned queues = 1;
 };
 
 // Parses argv. On --help/--version it prints to stdout and returns exit code 0; on a usage error it prints the

@@ -2,6 +2,7 @@
 
 #include <seccomp.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -57,6 +58,18 @@ constexpr AllowedSyscall kAllowed[] = {
     {"futex", "the locks of stdio and malloc"},
     {"exit", "ending a thread"},
     {"exit_group", "ending the process"},
+};
+
+// pthread_create() and a new thread's start in glibc 2.36; clone only for threads (CLONE_THREAD), clone3's flags are
+// in memory, out of a filter's reach: which is why all of them are forbidden again before the first frame.
+constexpr AllowedSyscall kThreadStart[] = {
+    {"clone3", "--queues N: starting a worker thread"},
+    {"clone", "the same, where clone3 is missing; only with CLONE_THREAD"},
+    {"set_robust_list", "a new thread registers its robust futex list"},
+    {"rseq", "a new thread registers its restartable sequences area"},
+    {"sched_yield", "waiting for the workers to start (std::latch yields before it sleeps)"},
+    {"rt_sigaction", "glibc sets its thread-cancellation signal's handler at the first pthread_create"},
+    {"seccomp", "loading the second filter, which forbids these calls again once the workers run"},
 };
 
 // The sanitizer builds, which the test suite also runs, need a little more.
@@ -130,6 +143,8 @@ void allow(scmp_filter_ctx ctx, const char* name) {
   int rc = 0;
   if (std::strcmp(name, "ioctl") == 0) {
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, number, 1, SCMP_A1(SCMP_CMP_EQ, TCGETS));
+  } else if (std::strcmp(name, "clone") == 0) {
+    rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, number, 1, SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
   } else if (std::strcmp(name, "mmap") == 0 || std::strcmp(name, "mprotect") == 0) {
     rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, number, 1, SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
   } else {
@@ -141,8 +156,9 @@ void allow(scmp_filter_ctx ctx, const char* name) {
 }  // namespace
 
 std::span<const AllowedSyscall> syscall_allowlist() { return kAllowed; }
+std::span<const AllowedSyscall> thread_start_calls() { return kThreadStart; }
 
-void install_syscall_filter() {
+void install_syscall_filter(bool threads) {
   name_calls();
   struct sigaction sa {};
   sa.sa_sigaction = on_forbidden_call;
@@ -155,6 +171,9 @@ void install_syscall_filter() {
   std::unique_ptr<void, ContextReleaser> ctx(seccomp_init(SCMP_ACT_TRAP));
   if (!ctx) throw SyscallFilterError("seccomp: cannot create a filter (is libseccomp working?)");
   for (const AllowedSyscall& call : kAllowed) allow(ctx.get(), call.name);
+  if (threads) {
+    for (const AllowedSyscall& call : kThreadStart) allow(ctx.get(), call.name);
+  }
 #ifdef MINISTACK_ASAN
   for (const char* name : kSanitizerExtras) allow(ctx.get(), name);
 #endif
@@ -164,6 +183,29 @@ void install_syscall_filter() {
   if (const int rc = seccomp_load(ctx.get()); rc < 0) {
     throw SyscallFilterError(fmt::format("seccomp: cannot load the filter: {}{}", std::strerror(-rc),
                                          rc == -EINVAL ? " (is the kernel built with CONFIG_SECCOMP_FILTER?)" : ""));
+  }
+}
+
+void lock_thread_start() {
+  std::unique_ptr<void, ContextReleaser> ctx(seccomp_init(SCMP_ACT_ALLOW));
+  if (!ctx) throw SyscallFilterError("seccomp: cannot create a filter (is libseccomp working?)");
+  // no_new_privs is set already (drop_privileges): libseccomp need not set it again with prctl, which is forbidden.
+  // Every thread gets the filter, not only the caller (filters are per thread, inherited at clone).
+  if (const int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_NNP, 0); rc < 0) {
+    throw SyscallFilterError(fmt::format("seccomp: cannot leave no_new_privs as it is: {}", std::strerror(-rc)));
+  }
+  if (const int rc = seccomp_attr_set(ctx.get(), SCMP_FLTATR_CTL_TSYNC, 1); rc < 0) {
+    throw SyscallFilterError(fmt::format("seccomp: cannot ask for thread synchronisation: {}", std::strerror(-rc)));
+  }
+  for (const AllowedSyscall& call : kThreadStart) {
+    const int number = seccomp_syscall_resolve_name(call.name);
+    if (number == __NR_SCMP_ERROR) continue;
+    if (const int rc = seccomp_rule_add(ctx.get(), SCMP_ACT_TRAP, number, 0); rc < 0) {
+      throw SyscallFilterError(fmt::format("seccomp: cannot forbid {}: {}", call.name, std::strerror(-rc)));
+    }
+  }
+  if (const int rc = seccomp_load(ctx.get()); rc < 0) {
+    throw SyscallFilterError(fmt::format("seccomp: cannot load the second filter: {}", std::strerror(-rc)));
   }
 }
 

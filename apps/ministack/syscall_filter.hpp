@@ -21,9 +21,18 @@ class SyscallFilterError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The calls that starting the worker threads of --queues N needs beyond the allowlist: allowed by the filter until
+// lock_thread_start() forbids them again, before the first frame.
+std::span<const AllowedSyscall> thread_start_calls();
+
 // Installs the filter for this process, for good (seccomp(2) filters cannot be removed). Any other call raises
 // SIGSYS, whose handler prints "ministack: ... system call NAME (NUMBER) ..." on stderr and lets SIGSYS kill the
-// process. Needs no_new_privs or CAP_SYS_ADMIN (drop_privileges sets the former). Throws SyscallFilterError.
-void install_syscall_filter();
+// process. With `threads`, thread_start_calls() are allowed too, until lock_thread_start(). Needs no_new_privs or
+// CAP_SYS_ADMIN (drop_privileges sets the former). Throws SyscallFilterError.
+void install_syscall_filter(bool threads = false);
+
+// Once the worker threads run: a second filter, on every thread (SECCOMP_FILTER_FLAG_TSYNC), that traps
+// thread_start_calls() again. Throws SyscallFilterError.
+void lock_thread_start();
 
 }  // namespace ministack

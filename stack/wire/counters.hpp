@@ -144,6 +144,12 @@ class Counters {
     for (auto v : drops_) n += v;
     return n;
   }
+  // Adds every counter and drop of `other` (the stacks of several queues, merged for a report).
+  Counters& operator+=(const Counters& other) {
+    for (std::size_t i = 0; i < values_.size(); ++i) values_[i] += other.values_[i];
+    for (std::size_t i = 0; i < drops_.size(); ++i) drops_[i] += other.drops_[i];
+    return *this;
+  }
   // Every frame read from the device is counted by exactly one of the ifIn* counters: their sum.
   std::uint64_t frames_received() const;
   // Every frame written to the device: ifOutUcastPkts + ifOutBroadcastPkts.

@@ -29,6 +29,11 @@ if [ "$part" = usage ]; then
   expect 2 "multicast/broadcast" "$ministack" --tap t0 --mac ff:ff:ff:ff:ff:ff
   expect 2 "different addresses" "$ministack" --tap t0 --ip 192.168.3.11/24
   expect 2 "not a usable interface name" "$ministack" --tap abcdefghijklmnopq
+  expect 2 "--io.*(not in|auto)" "$ministack" --tap t0 --io epoll
+  expect 2 "--busy-poll" "$ministack" --tap t0 --busy-poll -5
+  expect 2 "--queues" "$ministack" --tap t0 --queues 0
+  expect 2 "does not combine with --replay, --pcap or --trace" "$ministack" --tap t0 --queues 2 --pcap out.pcap
+  expect 2 "does not combine with --replay, --pcap or --trace" "$ministack" --replay in.pcap --queues 2
   echo "command-line usage: all checks passed"
   exit 0
 fi
@@ -46,6 +51,8 @@ stop_ministack "$ms_pid"
 # Wrong kind: a TUN request for a name that is a TAP device.
 in_ns ip tuntap add dev tap5 mode tap || fail "cannot create tap5"
 expect 1 "not a TUN device" in_ns "$ministack" --tun tap5
+# A single-queue device cannot be opened as several queues.
+expect 1 "not a multi-queue TAP device" in_ns "$ministack" --tap tap5 --queues 2
 
 # No permission: an ordinary user cannot open a 0600 /dev/net/tun (EACCES) or, where it is 0666, create a device
 # (EPERM); each has its own advice (tests/e2e/unprivileged_e2e.sh checks both on nodes of its own).

@@ -6,7 +6,7 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <csignal>
+#include <atomic>
 #include <string>
 #include <utility>
 #include <vector>
@@ -100,7 +100,7 @@ TEST(EventLoop, CountsWritesThatFailAfterTransmitAndFlushesWhatIsQueuedWhenItSto
   for (int i = 0; i < 5; ++i) device.inner.inject(packets::echo_request_frame());
   ministack::StackConfig config;
   ministack::Stack stack(config);
-  const volatile std::sig_atomic_t stop = 0;
+  const std::atomic<bool> stop{false};
   const ministack::LoopStats stats = ministack::run_event_loop(device, stack, stop, {});
   // Five replies, the second and fourth failing late: each failure counted once, none lost at the end.
   EXPECT_EQ(device.transmits, 5);

@@ -3,7 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
-#include <csignal>
+#include <atomic>
 #include <stdexcept>
 
 #include "device/pcap_replay.hpp"
@@ -62,7 +62,7 @@ Replay replay_device(Device& device, const ReplayOptions& options) {
   loop.trace = options.trace;
   loop.observer = &recorder;
   loop.follow_device_mtu = options.follow_device_mtu;
-  const volatile std::sig_atomic_t never_stop = 0;
+  const std::atomic<bool> never_stop{false};
   run_event_loop(device, stack, never_stop, loop);
   out.counters = stack.counters();
   return out;
