@@ -15,14 +15,12 @@ namespace ministack {
 
 namespace {
 
-// Registered file indexes: every SQE names its file by index (IOSQE_FIXED_FILE), as the restrictions require.
-constexpr int kDeviceFile = 0;
-constexpr int kMonitorFile = 1;
 
 // An SQE's user_data: what it was for, and which slot.
 constexpr std::uint64_t kReadTag = 1ULL << 32;
 constexpr std::uint64_t kWriteTag = 2ULL << 32;
 constexpr std::uint64_t kMonitorTag = 3ULL << 32;
+constexpr std::uint64_t kCancelTag = 4ULL << 32;
 constexpr std::uint64_t kSlotMask = 0xffffffffULL;
 
 // Room for every read in flight, the monitor's poll and a burst of replies (44 fragments of a 65000-byte echo).
@@ -41,7 +39,11 @@ constexpr std::size_t kWriteSlots = 64;
 }  // namespace
 
 UringIo::UringIo(int device_fd, int monitor_fd, std::size_t frame_capacity, std::size_t reads_in_flight)
-    : ring_(std::make_unique<io_uring>()), reads_(reads_in_flight), completed_(reads_in_flight) {
+    : ring_(std::make_unique<io_uring>()),
+      device_fd_(device_fd),
+      monitor_fd_(monitor_fd),
+      reads_(reads_in_flight),
+      completed_(reads_in_flight) {
   io_uring_params params{};
   // Disabled until restricted: no SQE runs before the restrictions are in force.
   params.flags = IORING_SETUP_R_DISABLED;
@@ -52,21 +54,24 @@ UringIo::UringIo(int device_fd, int monitor_fd, std::size_t frame_capacity, std:
   try {
     // One io_uring_enter that waits with a timeout and no timeout SQE needs IORING_FEAT_EXT_ARG (Linux 5.11).
     if ((params.features & IORING_FEAT_EXT_ARG) == 0) unusable("waiting with a timeout", ENOSYS);
-    const int files[] = {device_fd, monitor_fd};
-    if (const int r = io_uring_register_files(ring_.get(), files, 2); r < 0) unusable("registering files", -r);
-    io_uring_restriction rules[4]{};
+    // Only what the seccomp filter allows anyway (read, write, poll on descriptors already open), and the cancel
+    // that ends them. No registered files: the ring itself would hold the device open until its deferred teardown,
+    // and a ministack started right after this one would find the device busy.
+    io_uring_restriction rules[5]{};
     rules[0].opcode = IORING_RESTRICTION_SQE_OP;
     rules[0].sqe_op = IORING_OP_READ;
     rules[1].opcode = IORING_RESTRICTION_SQE_OP;
     rules[1].sqe_op = IORING_OP_WRITE;
     rules[2].opcode = IORING_RESTRICTION_SQE_OP;
     rules[2].sqe_op = IORING_OP_POLL_ADD;
-    rules[3].opcode = IORING_RESTRICTION_SQE_FLAGS_REQUIRED;
-    rules[3].sqe_flags = IOSQE_FIXED_FILE;
+    rules[3].opcode = IORING_RESTRICTION_SQE_OP;
+    rules[3].sqe_op = IORING_OP_ASYNC_CANCEL;
+    rules[4].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+    rules[4].sqe_flags = 0;
     // Debian's liburing 2.3 declares io_uring_register_restrictions() and io_uring_enable_rings() but does not export
     // them: the generic io_uring_register() does the same.
     const auto fd = static_cast<unsigned>(ring_->ring_fd);
-    if (const int r = io_uring_register(fd, IORING_REGISTER_RESTRICTIONS, rules, 4); r < 0) unusable("restricting", -r);
+    if (const int r = io_uring_register(fd, IORING_REGISTER_RESTRICTIONS, rules, 5); r < 0) unusable("restricting", -r);
     if (const int r = io_uring_register(fd, IORING_REGISTER_ENABLE_RINGS, nullptr, 0); r < 0) {
       unusable("enabling the ring", -r);
     }
@@ -82,8 +87,25 @@ UringIo::UringIo(int device_fd, int monitor_fd, std::size_t frame_capacity, std:
 }
 
 UringIo::~UringIo() {
-  // Closing the ring cancels the reads still in flight; the buffers outlive it (members are destroyed after this).
-  if (ring_) io_uring_queue_exit(ring_.get());
+  if (!ring_) return;
+  // The reads in flight hold the device open: cancel them and wait for the kernel to let go, so that the device is
+  // released when its descriptor is closed, not later.
+  try {
+    io_uring_sqe* sqe = next_sqe();
+    io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+    io_uring_sqe_set_data64(sqe, kCancelTag);
+    for (int i = 0; i < 10 && !cancelled_; ++i) submit_and_wait(std::chrono::milliseconds{10});
+    for (int i = 0; i < 10 && in_flight() > 0; ++i) submit_and_wait(std::chrono::milliseconds{10});
+  } catch (const DeviceError&) {
+    // Closing the ring cancels them too, only later.
+  }
+  io_uring_queue_exit(ring_.get());
+}
+
+std::size_t UringIo::in_flight() const {
+  std::size_t n = reads_armed_ + (monitor_armed_ ? 1 : 0);
+  for (const auto& w : writes_) n += w.busy ? 1 : 0;
+  return n;
 }
 
 io_uring_sqe* UringIo::next_sqe() {
@@ -99,16 +121,16 @@ io_uring_sqe* UringIo::next_sqe() {
 void UringIo::arm_read(std::size_t slot) {
   io_uring_sqe* sqe = next_sqe();
   auto& data = reads_[slot].data;
-  io_uring_prep_read(sqe, kDeviceFile, data.data(), static_cast<unsigned>(data.size()), 0);
-  sqe->flags |= IOSQE_FIXED_FILE;
+  io_uring_prep_read(sqe, device_fd_, data.data(), static_cast<unsigned>(data.size()), 0);
   io_uring_sqe_set_data64(sqe, kReadTag | slot);
+  ++reads_armed_;
 }
 
 void UringIo::arm_monitor() {
   io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_poll_add(sqe, kMonitorFile, POLLIN);
-  sqe->flags |= IOSQE_FIXED_FILE;
+  io_uring_prep_poll_add(sqe, monitor_fd_, POLLIN);
   io_uring_sqe_set_data64(sqe, kMonitorTag);
+  monitor_armed_ = true;
 }
 
 void UringIo::complete(std::uint64_t tag, int result) {
@@ -116,6 +138,8 @@ void UringIo::complete(std::uint64_t tag, int result) {
   switch (tag & ~kSlotMask) {
     case kReadTag:
       ++stats_.reads;
+      --reads_armed_;
+      if (result == -ECANCELED) return;
       // Interrupted or not ready (the kernel retries a read by itself otherwise): read again.
       if (result == -EINTR || result == -EAGAIN) {
         arm_read(slot);
@@ -129,7 +153,11 @@ void UringIo::complete(std::uint64_t tag, int result) {
       writes_[slot].busy = false;
       if (result < 0) write_failures_.push_back({-result, writes_[slot].data.size()});
       return;
-    case kMonitorTag: link_event_ = true; return;
+    case kMonitorTag:
+      monitor_armed_ = false;
+      if (result != -ECANCELED) link_event_ = true;
+      return;
+    case kCancelTag: cancelled_ = true; return;
     default: return;
   }
 }
@@ -215,8 +243,7 @@ void UringIo::queue_write(Bytes frame) {
   w.data.assign(frame.begin(), frame.end());
   w.busy = true;
   io_uring_sqe* sqe = next_sqe();
-  io_uring_prep_write(sqe, kDeviceFile, w.data.data(), static_cast<unsigned>(w.data.size()), 0);
-  sqe->flags |= IOSQE_FIXED_FILE;
+  io_uring_prep_write(sqe, device_fd_, w.data.data(), static_cast<unsigned>(w.data.size()), 0);
   io_uring_sqe_set_data64(sqe, kWriteTag | slot);
   ++stats_.writes;
   ++unsubmitted_writes_;

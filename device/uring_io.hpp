@@ -1,7 +1,7 @@
 // io_uring for a TUN/TAP device (liburing): one io_uring_enter both submits the replies queued since the last wait
 // and waits for the next frame, and several reads stay in flight so that a burst is taken in one go. The ring may
-// only read and write the device and poll the link monitor's socket (IORING_REGISTER_RESTRICTIONS on registered
-// files), so it gives the confined process no way around its seccomp filter.
+// only read, write and poll (IORING_REGISTER_RESTRICTIONS), which the seccomp filter allows anyway, so it gives the
+// confined process no way around its filter.
 #pragma once
 
 #include <chrono>
@@ -76,8 +76,15 @@ class UringIo {
   void complete(std::uint64_t tag, int result);
   // An SQE, submitting what is queued first if the submission queue is full.
   io_uring_sqe* next_sqe();
+  // Requests the kernel still holds: reads, the monitor's poll, writes.
+  std::size_t in_flight() const;
 
   std::unique_ptr<io_uring> ring_;
+  int device_fd_;
+  int monitor_fd_;
+  std::size_t reads_armed_ = 0;
+  bool monitor_armed_ = false;
+  bool cancelled_ = false;  // the cancel at teardown has completed
   std::vector<ReadSlot> reads_;
   // Slots holding a frame, oldest first: a fixed ring of slot numbers (no allocation per frame).
   std::vector<std::size_t> completed_;

@@ -84,6 +84,8 @@ constexpr AllowedSyscall kThreadStart[] = {
 // UndefinedBehaviorSanitizer's vptr check tests whether memory is readable by writing it into a pipe;
 // AddressSanitizer asks for the alternate signal stack when an exception is thrown (__asan_handle_no_return).
 constexpr const char* kSanitizerExtras[] = {"pipe2", "sigaltstack"};
+// And AddressSanitizer's thread start reads the CPU set (until lock_thread_start, like the other thread calls).
+constexpr const char* kSanitizerThreadExtras[] = {"sched_getaffinity"};
 #endif
 
 #ifdef MINISTACK_ASAN
@@ -176,6 +178,9 @@ void install_syscall_filter(bool threads) {
   }
 #ifdef MINISTACK_ASAN
   for (const char* name : kSanitizerExtras) allow(ctx.get(), name);
+  if (threads) {
+    for (const char* name : kSanitizerThreadExtras) allow(ctx.get(), name);
+  }
 #endif
 #ifdef MINISTACK_ASAN
   g_filtered = true;

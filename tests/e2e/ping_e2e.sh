@@ -48,6 +48,12 @@ fi
 stop_ministack "$ms_pid"
 grep -q "stopped:" "$log" || fail "no summary printed on SIGTERM"
 pass "SIGTERM: clean exit 0 with a summary"
+# Started again at once, the device is free: nothing (a ring's deferred teardown) holds it after exit.
+for i in 1 2 3; do
+  start_ministack "$workdir/restart.$i.log" "--$mode" "$dev" "${io_args[@]}"
+  stop_ministack "$ms_pid"
+done
+pass "stopped and started again at once, 3 times: the device is free each time"
 
 # The live capture holds both directions, in order, and libpcap (tcpdump) reads it back.
 command -v tcpdump >/dev/null || skip "tcpdump is not installed"
