@@ -33,6 +33,7 @@ constexpr std::size_t kEthernet = 14;
 std::atomic<std::uint64_t> g_reads{0};
 std::atomic<std::uint64_t> g_writes{0};
 const char* g_count_file = nullptr;
+std::array<char, 4096> g_temp_file{};  // FILE.tmp, made before any signal can come
 
 void bump(std::atomic<std::uint64_t>& counter) {
   counter.store(counter.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
@@ -63,16 +64,11 @@ void report_counts() {
     return;
   }
   // A temporary file renamed over FILE: a reader sees the old counts or the new, never half.
-  char temp[4096];
-  const std::size_t length = std::strlen(g_count_file);
-  if (length + 5 > sizeof temp) return;
-  std::memcpy(temp, g_count_file, length);
-  std::memcpy(temp + length, ".tmp", 5);
-  const int fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = open(g_temp_file.data(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
   (void)!write(fd, text, n);
   close(fd);
-  rename(temp, g_count_file);
+  rename(g_temp_file.data(), g_count_file);
 }
 
 void on_signal(int signal) {
@@ -157,6 +153,39 @@ int open_device(const char* name, bool tap) {
   return fd;
 }
 
+void install_handlers() {
+  struct sigaction action {};
+  action.sa_handler = on_signal;
+  sigemptyset(&action.sa_mask);
+  for (int blocked : {SIGUSR1, SIGTERM, SIGINT}) sigaddset(&action.sa_mask, blocked);  // one report at a time
+  action.sa_flags = SA_RESTART;  // a SIGUSR1 report does not disturb the loop
+  sigaction(SIGUSR1, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  sigaction(SIGINT, &action, nullptr);
+}
+
+// The loop: returns only on an error (a signal ends the process in its handler).
+int echo_forever(int fd, bool tap) {
+  // The largest frame a device delivers: 65535 bytes of IP plus an Ethernet header.
+  static std::array<std::uint8_t, 65535 + kEthernet> frame;
+  for (;;) {
+    bump(g_reads);
+    const ssize_t got = read(fd, frame.data(), frame.size());
+    if (got < 0) {
+      if (errno == EAGAIN || errno == EINTR) continue;
+      std::fprintf(stderr, "bare_echo: read: %s\n", std::strerror(errno));
+      return 1;
+    }
+    const std::size_t out = reply(frame.data(), static_cast<std::size_t>(got), tap);
+    if (out == 0) continue;
+    bump(g_writes);
+    if (write(fd, frame.data(), out) < 0 && errno != EINTR) {
+      std::fprintf(stderr, "bare_echo: write: %s\n", std::strerror(errno));
+      return 1;
+    }
+  }
+}
+
 int usage() {
   std::fputs("usage: bare_echo (--tun NAME | --tap NAME) [--busy-poll] [--count-file FILE]\n", stderr);
   return 2;
@@ -187,32 +216,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (busy_poll && fcntl(fd, F_SETFL, O_NONBLOCK) < 0) return 1;
-  struct sigaction action {};
-  action.sa_handler = on_signal;
-  sigemptyset(&action.sa_mask);
-  for (int blocked : {SIGUSR1, SIGTERM, SIGINT}) sigaddset(&action.sa_mask, blocked);  // one report at a time
-  action.sa_flags = SA_RESTART;  // a SIGUSR1 report does not disturb the loop
-  sigaction(SIGUSR1, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  sigaction(SIGINT, &action, nullptr);
+  if (g_count_file != nullptr && std::snprintf(g_temp_file.data(), g_temp_file.size(), "%s.tmp", g_count_file) >=
+                                     static_cast<int>(g_temp_file.size()))
+    return usage();
+  install_handlers();
   std::fprintf(stderr, "bare_echo: echoing on %s (%s%s)\n", name, tap ? "TAP" : "TUN", busy_poll ? ", busy-poll" : "");
-
-  // The largest frame a device delivers: 65535 bytes of IP plus an Ethernet header.
-  static std::array<std::uint8_t, 65535 + kEthernet> frame;
-  for (;;) {
-    bump(g_reads);
-    const ssize_t got = read(fd, frame.data(), frame.size());
-    if (got < 0) {
-      if (errno == EAGAIN || errno == EINTR) continue;
-      std::fprintf(stderr, "bare_echo: read: %s\n", std::strerror(errno));
-      return 1;
-    }
-    const std::size_t out = reply(frame.data(), static_cast<std::size_t>(got), tap);
-    if (out == 0) continue;
-    bump(g_writes);
-    if (write(fd, frame.data(), out) < 0 && errno != EINTR) {
-      std::fprintf(stderr, "bare_echo: write: %s\n", std::strerror(errno));
-      return 1;
-    }
-  }
+  return echo_forever(fd, tap);
 }
