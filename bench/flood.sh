@@ -171,7 +171,7 @@ wait_for_line() {
       forget pids "$r_pid"
       r_pid=""
       if [ "$rc" = 2 ]; then
-        r_why="rejected its options (exit 2): $(grep -m1 -iE 'error|unknown|invalid' "$r_log" || tail -1 "$r_log")"
+        r_why="rejected its options (exit 2; an option this build lacks?): $(grep -v -m1 -- '--help' "$r_log")"
       else
         r_why="exited $rc at start: $(tail -1 "$r_log")"
       fi
