@@ -200,7 +200,8 @@ stop_responder() {
 }
 
 # Nanoseconds on a CPU, all threads (the first field of schedstat).
-cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'; }
+# (%.0f: mawk's %d and print stop at 2^31, about 2 s of CPU.)
+cpu_ns() { cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'; }
 ministack_system_calls() {
   python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
@@ -215,7 +216,7 @@ system_calls() {
   for _ in $(seq 100); do [ -s "$r_counts" ] && break; sleep 0.02; done
   [ -s "$r_counts" ] || { echo "?"; return; }
   if [ "$r_kind" = bare ]; then
-    awk '{s += $2} END {print s}' "$r_counts"
+    awk '{s += $2} END {printf "%.0f\n", s}' "$r_counts"
   else
     local v
     v=$(ministack_system_calls)
@@ -307,7 +308,7 @@ if [ "$idle" -gt 0 ]; then
   echo "idle: $idle_variant for $idle s" >&2
   if start_responder "$spec"; then
     sleep 1
-    switches() { cat /proc/"$r_pid"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
+    switches() { cat /proc/"$r_pid"/task/*/status | awk '/ctxt_switches/ {s += $2} END {printf "%.0f\n", s}'; }
     c0=$(cpu_ns "$r_pid") w0=$(switches)
     sleep "$idle"
     c1=$(cpu_ns "$r_pid") w1=$(switches)
