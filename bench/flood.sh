@@ -112,7 +112,7 @@ r_name="" r_kind="" r_pid="" r_client_ns="" r_server_ns="" r_counts="" r_log="" 
 
 # start_responder NAME=ARGS: returns 1 with r_why set when it cannot run (bad options, no answer).
 start_responder() {
-  local spec=$1 args dev mode
+  local spec=$1 args dev="" mode=""
   r_name=${spec%%=*} args=${spec#*=} r_pid="" r_counts="" r_why=""
   r_log=$workdir/$r_name.log
   case $r_name in
@@ -295,6 +295,16 @@ for run in $(seq "$runs"); do
       # A responder spinning on CPU 0 would starve a ping pinned there: bare busy-poll runs unpinned only.
       [[ $spec == *--busy-poll* && $r_kind == bare ]] || run_test "$run" "$test" pinned
       run_test "$run" "$test" unpinned
+      if [ -n "$r_pid" ] && ! kill -0 "$r_pid" 2>/dev/null; then
+        rc=0
+        wait "$r_pid" || rc=$?
+        r_why="died during $test (exit $rc): $(tail -1 "$r_log")"
+        echo "  $name: $r_why" >&2
+        printf '%s\t%s\n' "$name" "$r_why" >>"$skipped"
+        forget pids "$r_pid"
+        r_pid=""
+        break
+      fi
     done
     stop_responder
   done
