@@ -5,7 +5,7 @@
 #   bare-*         bench/bare_echo, a bare read/write echo on TUN or TAP (the userspace baseline)
 #   ministack-*    ministack on TAP or TUN
 # Tests: `ping -f -c N`, `ping -f -l 32 -c N`, `ping -c 200 -i 0.01` (rtt) and `ping -c 20 -i 0.05 -s 65000` (rtt of
-# a 65000-byte echo in 45 fragments), each pinned (ping and responder on CPU 0) and unpinned; interleaved
+# a 65000-byte echo in 44 fragments each way), each pinned (ping and responder on CPU 0) and unpinned; interleaved
 # (for run: for responder: for test), and one table of medians at the end. Then an idle ministack: CPU and wakeups.
 #
 # Usage: sudo bench/flood.sh [--runs R] [--count N] [--idle SECONDS] [--quick] [--responders NAME,...]
