@@ -19,3 +19,11 @@ for call in socket execve; do
     fail "$call: the message does not name the call:"$'\n'"$out"
   pass "$call: killed by SIGSYS, and the message names it: $(echo "$out" | grep -o "stopped system call $call ([0-9]*)")"
 done
+
+# --queues N: threads start while allowed, and not once the second filter forbids it again.
+out=$("$probe" thread 2>&1); rc=$?
+echo "$out" | grep -q "a worker thread started" || fail "thread: no thread could start before the lock:"$'\n'"$out"
+[ "$rc" = $((128 + 31)) ] || fail "thread: exit status $rc, expected death by SIGSYS (159):"$'\n'"$out"
+echo "$out" | grep -Eq "the seccomp filter stopped system call clone3? \([0-9]+\)" ||
+  fail "thread: the message does not name clone3 or clone:"$'\n'"$out"
+pass "thread: one started before the lock; the next killed by SIGSYS: $(echo "$out" | grep -o "stopped system call clone[0-9]* ([0-9]*)")"
