@@ -7,8 +7,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
+
+#include "stack/wire/bytes.hpp"
 
 namespace ministack {
 
@@ -21,16 +24,14 @@ struct MacAddress {
 
   // The I/G bit: set on multicast and broadcast addresses (IEEE 802 §8.2).
   constexpr bool is_group() const { return (bytes[0] & 0x01) != 0; }
-  constexpr bool is_broadcast() const { return packed() == broadcast().packed(); }
+  constexpr bool is_broadcast() const { return *this == broadcast(); }
   std::string to_string() const;
-  // The six bytes as one integer, first byte highest: one compare instead of a call to memcmp per frame.
-  constexpr std::uint64_t packed() const {
-    std::uint64_t v = 0;
-    for (const std::uint8_t b : bytes) v = (v << 8) | b;
-    return v;
+  // A 4-byte and a 2-byte compare: the defaulted operator called memcmp on every frame.
+  friend constexpr bool operator==(const MacAddress& a, const MacAddress& b) {
+    if (std::is_constant_evaluated()) return a.bytes == b.bytes;
+    return ((load_be32(a.bytes.data()) ^ load_be32(b.bytes.data())) |
+            (load_be16(a.bytes.data() + 4) ^ load_be16(b.bytes.data() + 4))) == 0;
   }
-
-  friend constexpr bool operator==(const MacAddress& a, const MacAddress& b) { return a.packed() == b.packed(); }
 };
 
 // Read or write a MAC at p; the caller has checked that 6 bytes are there.

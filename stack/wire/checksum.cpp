@@ -34,7 +34,7 @@ std::uint16_t byte_swap16(std::uint16_t v) { return static_cast<std::uint16_t>((
 // result swapped once, and 32-bit halves of 64-bit loads sum to the same 16-bit result (2^16 = 1 mod 0xffff).
 // Four independent 64-bit accumulators let the CPU (or the vectoriser) add in parallel; each gains at most 2^33
 // per 32 bytes, so none can overflow below 2^31 * 32 bytes of data.
-std::uint16_t sum_native(const std::uint8_t* p, std::size_t n) {
+[[gnu::always_inline]] inline std::uint16_t sum_native_body(const std::uint8_t* p, std::size_t n) {
   std::uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
   for (; n >= 32; p += 32, n -= 32) {
     const std::uint64_t w0 = load_native64(p), w1 = load_native64(p + 8);
@@ -65,6 +65,31 @@ std::uint16_t sum_native(const std::uint8_t* p, std::size_t n) {
   // An odd last byte is the high half of a big-endian word whose low half is zero (RFC 1071 §2(A)).
   if (n == 1) sum += std::endian::native == std::endian::little ? std::uint64_t{*p} : std::uint64_t{*p} << 8;
   return fold(sum);
+}
+
+#if defined(__x86_64__)
+// The same loop compiled for AVX2, which the vectoriser turns into 32-byte adds: twice SSE2's bytes per cycle on
+// long data. Chosen at run time, so the build stays portable (no -march); no ifunc, which sanitizers dislike.
+[[gnu::target("avx2")]] std::uint16_t sum_native_avx2(const std::uint8_t* p, std::size_t n) {
+  return sum_native_body(p, n);
+}
+
+bool cpu_has_avx2() {
+  __builtin_cpu_init();  // needed before main (this runs from a static initializer)
+  return __builtin_cpu_supports("avx2") != 0;
+}
+
+const bool kHasAvx2 = cpu_has_avx2();
+
+// Below this, the call and the vector setup cost more than the wider adds save.
+constexpr std::size_t kAvx2MinLength = 256;
+#endif
+
+std::uint16_t sum_native(const std::uint8_t* p, std::size_t n) {
+#if defined(__x86_64__)
+  if (n >= kAvx2MinLength && kHasAvx2) return sum_native_avx2(p, n);
+#endif
+  return sum_native_body(p, n);
 }
 
 // The same sum as big-endian words: what the checksum field holds.
