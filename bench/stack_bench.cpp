@@ -136,15 +136,14 @@ void run_stack(benchmark::State& state, LinkLayer link, const std::vector<Frame>
       stack.counters().frames_received() != n * frames.size()) {
     state.SkipWithError("not every request was answered");
   }
-  state.counters["packets/s"] =
-      benchmark::Counter(static_cast<double>(n * frames.size()), benchmark::Counter::kIsRate);
+  state.counters["packets/s"] = benchmark::Counter(static_cast<double>(n * frames.size()), benchmark::Counter::kIsRate);
   state.SetBytesProcessed(static_cast<std::int64_t>(n * bytes));
 }
 
 // Arg: bytes of IP packet (84: ping's default 56 data bytes; 1500: a full MTU, 1472 data bytes).
 void BM_EchoTap(benchmark::State& state) {
-  run_stack(state, LinkLayer::ethernet, {echo_frame(LinkLayer::ethernet, static_cast<std::size_t>(state.range(0)) - 28)},
-            Counter::icmpOutEchoReps);
+  run_stack(state, LinkLayer::ethernet,
+            {echo_frame(LinkLayer::ethernet, static_cast<std::size_t>(state.range(0)) - 28)}, Counter::icmpOutEchoReps);
 }
 void BM_EchoTun(benchmark::State& state) {
   run_stack(state, LinkLayer::ip, {echo_frame(LinkLayer::ip, static_cast<std::size_t>(state.range(0)) - 28)},

@@ -35,8 +35,7 @@ constexpr std::uint16_t load_be16(const std::uint8_t* p) {
 
 constexpr std::uint32_t load_be32(const std::uint8_t* p) {
   if (std::is_constant_evaluated()) {
-    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) |
-           std::uint32_t{p[3]};
+    return (std::uint32_t{p[0]} << 24) | (std::uint32_t{p[1]} << 16) | (std::uint32_t{p[2]} << 8) | std::uint32_t{p[3]};
   }
   std::uint32_t v;
   std::memcpy(&v, p, sizeof v);
