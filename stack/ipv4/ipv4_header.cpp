@@ -21,7 +21,7 @@ std::size_t write_ipv4_header(MutableBytes out, const Ipv4Fields& f, Bytes optio
   p[ipv4_field::protocol] = f.protocol;
   store_be32(p + ipv4_field::source, f.source.value);
   store_be32(p + ipv4_field::destination, f.destination.value);
-  std::copy(options.begin(), options.end(), p + kIpv4MinHeaderLength);
+  if (!options.empty()) std::copy(options.begin(), options.end(), p + kIpv4MinHeaderLength);
   Ipv4Header{p}.update_checksum();
   return length;
 }

@@ -24,13 +24,16 @@ Verdict Icmp::receive(PacketBuffer& message, const IpContext& ip, FrameContext& 
   }
   context_.counters.count(Counter::icmpInEchos);
   const Ipv4Address us = context_.config.interface.address;
-  // Linux sends no reply when the option's own slot for us would cross its end (a misaligned length or pointer).
-  if (echo_reply_refused(ip.options(), us)) return context_.drop(DropReason::ip_bad_options, frame);
-
   // Everything the reply needs is read before the bytes under the views are rewritten. Record Route and Timestamp
-  // come back updated with our address and time (RFC 1122 §3.2.2.6); other options are not echoed.
+  // come back updated with our address and time (RFC 1122 §3.2.2.6); other options are not echoed. Most requests
+  // carry none, and skip both walks and the clock.
   std::uint8_t options[kIpv4MaxOptionsLength];
-  const std::size_t options_length = echo_reply_options(ip.options(), us, frame.now.ms_since_midnight_ut(), options);
+  std::size_t options_length = 0;
+  if (!ip.options().empty()) {
+    // Linux sends no reply when the option's own slot for us would cross its end (a misaligned length or pointer).
+    if (echo_reply_refused(ip.options(), us)) return context_.drop(DropReason::ip_bad_options, frame);
+    options_length = echo_reply_options(ip.options(), us, frame.now.ms_since_midnight_ut(), options);
+  }
   const Ipv4Send reply{.destination = ip.source,
                        .protocol = ip_protocol::icmp,
                        .tos = ip.tos,  // Linux echoes the request's TOS too

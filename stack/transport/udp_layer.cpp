@@ -26,8 +26,14 @@ Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& 
   context_.trace(Layer::udp, "the echo service (RFC 862) sends the {} data bytes back", udp->payload().size());
   // The echo is built in place: same data, ports swapped, from us to the sender.
   const std::uint16_t peer_port = udp->source_port();
+  const bool checksummed = udp->checksum() != 0;
   datagram.resize(udp->length());  // bytes past the length field are IP-layer slack
-  finish_udp(datagram.bytes(), context_.config.interface.address, ip.source, kEchoPort, peer_port);
+  const Ipv4Address us = context_.config.interface.address;
+  if (checksummed && ip.destination == IpAddress{us}) {
+    turn_udp_around(datagram.bytes());  // the same words summed: the checksum stands
+  } else {
+    finish_udp(datagram.bytes(), us, ip.source, kEchoPort, peer_port);
+  }
   context_.counters.count(Counter::udpOutDatagrams);
   ip_.send(
       datagram,

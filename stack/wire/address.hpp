@@ -7,8 +7,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 
 #include <fmt/format.h>
+
+#include "stack/wire/bytes.hpp"
 
 namespace ministack {
 
@@ -23,8 +26,12 @@ struct MacAddress {
   constexpr bool is_group() const { return (bytes[0] & 0x01) != 0; }
   constexpr bool is_broadcast() const { return *this == broadcast(); }
   std::string to_string() const;
-
-  friend constexpr bool operator==(const MacAddress&, const MacAddress&) = default;
+  // A 4-byte and a 2-byte compare: the defaulted operator called memcmp on every frame.
+  friend constexpr bool operator==(const MacAddress& a, const MacAddress& b) {
+    if (std::is_constant_evaluated()) return a.bytes == b.bytes;
+    return ((load_be32(a.bytes.data()) ^ load_be32(b.bytes.data())) |
+            (load_be16(a.bytes.data() + 4) ^ load_be16(b.bytes.data() + 4))) == 0;
+  }
 };
 
 // Read or write a MAC at p; the caller has checked that 6 bytes are there.

@@ -47,4 +47,12 @@ void finish_udp(MutableBytes datagram, const IpAddress& source, const IpAddress&
   store_be16(p + 6, checksum == 0 ? 0xffff : checksum);
 }
 
+void turn_udp_around(MutableBytes datagram) {
+  assert(datagram.size() >= kUdpHeaderLength && load_be16(datagram.data() + 6) != 0);
+  std::uint8_t* p = datagram.data();
+  const std::uint16_t source_port = load_be16(p);
+  store_be16(p, load_be16(p + 2));
+  store_be16(p + 2, source_port);
+}
+
 }  // namespace ministack

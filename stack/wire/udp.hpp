@@ -61,4 +61,10 @@ class UdpView {
 void finish_udp(MutableBytes datagram, const IpAddress& source, const IpAddress& destination, std::uint16_t source_port,
                 std::uint16_t destination_port);
 
+// Turns a received datagram (`datagram`: header and data, its checksum verified and non-zero) into its reply from
+// the address it was sent to, in place: the ports swap. The pseudo-header's addresses swap too, so every word the
+// checksum covers is still there, in another place: the sum, and so the checksum field, stay as they are (RFC 1071
+// §2(A)), byte for byte what finish_udp() would write, without summing the data again.
+void turn_udp_around(MutableBytes datagram);
+
 }  // namespace ministack
