@@ -225,15 +225,35 @@ Received TunTapDevice::try_read(MutableBytes buffer) {
   return frame_of(static_cast<std::size_t>(n), buffer.size());
 }
 
+bool TunTapDevice::should_speculate() {
+  if (skips_left_ == 0) return true;
+  --skips_left_;
+  return false;
+}
+
+void TunTapDevice::speculation_failed() {
+  backoff_ = std::min(std::max(2 * backoff_, 1U), kMaxSkips);
+  skips_left_ = backoff_;
+}
+
 Received TunTapDevice::receive_polled(MutableBytes buffer, std::chrono::milliseconds timeout) {
-  // Read before waiting: in a flood the next frame is usually there already, and poll() would be a wasted call.
   const auto start = Clock::now();
   follow_link_now_and_then(start);
-  if (Received in = try_read(buffer); in.status == Received::Status::frame) return in;
-  // Busy-polling: spin on the read while the window after the last frame is open.
-  const auto deadline = last_frame_ + busy_poll_;
-  while (busy_poll_.count() > 0 && Clock::now() < deadline) {
-    if (Received in = try_read(buffer); in.status == Received::Status::frame) return in;
+  if (should_speculate()) {
+    // Read before waiting: in a burst the next frame is there already, and poll() would be a wasted call.
+    if (Received in = try_read(buffer); in.status == Received::Status::frame) {
+      backoff_ = 0;
+      return in;
+    }
+    // Busy-polling: spin on the read while the window after the last frame is open.
+    const auto deadline = last_frame_ + busy_poll_;
+    while (busy_poll_.count() > 0 && Clock::now() < deadline) {
+      if (Received in = try_read(buffer); in.status == Received::Status::frame) {
+        backoff_ = 0;
+        return in;
+      }
+    }
+    speculation_failed();
   }
   pollfd pfds[2] = {{fd_, POLLIN, 0}, {monitor_->fd(), POLLIN, 0}};
   ++stats_.poll;
@@ -263,14 +283,18 @@ Received TunTapDevice::receive_ring(MutableBytes buffer, std::chrono::millisecon
     if (waited) return {Received::Status::timeout};
     const auto now = Clock::now();
     follow_link_now_and_then(now);
-    if (busy_poll_.count() > 0 && now < last_frame_ + busy_poll_) {
+    if (busy_poll_.count() > 0 && now < last_frame_ + busy_poll_ && should_speculate()) {
       // Send the replies, then spin on the completion queue (no system call) while the window is open.
       ring_->submit();
       const auto deadline = last_frame_ + busy_poll_;
       bool found = false;
       while (!(found = ring_->reap()) && Clock::now() < deadline) {
       }
-      if (found) continue;
+      if (found) {
+        backoff_ = 0;
+        continue;
+      }
+      speculation_failed();
     }
     ring_->submit_and_wait(timeout);
     waited = true;

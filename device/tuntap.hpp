@@ -77,6 +77,14 @@ class TunTapDevice final : public Device {
   int fd_;
   std::unique_ptr<LinkMonitor> monitor_;
   std::unique_ptr<UringIo> ring_;  // io_uring mode; null in poll mode
+  // Whether to look for the next frame before sleeping (a read first, then the busy-poll spin): only while it pays.
+  // Each time it finds nothing, the next 1, 2, 4, ... up to kMaxSkips waits go straight to sleep; a find resets it.
+  // Pinned on the client's CPU, a spin only keeps the client from sending, and soon stops; in a flood it stays on.
+  bool should_speculate();
+  void speculation_failed();
+  static constexpr unsigned kMaxSkips = 1024;
+  unsigned skips_left_ = 0;
+  unsigned backoff_ = 0;
   std::chrono::microseconds busy_poll_;
   Clock::time_point last_frame_{};       // when the last frame arrived: the busy-poll window starts there
   Clock::time_point last_link_check_{};  // when the link monitor was last read or polled

@@ -44,7 +44,7 @@ struct Raw {
   std::string log_level;
   std::string explain_file;
   std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
-  std::string io = "auto";
+  std::string io = "poll";
 };
 
 // --ip and --mac, which the program and `explain` both take.
@@ -141,8 +141,8 @@ void add_speed_options(CLI::App& app, Options& o, Raw& raw) {
   auto* speed = app.add_option_group("Speed", "How a live device waits for frames (docs/PERFORMANCE.md)");
   speed
       ->add_option("--io", raw.io,
-                   "auto (io_uring if the kernel allows it, else poll), uring (one system call per reply), or poll "
-                   "(read, write, and poll when idle)")
+                   "poll (read, write, and poll() when no frame waits: the fastest here, docs/PERFORMANCE.md), uring "
+                   "(one io_uring_enter per reply), or auto (io_uring if the kernel allows it, else poll)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "uring", "poll"}))
       ->type_name("MODE");

@@ -30,9 +30,10 @@ struct Options {
   bool answer_broadcast_echo = false;
   ReassemblyLimits reassembly;
   IcmpRateLimits icmp_rate;
-  // How a live device waits for frames (--io): io_uring where the kernel allows it, else poll; or either, forced.
+  // How a live device waits for frames (--io): poll (the default, the faster in docs/PERFORMANCE.md), io_uring, or
+  // io_uring where the kernel allows it and poll elsewhere.
   enum class Io { automatic, poll, uring };
-  Io io = Io::automatic;
+  Io io = Io::poll;
   // --busy-poll: microseconds to spin after a frame before sleeping (docs/PERFORMANCE.md measures the default).
   unsigned busy_poll_us = kDefaultBusyPollUs;
   static constexpr unsigned kDefaultBusyPollUs = 50;

@@ -24,6 +24,8 @@ done
 out=$("$probe" thread 2>&1); rc=$?
 echo "$out" | grep -q "a worker thread started" || fail "thread: no thread could start before the lock:"$'\n'"$out"
 [ "$rc" = $((128 + 31)) ] || fail "thread: exit status $rc, expected death by SIGSYS (159):"$'\n'"$out"
-echo "$out" | grep -Eq "the seccomp filter stopped system call clone3? \([0-9]+\)" ||
-  fail "thread: the message does not name clone3 or clone:"$'\n'"$out"
-pass "thread: one started before the lock; the next killed by SIGSYS: $(echo "$out" | grep -o "stopped system call clone[0-9]* ([0-9]*)")"
+echo "$out" | grep -q "thread starts forbidden, starting another" || fail "thread: the lock failed:"$'\n'"$out"
+echo "$out" | grep -q "started after the lock" && fail "thread: a thread started after the lock:"$'\n'"$out"
+# No line names the call here: glibc blocks every signal around clone3, and the kernel then delivers SIGSYS with its
+# default action, which kills without running the handler.
+pass "thread: one started before the lock; starting the next killed the process by SIGSYS"
