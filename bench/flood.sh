@@ -26,6 +26,8 @@ variants=(
   "bare-busy=--tun tun0 --busy-poll"
   "ministack-tap=--tap tap0"
   "ministack-tun=--tun tun0"
+  "ministack-tun-uring=--tun tun0 --io uring"
+  "ministack-tun-nospin=--tun tun0 --busy-poll 0"
 )
 all_tests=(flood flood-l32 rtt rtt-65000)
 idle_variant="ministack-tap"
