@@ -72,7 +72,8 @@ struct IoStats {
   std::uint64_t poll = 0;       // poll(): waits for a frame or a link event
   std::uint64_t io_uring_enter = 0;  // each submits the replies queued and waits for frames (io_uring mode)
   std::uint64_t netlink = 0;    // recvfrom/sendto on the link monitor's socket
-  std::uint64_t system_calls() const { return read + write + poll + io_uring_enter + netlink; }
+  std::uint64_t getrusage = 0;  // busy-polling: was the spin preempted?
+  std::uint64_t system_calls() const { return read + write + poll + io_uring_enter + netlink + getrusage; }
   IoStats& operator+=(const IoStats& other);
 };
 
@@ -113,6 +114,7 @@ inline IoStats& IoStats::operator+=(const IoStats& other) {
   poll += other.poll;
   io_uring_enter += other.io_uring_enter;
   netlink += other.netlink;
+  getrusage += other.getrusage;
   return *this;
 }
 

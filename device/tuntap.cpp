@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -231,6 +232,15 @@ bool TunTapDevice::should_speculate() {
   return false;
 }
 
+bool TunTapDevice::preempted_since_last_look() {
+  rusage usage{};
+  ++stats_.getrusage;
+  if (::getrusage(RUSAGE_THREAD, &usage) != 0) return false;
+  const bool preempted = usage.ru_nivcsw != involuntary_switches_;
+  involuntary_switches_ = usage.ru_nivcsw;
+  return preempted;
+}
+
 void TunTapDevice::speculation_failed() {
   backoff_ = std::min(std::max(2 * backoff_, 1U), kMaxSkips);
   skips_left_ = backoff_;
@@ -239,17 +249,20 @@ void TunTapDevice::speculation_failed() {
 Received TunTapDevice::receive_polled(MutableBytes buffer, std::chrono::milliseconds timeout) {
   const auto start = Clock::now();
   follow_link_now_and_then(start);
-  if (should_speculate()) {
-    // Read before waiting: in a burst the next frame is there already, and poll() would be a wasted call.
-    if (Received in = try_read(buffer); in.status == Received::Status::frame) {
-      backoff_ = 0;
-      return in;
-    }
+  // Read before waiting: in a burst the next frame is there already, and poll() would be a wasted call.
+  if (Received in = try_read(buffer); in.status == Received::Status::frame) return in;
+  if (busy_poll_.count() > 0 && Clock::now() < last_frame_ + busy_poll_ && should_speculate()) {
     // Busy-polling: spin on the read while the window after the last frame is open.
     const auto deadline = last_frame_ + busy_poll_;
-    while (busy_poll_.count() > 0 && Clock::now() < deadline) {
+    for (unsigned spins = 0; busy_poll_.count() > 0 && Clock::now() < deadline; ++spins) {
       if (Received in = try_read(buffer); in.status == Received::Status::frame) {
-        backoff_ = 0;
+        // Found only after the scheduler took the CPU from the spin (a client on this CPU had to run to send it):
+        // spinning only delayed it, and counts as a failure.
+        if (spins > 0 && preempted_since_last_look()) {
+          speculation_failed();
+        } else {
+          backoff_ = 0;
+        }
         return in;
       }
     }

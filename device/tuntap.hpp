@@ -77,11 +77,15 @@ class TunTapDevice final : public Device {
   int fd_;
   std::unique_ptr<LinkMonitor> monitor_;
   std::unique_ptr<UringIo> ring_;  // io_uring mode; null in poll mode
-  // Whether to look for the next frame before sleeping (a read first, then the busy-poll spin): only while it pays.
-  // Each time it finds nothing, the next 1, 2, 4, ... up to kMaxSkips waits go straight to sleep; a find resets it.
-  // Pinned on the client's CPU, a spin only keeps the client from sending, and soon stops; in a flood it stays on.
+  // Whether to spin before sleeping: only while it pays. Each spin that finds nothing, or finds a frame only after
+  // the scheduler preempted it, makes the next 1, 2, 4, ... up to kMaxSkips waits go straight to sleep; a spin that
+  // finds one unhindered resets it. Pinned on the client's CPU, a spin only keeps the client from sending, and soon
+  // stops; in an unpinned flood it stays on.
   bool should_speculate();
   void speculation_failed();
+  // True if the scheduler took the CPU from this thread (an involuntary context switch) since the last call.
+  bool preempted_since_last_look();
+  long involuntary_switches_ = 0;
   static constexpr unsigned kMaxSkips = 1024;
   unsigned skips_left_ = 0;
   unsigned backoff_ = 0;

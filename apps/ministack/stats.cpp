@@ -46,8 +46,9 @@ namespace {
 // The system calls of a live device, in one line.
 std::string io_line(const IoStats& io) {
   if (io.mode.empty()) return "";
-  return fmt::format("system calls ({}): {} in all: read {}, write {}, poll {}, io_uring_enter {}, netlink {}\n",
-                     io.mode, io.system_calls(), io.read, io.write, io.poll, io.io_uring_enter, io.netlink);
+  return fmt::format(
+      "system calls ({}): {} in all: read {}, write {}, poll {}, io_uring_enter {}, netlink {}, getrusage {}\n",
+      io.mode, io.system_calls(), io.read, io.write, io.poll, io.io_uring_enter, io.netlink, io.getrusage);
 }
 
 }  // namespace
@@ -127,7 +128,8 @@ std::string counters_json(const Counters& counters, std::string_view version, co
                {"write", io.write},
                {"poll", io.poll},
                {"io_uring_enter", io.io_uring_enter},
-               {"netlink", io.netlink}};
+               {"netlink", io.netlink},
+               {"getrusage", io.getrusage}};
   return doc.dump(2) + "\n";
 }
 

@@ -29,6 +29,7 @@ constexpr AllowedSyscall kAllowed[] = {
     {"recvfrom", "rtnetlink messages: the device's MTU changing, the device removed (device/link_monitor.cpp)"},
     {"sendto",
      "asking rtnetlink about the device again after missed events (a query: unprivileged, it may change nothing)"},
+    {"getrusage", "busy-polling: whether the scheduler preempted the spin (RUSAGE_THREAD), then it stops spinning"},
     {"restart_syscall", "the kernel resumes an interrupted poll() with it (after SIGSTOP and SIGCONT)"},
     {"openat", "the JSON counters: a temporary file beside the target, then rename"},
     {"fsync", "the JSON counters: on disk before they replace the old file"},

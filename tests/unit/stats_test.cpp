@@ -292,19 +292,21 @@ TEST(CountersJson, IoHoldsEverySystemCallAndTheirSum) {
   io.poll = 3;
   io.io_uring_enter = 40;
   io.netlink = 5;
+  io.getrusage = 6;
   const auto doc = nlohmann::ordered_json::parse(counters_json(Counters{}, "v", io));
   const auto& got = doc.at("io");
   std::vector<std::string> keys;
   for (const auto& [key, value] : got.items()) keys.push_back(key);
   EXPECT_EQ(keys, (std::vector<std::string>{"mode", "system_calls", "read", "write", "poll", "io_uring_enter",
-                                            "netlink"}));
+                                            "netlink", "getrusage"}));
   EXPECT_EQ(got.at("mode"), "io_uring");
-  EXPECT_EQ(got.at("system_calls"), 51);
+  EXPECT_EQ(got.at("system_calls"), 57);
   EXPECT_EQ(got.at("read"), 1);
   EXPECT_EQ(got.at("write"), 2);
   EXPECT_EQ(got.at("poll"), 3);
   EXPECT_EQ(got.at("io_uring_enter"), 40);
   EXPECT_EQ(got.at("netlink"), 5);
+  EXPECT_EQ(got.at("getrusage"), 6);
   // A replay or a test device does no I/O of its own.
   EXPECT_EQ(nlohmann::json::parse(counters_json(Counters{}, "v")).at("io").at("mode"), "none");
 }
@@ -317,7 +319,7 @@ TEST(CountersTable, EndsWithTheSystemCallsOfALiveDevice) {
   io.poll = 2;
   const auto rows = lines(counters_table(Counters{}, io));
   ASSERT_FALSE(rows.empty());
-  EXPECT_EQ(rows.back(), "system calls (poll): 14 in all: read 7, write 5, poll 2, io_uring_enter 0, netlink 0");
+  EXPECT_EQ(rows.back(), "system calls (poll): 14 in all: read 7, write 5, poll 2, io_uring_enter 0, netlink 0, getrusage 0");
   // Without a live device there is no such line.
   EXPECT_EQ(lines(counters_table(Counters{})).back(), "drops: none");
 }
