@@ -103,6 +103,33 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
   }
 }
 
+// EINVAL from TUNSETIFF: the device exists with other flags. Its tun_flags (sysfs) say which.
+std::string wrong_kind(LinkLayer link, const std::string& name, bool multi_queue) {
+  const char* kind = link == LinkLayer::ethernet ? "TAP" : "TUN";
+  const std::string remedy =
+      fmt::format("choose another name, or delete it first with 'sudo ip link delete {}' if it is yours", name);
+  std::ifstream flags_file(fmt::format("/sys/class/net/{}/tun_flags", name));
+  unsigned flags = 0;
+  if (!(flags_file >> std::hex >> flags)) {
+    return fmt::format("'{}' exists but is not a {} device (or cannot be one): {}", name, kind, remedy);
+  }
+  const char* actual = (flags & IFF_TAP) ? "TAP" : "TUN";
+  const bool is_tap = (flags & IFF_TAP) != 0;
+  if (is_tap != (link == LinkLayer::ethernet)) {
+    return fmt::format("'{}' exists but is not a {} device (it is a {} device): {}", name, kind, actual, remedy);
+  }
+  if ((flags & IFF_MULTI_QUEUE) && !multi_queue) {
+    return fmt::format("'{}' is a multi-queue {} device: open it with --queues N, or {}", name, kind, remedy);
+  }
+  if (!(flags & IFF_MULTI_QUEUE) && multi_queue) {
+    return fmt::format(
+        "'{}' exists but is not a multi-queue {} device (it has one queue): use --queues 1, or have root make a "
+        "multi-queue one ('ip tuntap add dev {} mode {} multi_queue'), or {}",
+        name, kind, name, is_tap ? "tap" : "tun", remedy);
+  }
+  return fmt::format("'{}' exists but cannot be attached as a {} device: {}", name, kind, remedy);
+}
+
 [[noreturn]] void fail_attach(int err, LinkLayer link, const std::string& name, bool multi_queue) {
   const char* kind = link == LinkLayer::ethernet ? "TAP" : "TUN";
   switch (err) {
@@ -112,11 +139,7 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
       throw DeviceError(fmt::format(
           "'{}' is in use: another process has it open. Stop that process or choose another name with --{} NAME", name,
           link == LinkLayer::ethernet ? "tap" : "tun"));
-    case EINVAL:
-      throw DeviceError(fmt::format(
-          "'{}' exists but is not a {}{} device (or cannot be one): choose another name, or delete it first with "
-          "'sudo ip link delete {}' if it is yours",
-          name, multi_queue ? "multi-queue " : "", kind, name));
+    case EINVAL: throw DeviceError(wrong_kind(link, name, multi_queue));
     default: throw DeviceError(fmt::format("cannot attach {} device '{}': {}", kind, name, std::strerror(err)));
   }
 }
@@ -181,6 +204,16 @@ void TunTapDevice::start_ring(std::size_t reads_in_flight) {
 }
 
 void TunTapDevice::removed() const { throw_removed(capabilities_.name); }
+
+std::size_t TunTapDevice::attached_queues() const {
+  std::error_code ec;
+  std::size_t n = 0;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(fmt::format("/sys/class/net/{}/queues", capabilities_.name), ec)) {
+    if (entry.path().filename().string().starts_with("rx-")) ++n;
+  }
+  return n;
+}
 
 void TunTapDevice::follow_link() {
   monitor_->update();

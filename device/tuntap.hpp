@@ -50,6 +50,9 @@ class TunTapDevice final : public Device {
   std::vector<std::string> take_transmit_failures() override;
   IoStats io_stats() const override;
   void flush() override;
+  // The queues attached to this device now, by any process (its receive queues in sysfs: the kernel keeps one per
+  // attached queue). More than this process opened means another one is attached too.
+  std::size_t attached_queues() const;
   // Why IoMode::automatic fell back to poll (empty if it did not).
   const std::string& fallback_reason() const { return fallback_reason_; }
 

@@ -127,7 +127,9 @@ LoopStats run_event_loop(Device& device, Stack& stack, const std::atomic<bool>& 
     const Received in = device.receive(buffer, kWaitSlice);
     count_late_failures(device, stats, options.log);
     if (in.status == Received::Status::end) break;
-    if (options.follow_device_mtu) follow_device_mtu(device, stack, followed_mtu, options.log);
+    if (options.follow_device_mtu) {
+      follow_device_mtu(device, stack, followed_mtu, options.log_link_changes ? options.log : nullptr);
+    }
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
     if (last_timers ? now - *last_timers >= kTimerInterval : in.status == Received::Status::frame) {
       stack.poll(now, sink);

@@ -43,6 +43,7 @@ struct LoopOptions {
   // Fragment to the device's MTU as it is now: when the device reports a new one (the host ran `ip link set DEV mtu
   // N`), the stack takes it (Stack::set_mtu) before the next frame. False when the user fixed the MTU (--mtu).
   bool follow_device_mtu = false;
+  bool log_link_changes = true;  // false for all but one worker of --queues N: the news is the same for all
 };
 
 // Runs until `stop` becomes true (set from a signal handler or another thread) or the device has no more frames. Throws DeviceError

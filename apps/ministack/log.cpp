@@ -28,7 +28,9 @@ void Logger::write(LogLevel level, std::string_view message) {
   std::string_view prefix;
   if (level == LogLevel::error) prefix = "error: ";
   if (level == LogLevel::warning) prefix = "warning: ";
-  fmt::print(out_, "ministack: {}{}\n", prefix, message);
+  // A log that cannot be written (stderr on a full disk, a closed pipe) must not stop the stack: the line is lost.
+  const std::string line = fmt::format("ministack: {}{}\n", prefix, message);
+  std::fwrite(line.data(), 1, line.size(), out_);
   std::fflush(out_);
 }
 

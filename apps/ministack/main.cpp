@@ -49,6 +49,16 @@ void install_signal_handlers() {
   sigaction(SIGUSR1, &sa, nullptr);
 }
 
+// Live, a reader of stdout that went away (`ministack --tap tap0 | head -1`) must not stop the service: the table's
+// write fails instead. A replay or a trace ends by SIGPIPE, as any filter does when its reader is done.
+void ignore_sigpipe_when_serving(const Options& opt) {
+  if (opt.mode != Options::Mode::live || opt.trace) return;
+  struct sigaction sa {};
+  sa.sa_handler = SIG_IGN;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGPIPE, &sa, nullptr);
+}
+
 // One line for the log; the full table goes to stdout.
 void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
   log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
@@ -61,7 +71,9 @@ void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
 // The counters as a table on stdout and, with --stats-json, as JSON: at exit and on SIGUSR1.
 void report_counters(const Options& opt, Logger& log, const Counters& counters, const IoStats& io) {
   if (opt.log_level >= LogLevel::info) {
-    fmt::print("{}", counters_table(counters, io));
+    // fwrite, not fmt::print (which throws): a stdout that went away (| head -1) loses the table, not the stack.
+    const std::string table = counters_table(counters, io);
+    std::fwrite(table.data(), 1, table.size(), stdout);
     std::fflush(stdout);
   }
   if (opt.stats_json.empty()) return;
@@ -189,6 +201,16 @@ int run_queues(const Options& opt, Logger& log) {
       worker->stack = std::make_unique<Stack>(stack_config(opt, *worker->device));
       workers.push_back(std::move(worker));
     }
+    // The kernel lets anyone with the right attach more queues to a multi-queue device: a second ministack would
+    // silently take half the flows. Refuse, as a single-queue device does (EBUSY).
+    const auto* first = dynamic_cast<const TunTapDevice*>(workers[0]->device.get());
+    const std::size_t attached = first ? first->attached_queues() : 0;
+    if (attached > opt.queues) {
+      throw DeviceError(fmt::format("'{}' is in use: another process has {} of its {} queues attached. Stop that "
+                                    "process or choose another name with --{} NAME",
+                                    opt.device, attached - opt.queues, attached,
+                                    opt.link == LinkLayer::ethernet ? "tap" : "tun"));
+    }
     write_first_snapshot(opt, confine(opt, log, true), *workers[0]->device);
   } catch (const std::exception& e) {
     log.error("{}", e.what());
@@ -224,6 +246,7 @@ int main(int argc, char** argv) {
   const Options& opt = *parsed.options;
   Logger log(opt.log_level);
   install_signal_handlers();
+  ignore_sigpipe_when_serving(opt);
   if (opt.queues > 1) return run_queues(opt, log);
 
   std::unique_ptr<Device> device;

@@ -66,6 +66,7 @@ int run_queue_workers(std::vector<std::unique_ptr<QueueWorker>>& workers, const 
   for (std::size_t i = 0; i < workers.size(); ++i) {
     LoopOptions options = base;
     options.announce = base.announce && i == 0;  // one gratuitous ARP is enough
+    options.log_link_changes = i == 0;
     threads.emplace_back(work, std::ref(*workers[i]), std::cref(workers_stop), options, std::ref(running));
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
@@ -92,9 +93,12 @@ int run_queue_workers(std::vector<std::unique_ptr<QueueWorker>>& workers, const 
   workers_stop = true;
   for (auto& thread : threads) thread.join();
   int status = 0;
+  std::string last;
   for (const auto& worker : workers) {
     if (worker->error.empty()) continue;
-    log.error("{}", worker->error);
+    // Once per cause: a removed device stops every worker with the same words.
+    if (worker->error != last) log.error("{}", worker->error);
+    last = worker->error;
     status = 1;
   }
   return status;

@@ -48,6 +48,20 @@ start_ministack "$workdir/first.log" --tap tap0
 expect 1 "'tap0' is in use.*--tap NAME" in_ns "$ministack" --tap tap0
 stop_ministack "$ms_pid"
 
+# Output that goes away: stdout a pipe whose reader left, stderr a full device. ministack keeps serving, and exits 0.
+ip netns exec "$ns" "$ministack" --tap tap0 2>/dev/full | head -c 0 &
+sleep 1
+pid=$(in_ns sh -c 'for p in /proc/[0-9]*; do [ "$(readlink "$p/exe" 2>/dev/null)" = "'"$ministack"'" ] && echo "${p#/proc/}"; done' | head -1)
+[ -n "$pid" ] || fail "ministack with its output gone did not start, or died at once"
+pids+=("$pid")
+kill -USR1 "$pid"; sleep 0.3; kill -USR1 "$pid"; sleep 0.3
+kill -0 "$pid" 2>/dev/null || fail "ministack died when its counters table met a closed pipe (SIGPIPE?)"
+in_ns ping -n -c 2 -i 0.2 -W 2 192.168.3.12 >/dev/null 2>&1 || fail "no answer with stdout and stderr gone"
+kill -TERM "$pid"
+for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "ministack did not stop on SIGTERM with its output gone"
+pass "stdout to a closed pipe, stderr to /dev/full: still answering after two SIGUSR1, stops on SIGTERM"
+
 # Wrong kind: a TUN request for a name that is a TAP device.
 in_ns ip tuntap add dev tap5 mode tap || fail "cannot create tap5"
 expect 1 "not a TUN device" in_ns "$ministack" --tun tap5

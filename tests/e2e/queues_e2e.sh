@@ -23,6 +23,16 @@ queues=$(in_ns sh -c "ls -d /sys/class/net/$dev/queues/rx-* | wc -l")
 [ "$queues" = 2 ] || fail "$dev has $queues receive queues, want 2"
 pass "$dev is a multi-queue device with 2 queues"
 
+# A second ministack may not take queues of the same device (the kernel would let it, and split the flows).
+out=$(in_ns timeout 10 "$ministack" "--$mode" "$dev" --queues 2 2>&1); rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "'$dev' is in use: another process has 2 of its 4 queues attached" ||
+  fail "a second --queues 2 on $dev: exit $rc:"$'\n'"$out"
+out=$(in_ns timeout 10 "$ministack" "--$mode" "$dev" 2>&1); rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "is a multi-queue ${mode^^} device: open it with --queues N" ||
+  fail "a single-queue open of the multi-queue $dev: exit $rc:"$'\n'"$out"
+kill -0 "$ms_pid" || fail "the first ministack stopped"
+pass "a second ministack is refused (in use; and multi-queue, for a single-queue open)"
+
 # The main thread and two workers, each with both filters (the second forbids starting threads again).
 threads=$(ls "/proc/$ms_pid/task" | wc -l)
 [ "$threads" = 3 ] || fail "$threads threads, want 3 (main and one worker per queue)"
