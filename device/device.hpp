@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <cstddef>
-#include <stdexcept>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -66,13 +66,13 @@ constexpr int capture_link_type_for(LinkLayer link) { return link == LinkLayer::
 // The system calls a device made for frames and link events, by call, and how it waits (`mode`): what a reply
 // costs beyond the stack's own work. A device that does no I/O of its own (a capture, a test queue) reports none.
 struct IoStats {
-  std::string mode;             // "poll" or "io_uring"; empty when the device does no I/O of its own
-  std::uint64_t read = 0;       // read(): frames, and EAGAIN when none was waiting
-  std::uint64_t write = 0;      // write(): one per frame sent (poll mode)
-  std::uint64_t poll = 0;       // poll(): waits for a frame or a link event
+  std::string mode;                  // "poll" or "io_uring"; empty when the device does no I/O of its own
+  std::uint64_t read = 0;            // read(): frames, and EAGAIN when none was waiting
+  std::uint64_t write = 0;           // write(): one per frame sent (poll mode)
+  std::uint64_t poll = 0;            // poll(): waits for a frame or a link event
   std::uint64_t io_uring_enter = 0;  // each submits the replies queued and waits for frames (io_uring mode)
-  std::uint64_t netlink = 0;    // recvfrom/sendto on the link monitor's socket
-  std::uint64_t getrusage = 0;  // busy-polling: was the spin preempted?
+  std::uint64_t netlink = 0;         // recvfrom/sendto on the link monitor's socket
+  std::uint64_t getrusage = 0;       // busy-polling: was the spin preempted?
   std::uint64_t system_calls() const { return read + write + poll + io_uring_enter + netlink + getrusage; }
   IoStats& operator+=(const IoStats& other);
 };

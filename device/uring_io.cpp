@@ -15,7 +15,6 @@ namespace ministack {
 
 namespace {
 
-
 // An SQE's user_data: what it was for, and which slot.
 constexpr std::uint64_t kReadTag = 1ULL << 32;
 constexpr std::uint64_t kWriteTag = 2ULL << 32;
@@ -29,10 +28,11 @@ constexpr unsigned kRingEntries = 128;
 constexpr std::size_t kWriteSlots = 64;
 
 [[noreturn]] void unusable(const char* step, int err) {
-  const char* why = err == ENOSYS ? " (this kernel has no io_uring)"
-                    : err == EPERM || err == EACCES
-                        ? " (io_uring is disabled here: sysctl kernel.io_uring_disabled, or a container's seccomp profile)"
-                        : "";
+  const char* why =
+      err == ENOSYS ? " (this kernel has no io_uring)"
+      : err == EPERM || err == EACCES
+          ? " (io_uring is disabled here: sysctl kernel.io_uring_disabled, or a container's seccomp profile)"
+          : "";
   throw DeviceError(fmt::format("io_uring unusable: {}: {}{}; use --io poll", step, std::strerror(err), why));
 }
 

@@ -46,9 +46,9 @@ struct LoopOptions {
   bool log_link_changes = true;  // false for all but one worker of --queues N: the news is the same for all
 };
 
-// Runs until `stop` becomes true (set from a signal handler or another thread) or the device has no more frames. Throws DeviceError
-// when the device fails or is removed. After it starts, it makes no system call of its own: those are the device's
-// (poll, read, write, recvmsg and sendto on descriptors opened before) and the clocks' (clock_gettime).
+// Runs until `stop` becomes true (set from a signal handler or another thread) or the device has no more frames. Throws
+// DeviceError when the device fails or is removed. After it starts, it makes no system call of its own: those are the
+// device's (poll, read, write, recvmsg and sendto on descriptors opened before) and the clocks' (clock_gettime).
 LoopStats run_event_loop(Device& device, Stack& stack, const std::atomic<bool>& stop, LoopOptions options);
 
 }  // namespace ministack

@@ -216,13 +216,13 @@ int run_queues(const Options& opt, Logger& log) {
     log.error("{}", e.what());
     return 1;
   }
-  log.info("{}; {} queues, a worker thread each", describe_start(opt, *workers[0]->device, *workers[0]->stack, host_side),
-           opt.queues);
+  log.info("{}; {} queues, a worker thread each",
+           describe_start(opt, *workers[0]->device, *workers[0]->stack, host_side), opt.queues);
   int status = 0;
   try {
     status = run_queue_workers(
-        workers, g_stop, g_stats_request, loop_options_for(opt, *workers[0]->device, log), [] { lock_thread_start(); },
-        [&](const QueueReport& r) { report_counters(opt, log, r.counters, r.io); }, log);
+        workers, QueueSignals{g_stop, g_stats_request}, loop_options_for(opt, *workers[0]->device, log),
+        [] { lock_thread_start(); }, [&](const QueueReport& r) { report_counters(opt, log, r.counters, r.io); });
   } catch (const std::exception& e) {
     log.error("{}", e.what());
     return 1;

@@ -48,18 +48,15 @@ void work(QueueWorker& worker, const std::atomic<bool>& stop, LoopOptions option
   worker.finished = true;
 }
 
-}  // namespace
-
-int run_queue_workers(std::vector<std::unique_ptr<QueueWorker>>& workers, const std::atomic<bool>& stop,
-                      std::atomic<bool>& stats_request, const LoopOptions& base, const std::function<void()>& started,
-                      const std::function<void(const QueueReport&)>& report, Logger& log) {
-  std::atomic<bool> workers_stop{false};
+// Starts one thread per worker, with every signal but the faults blocked (the main thread takes them), and waits
+// until each runs.
+std::vector<std::thread> start_workers(std::vector<std::unique_ptr<QueueWorker>>& workers,
+                                       const std::atomic<bool>& workers_stop, const LoopOptions& base) {
   std::latch running(static_cast<std::ptrdiff_t>(workers.size()));
   std::vector<std::thread> threads;
-  // Signals go to this thread only: the workers start with them blocked.
   sigset_t all, previous;
   sigfillset(&all);
-  // Except those a fault raises in the thread itself: blocked, they would kill it without their handler's word
+  // Not those a fault raises in the thread itself: blocked, they would kill it without their handler's word
   // (SIGSYS names the call the seccomp filter stopped).
   for (const int fault : {SIGSYS, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigdelset(&all, fault);
   pthread_sigmask(SIG_BLOCK, &all, &previous);
@@ -71,37 +68,53 @@ int run_queue_workers(std::vector<std::unique_ptr<QueueWorker>>& workers, const 
   }
   pthread_sigmask(SIG_SETMASK, &previous, nullptr);
   running.wait();
+  return threads;
+}
+
+// Logs each worker's failure, once per cause (a removed device stops every worker with the same words). Returns 1
+// if any failed, else 0.
+int report_failures(const std::vector<std::unique_ptr<QueueWorker>>& workers, Logger* log) {
+  int status = 0;
+  std::string last;
+  for (const auto& worker : workers) {
+    if (worker->error.empty()) continue;
+    if (log && worker->error != last) log->error("{}", worker->error);
+    last = worker->error;
+    status = 1;
+  }
+  return status;
+}
+
+}  // namespace
+
+int run_queue_workers(std::vector<std::unique_ptr<QueueWorker>>& workers, const QueueSignals& signals,
+                      const LoopOptions& base, const std::function<void()>& started,
+                      const std::function<void(const QueueReport&)>& report) {
+  std::atomic<bool> workers_stop{false};
+  std::vector<std::thread> threads = start_workers(workers, workers_stop, base);
+  const auto stop_all = [&] {
+    workers_stop = true;
+    for (auto& thread : threads) thread.join();
+  };
   try {
     started();
   } catch (...) {
-    workers_stop = true;
-    for (auto& thread : threads) thread.join();
+    stop_all();
     throw;
   }
-
   for (;;) {
     bool failed = false;
     for (const auto& worker : workers) failed = failed || worker->finished;
-    if (stop || failed) break;
-    if (stats_request.exchange(false)) {
+    if (signals.stop || failed) break;
+    if (signals.stats_request.exchange(false)) {
       for (const auto& worker : workers) worker->snapshot_request = true;
       sleep_ms(kSnapshotWaitMs);
       report(merge_snapshots(workers));
     }
     sleep_ms(kMainSleepMs);
   }
-  workers_stop = true;
-  for (auto& thread : threads) thread.join();
-  int status = 0;
-  std::string last;
-  for (const auto& worker : workers) {
-    if (worker->error.empty()) continue;
-    // Once per cause: a removed device stops every worker with the same words.
-    if (worker->error != last) log.error("{}", worker->error);
-    last = worker->error;
-    status = 1;
-  }
-  return status;
+  stop_all();
+  return report_failures(workers, base.log);
 }
 
 QueueReport merge_final(const std::vector<std::unique_ptr<QueueWorker>>& workers) {

@@ -21,7 +21,8 @@ std::string counters_table(const Counters& counters, const IoStats& io = {});
 
 // {"schema": "ministack-counters/2", "version": VERSION, "counters": {every counter}, "drops": {every drop reason,
 // zeros included}, "total_drops": N, "io": {"mode": "poll", "io_uring" or "none", "system_calls": N, and N per call:
-// "read", "write", "poll", "io_uring_enter", "netlink", "getrusage"}}, keys in declaration order, indented; ends with a newline.
+// "read", "write", "poll", "io_uring_enter", "netlink", "getrusage"}}, keys in declaration order, indented; ends with a
+// newline.
 std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io = {});
 
 // Writes counters_json() to `path` atomically: a temporary file in the same directory, then rename(), so a reader

@@ -1,8 +1,8 @@
 #include "syscall_filter.hpp"
 
+#include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
-#include <sched.h>
 #include <sys/mman.h>
 #include <unistd.h>
 

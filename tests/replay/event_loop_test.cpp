@@ -5,8 +5,8 @@
 
 #include <fmt/format.h>
 
-#include <chrono>
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <utility>
 #include <vector>

@@ -2,8 +2,8 @@
 #include "replay.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <atomic>
+#include <cctype>
 #include <stdexcept>
 
 #include "device/pcap_replay.hpp"

@@ -319,7 +319,8 @@ TEST(CountersTable, EndsWithTheSystemCallsOfALiveDevice) {
   io.poll = 2;
   const auto rows = lines(counters_table(Counters{}, io));
   ASSERT_FALSE(rows.empty());
-  EXPECT_EQ(rows.back(), "system calls (poll): 14 in all: read 7, write 5, poll 2, io_uring_enter 0, netlink 0, getrusage 0");
+  EXPECT_EQ(rows.back(),
+            "system calls (poll): 14 in all: read 7, write 5, poll 2, io_uring_enter 0, netlink 0, getrusage 0");
   // Without a live device there is no such line.
   EXPECT_EQ(lines(counters_table(Counters{})).back(), "drops: none");
 }
