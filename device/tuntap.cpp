@@ -103,6 +103,12 @@ std::string attach_denied(LinkLayer link, const std::string& name) {
   }
 }
 
+// The one message for a device another process holds: EBUSY on a single-queue device, queues of a multi-queue one.
+[[noreturn]] void throw_in_use(LinkLayer link, const std::string& name, const std::string& how) {
+  throw DeviceError(fmt::format("'{}' is in use: {}. Stop that process or choose another name with --{} NAME", name,
+                                how, link == LinkLayer::ethernet ? "tap" : "tun"));
+}
+
 // EINVAL from TUNSETIFF: the device exists with other flags. Its tun_flags (sysfs) say which.
 std::string wrong_kind(LinkLayer link, const std::string& name, bool multi_queue) {
   const char* kind = link == LinkLayer::ethernet ? "TAP" : "TUN";
@@ -135,10 +141,7 @@ std::string wrong_kind(LinkLayer link, const std::string& name, bool multi_queue
   switch (err) {
     case EPERM:
     case EACCES: throw DeviceError(attach_denied(link, name));
-    case EBUSY:
-      throw DeviceError(fmt::format(
-          "'{}' is in use: another process has it open. Stop that process or choose another name with --{} NAME", name,
-          link == LinkLayer::ethernet ? "tap" : "tun"));
+    case EBUSY: throw_in_use(link, name, "another process has it open");
     case EINVAL: throw DeviceError(wrong_kind(link, name, multi_queue));
     default: throw DeviceError(fmt::format("cannot attach {} device '{}': {}", kind, name, std::strerror(err)));
   }
@@ -205,14 +208,24 @@ void TunTapDevice::start_ring(std::size_t reads_in_flight) {
 
 void TunTapDevice::removed() const { throw_removed(capabilities_.name); }
 
-std::size_t TunTapDevice::attached_queues() const {
+void TunTapDevice::read_failed(int err) const {
+  // EBADFD: the file is no longer attached to a device, which happens when the device is deleted.
+  if (err == EBADFD) removed();
+  throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(err)));
+}
+
+void TunTapDevice::ensure_only_queues(std::size_t ours) const {
+  // The kernel keeps one receive queue per attached queue (sysfs rx-N), whoever attached it.
   std::error_code ec;
-  std::size_t n = 0;
+  std::size_t attached = 0;
   for (const auto& entry :
        std::filesystem::directory_iterator(fmt::format("/sys/class/net/{}/queues", capabilities_.name), ec)) {
-    if (entry.path().filename().string().starts_with("rx-")) ++n;
+    if (entry.path().filename().string().starts_with("rx-")) ++attached;
   }
-  return n;
+  if (attached > ours) {
+    throw_in_use(capabilities_.link, capabilities_.name,
+                 fmt::format("another process has {} of its {} queues attached", attached - ours, attached));
+  }
 }
 
 void TunTapDevice::follow_link() {
@@ -252,9 +265,7 @@ Received TunTapDevice::try_read(MutableBytes buffer) {
   const ssize_t n = ::read(fd_, buffer.data(), buffer.size());
   if (n < 0) {
     if (errno == EAGAIN || errno == EINTR) return {Received::Status::timeout};
-    // EBADFD: the file is no longer attached to a device, which happens when the device is deleted.
-    if (errno == EBADFD) removed();
-    throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(errno)));
+    read_failed(errno);
   }
   return frame_of(static_cast<std::size_t>(n), buffer.size());
 }
@@ -287,7 +298,7 @@ Received TunTapDevice::receive_polled(MutableBytes buffer, std::chrono::millisec
   if (busy_poll_.count() > 0 && Clock::now() < last_frame_ + busy_poll_ && should_speculate()) {
     // Busy-polling: spin on the read while the window after the last frame is open.
     const auto deadline = last_frame_ + busy_poll_;
-    for (unsigned spins = 0; busy_poll_.count() > 0 && Clock::now() < deadline; ++spins) {
+    for (unsigned spins = 0; Clock::now() < deadline; ++spins) {
       if (Received in = try_read(buffer); in.status == Received::Status::frame) {
         // Found only after the scheduler took the CPU from the spin (a client on this CPU had to run to send it):
         // spinning only delayed it, and counts as a failure.
@@ -322,10 +333,7 @@ Received TunTapDevice::receive_ring(MutableBytes buffer, std::chrono::millisecon
     if (ring_->take_link_event()) follow_link();
     const long result = ring_->take_frame(buffer);
     if (result > 0) return frame_of(static_cast<std::size_t>(result), buffer.size());
-    if (result < 0) {
-      if (-result == EBADFD) removed();
-      throw DeviceError(fmt::format("read from {}: {}", capabilities_.name, std::strerror(static_cast<int>(-result))));
-    }
+    if (result < 0) read_failed(static_cast<int>(-result));
     if (waited) return {Received::Status::timeout};
     const auto now = Clock::now();
     follow_link_now_and_then(now);

@@ -50,9 +50,9 @@ class TunTapDevice final : public Device {
   std::vector<std::string> take_transmit_failures() override;
   IoStats io_stats() const override;
   void flush() override;
-  // The queues attached to this device now, by any process (its receive queues in sysfs: the kernel keeps one per
-  // attached queue). More than this process opened means another one is attached too.
-  std::size_t attached_queues() const;
+  // Throws DeviceError "NAME is in use" if the device has more queues attached than `ours`, the ones this process
+  // opened: the kernel lets anyone allowed attach more queues to a multi-queue device and split its flows.
+  void ensure_only_queues(std::size_t ours) const;
   // Why IoMode::automatic fell back to poll (empty if it did not).
   const std::string& fallback_reason() const { return fallback_reason_; }
 
@@ -73,6 +73,8 @@ class TunTapDevice final : public Device {
   // While frames keep the loop from poll(), still reads the link monitor now and then.
   void follow_link_now_and_then(Clock::time_point now);
   [[noreturn]] void removed() const;
+  // Throws the DeviceError for a read that failed with `err` ("NAME was removed" for EBADFD).
+  [[noreturn]] void read_failed(int err) const;
   // Switches to io_uring; throws DeviceError (and stays in poll mode) if it cannot.
   void start_ring(std::size_t reads_in_flight);
 

@@ -137,7 +137,6 @@ void UringIo::complete(std::uint64_t tag, int result) {
   const std::size_t slot = tag & kSlotMask;
   switch (tag & ~kSlotMask) {
     case kReadTag:
-      ++stats_.reads;
       --reads_armed_;
       if (result == -ECANCELED) return;
       // Interrupted or not ready (the kernel retries a read by itself otherwise): read again.
@@ -151,7 +150,7 @@ void UringIo::complete(std::uint64_t tag, int result) {
       return;
     case kWriteTag:
       writes_[slot].busy = false;
-      if (result < 0) write_failures_.push_back({-result, writes_[slot].data.size()});
+      if (result < 0) write_failures_.push_back({-result});
       return;
     case kMonitorTag:
       monitor_armed_ = false;
@@ -245,7 +244,6 @@ void UringIo::queue_write(Bytes frame) {
   io_uring_sqe* sqe = next_sqe();
   io_uring_prep_write(sqe, device_fd_, w.data.data(), static_cast<unsigned>(w.data.size()), 0);
   io_uring_sqe_set_data64(sqe, kWriteTag | slot);
-  ++stats_.writes;
   ++unsubmitted_writes_;
 }
 

@@ -20,16 +20,13 @@ namespace ministack {
 
 class UringIo {
  public:
-  // What reads and writes the device has asked of the kernel (each one an SQE) and how often it entered the kernel.
+  // How often the ring entered the kernel.
   struct Stats {
     std::uint64_t enters = 0;  // io_uring_enter calls: the only system calls the ring makes
-    std::uint64_t reads = 0;   // read completions (frames, or errors)
-    std::uint64_t writes = 0;  // write submissions
   };
-  // A write that failed after transmit() returned: its error (a negative errno) and the frame's length.
+  // A write that failed after transmit() returned: its error (an errno value).
   struct WriteFailure {
     int error = 0;
-    std::size_t length = 0;
   };
 
   // Sets up a ring on the (blocking) device descriptor `device_fd` and the link monitor's `monitor_fd`, with

@@ -84,8 +84,6 @@ void report_counters(const Options& opt, Logger& log, const Counters& counters, 
   }
 }
 
-// Opens the device the options name: a TUN/TAP device (set up on the host side unless told not to) or a capture.
-// `host_side` says, for the log, what became of the host side.
 // The live device's queue (one of --queues N, or the only one), waiting for frames as --io and --busy-poll say.
 std::unique_ptr<TunTapDevice> open_queue(const Options& opt, Logger& log) {
   IoOptions io;
@@ -99,6 +97,8 @@ std::unique_ptr<TunTapDevice> open_queue(const Options& opt, Logger& log) {
   return device;
 }
 
+// Opens the device the options name: a TUN/TAP device (set up on the host side unless told not to) or a capture.
+// `host_side` says, for the log, what became of the host side.
 std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side, Logger& log) {
   if (opt.mode == Options::Mode::replay) return std::make_unique<PcapReplayDevice>(opt.replay_input);
   auto device = open_queue(opt, log);
@@ -201,15 +201,9 @@ int run_queues(const Options& opt, Logger& log) {
       worker->stack = std::make_unique<Stack>(stack_config(opt, *worker->device));
       workers.push_back(std::move(worker));
     }
-    // The kernel lets anyone with the right attach more queues to a multi-queue device: a second ministack would
-    // silently take half the flows. Refuse, as a single-queue device does (EBUSY).
-    const auto* first = dynamic_cast<const TunTapDevice*>(workers[0]->device.get());
-    const std::size_t attached = first ? first->attached_queues() : 0;
-    if (attached > opt.queues) {
-      throw DeviceError(fmt::format("'{}' is in use: another process has {} of its {} queues attached. Stop that "
-                                    "process or choose another name with --{} NAME",
-                                    opt.device, attached - opt.queues, attached,
-                                    opt.link == LinkLayer::ethernet ? "tap" : "tun"));
+    // A second ministack would silently take half the flows: refuse, as a single-queue device does (EBUSY).
+    if (const auto* first = dynamic_cast<const TunTapDevice*>(workers[0]->device.get())) {
+      first->ensure_only_queues(opt.queues);
     }
     write_first_snapshot(opt, confine(opt, log, true), *workers[0]->device);
   } catch (const std::exception& e) {
