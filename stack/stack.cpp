@@ -21,10 +21,12 @@ Stack::Stack(const StackConfig& config)
       link_(context_, config_.neighbors),
       ipv4_(context_, link_),
       icmp_(context_, ipv4_),
-      udp_(context_, ipv4_, icmp_) {
+      udp_(context_, ipv4_, icmp_),
+      tcp_(context_, ipv4_) {
   link_.set_network(&ipv4_);
   ipv4_.register_protocol(ip_protocol::icmp, &icmp_);
   ipv4_.register_protocol(ip_protocol::udp, &udp_);
+  ipv4_.register_protocol(ip_protocol::tcp, &tcp_);
   ipv4_.set_error_reporter(&icmp_);
 }
 

@@ -3,6 +3,7 @@
 //   TAP:  frame -> Link (Ethernet) -> ARP                          (ARP reply; queued packets released)
 //                                  -> Ipv4 -> reassembly -> Icmp   (echo reply, fragmented to the MTU if need be)
 //                                                        -> Udp    (echo service on port 7)
+//                                                        -> Tcp    (RST for a port nobody listens on)
 //                                                        -> else   (ICMP protocol / port unreachable, rate-limited)
 //   TUN:  packet -> Link (raw IP) --> Ipv4 -> ...
 //
@@ -20,6 +21,7 @@
 #include "stack/layer.hpp"
 #include "stack/link/link.hpp"
 #include "stack/transport/icmp_layer.hpp"
+#include "stack/transport/tcp_layer.hpp"
 #include "stack/transport/udp_layer.hpp"
 #include "stack/usage.hpp"
 #include "stack/wire/clock.hpp"
@@ -74,6 +76,7 @@ class Stack {
   Ipv4 ipv4_;
   Icmp icmp_;
   Udp udp_;
+  Tcp tcp_;
 };
 
 }  // namespace ministack

@@ -61,11 +61,11 @@ void ignore_sigpipe_when_serving(const Options& opt) {
 
 // One line for the log; the full table goes to stdout.
 void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
-  log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} ICMP errors, "
+  log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} TCP, {} ICMP errors, "
            "{} fragments), {} dropped, {} send errors",
            c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies), c.get(Counter::icmpOutEchoReps),
-           c.get(Counter::udpOutDatagrams), c.get(Counter::icmpOutDestUnreachs), c.get(Counter::ipFragCreates),
-           c.total_drops(), loop.transmit_errors);
+           c.get(Counter::udpOutDatagrams), c.get(Counter::tcpOutSegs), c.get(Counter::icmpOutDestUnreachs),
+           c.get(Counter::ipFragCreates), c.total_drops(), loop.transmit_errors);
 }
 
 // The counters as a table on stdout and, with --stats-json, as JSON: at exit and on SIGUSR1.

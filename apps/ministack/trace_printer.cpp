@@ -17,7 +17,8 @@ int indent(Layer layer) {
     case Layer::arp:
     case Layer::ipv4: return 4;
     case Layer::icmp:
-    case Layer::udp: return 6;
+    case Layer::udp:
+    case Layer::tcp: return 6;
   }
   return 2;
 }
@@ -28,7 +29,8 @@ fmt::text_style layer_style(Layer layer) {
     case Layer::arp: return fmt::fg(fmt::terminal_color::magenta);
     case Layer::ipv4: return fmt::fg(fmt::terminal_color::cyan);
     case Layer::icmp:
-    case Layer::udp: return fmt::fg(fmt::terminal_color::yellow);
+    case Layer::udp:
+    case Layer::tcp: return fmt::fg(fmt::terminal_color::yellow);
     case Layer::out: return fmt::fg(fmt::terminal_color::green);
   }
   return {};

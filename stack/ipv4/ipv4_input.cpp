@@ -84,6 +84,7 @@ Verdict Ipv4::deliver(PacketBuffer& datagram, const Ipv4View& ip, bool to_broadc
                  ip.protocol(),
                  ip.protocol() == ip_protocol::icmp  ? "ICMP"
                  : ip.protocol() == ip_protocol::udp ? "UDP"
+                 : ip.protocol() == ip_protocol::tcp ? "TCP"
                                                      : "nobody");
   const IpContext context = ipv4_context(ip, to_broadcast, frame.peer.broadcast);
   if (!input) {

@@ -1,9 +1,9 @@
 // The IPv4 layer (RFC 791, RFC 1122 §3.2-3.3): input checks, addressing, reassembly and dispatch by protocol on the
 // way up; on the way down the one place that writes IPv4 headers, numbers datagrams and fragments them to the MTU.
 //
-//   link -> IPv4 -> reassembly -> TransportInput registered for the protocol (ICMP, UDP)
+//   link -> IPv4 -> reassembly -> TransportInput registered for the protocol (ICMP, UDP, TCP)
 //                              -> else ErrorReporter (ICMP protocol unreachable)
-//   ICMP, UDP -> Ipv4::send -> header, fragmentation -> link
+//   ICMP, UDP, TCP -> Ipv4::send -> header, fragmentation -> link
 #pragma once
 
 #include <array>

@@ -1,5 +1,5 @@
 // Per-layer counters, named after the SNMP MIB objects they are (IF-MIB RFC 2863, IP-MIB RFC 4293, the ICMP group of
-// RFC 2011, UDP-MIB RFC 4113), plus ARP's, which no MIB counts and which are marked as ministack's own; and one
+// RFC 2011, UDP-MIB RFC 4113, TCP-MIB RFC 4022), plus ARP's, which no MIB counts and which are marked as ministack's own; and one
 // counter per drop reason.
 //
 // Some MIB counters are aggregates of drops (ipInHdrErrors, icmpInErrors, ...): each drop reason names the one it
@@ -17,8 +17,8 @@
 namespace ministack {
 
 // The groups of the counters table, in order.
-enum class CounterGroup { link, arp, ipv4, fragments, icmp, udp };
-inline constexpr std::size_t kCounterGroupCount = 6;
+enum class CounterGroup { link, arp, ipv4, fragments, icmp, udp, tcp };
+inline constexpr std::size_t kCounterGroupCount = 7;
 
 // X(name, group, source, meaning): source is the MIB that defines the name, or "ministack" for our own.
 #define MINISTACK_COUNTERS(X)                                                                                      \
@@ -37,7 +37,7 @@ inline constexpr std::size_t kCounterGroupCount = 6;
   X(ipInTruncatedPkts, ipv4, "IP-MIB", "datagrams shorter than their header or total length")                      \
   X(ipInAddrErrors, ipv4, "IP-MIB", "datagrams not for our address, or from an address no host may have")          \
   X(ipInUnknownProtos, ipv4, "IP-MIB", "datagrams for us of a protocol not spoken")                                \
-  X(ipInDelivers, ipv4, "IP-MIB", "IPv4 datagrams handed to ICMP or UDP")                                          \
+  X(ipInDelivers, ipv4, "IP-MIB", "IPv4 datagrams handed to ICMP, UDP or TCP")                                          \
   X(ipOutRequests, ipv4, "IP-MIB", "IPv4 datagrams sent")                                                          \
   X(ipOutDiscards, ipv4, "IP-MIB", "datagrams we originated and dropped while ARP resolved their next hop")        \
   X(ipReasmReqds, fragments, "IP-MIB", "fragments received that needed reassembly")                                \
@@ -54,7 +54,11 @@ inline constexpr std::size_t kCounterGroupCount = 6;
   X(udpInDatagrams, udp, "UDP-MIB", "UDP datagrams delivered to a port")                                           \
   X(udpNoPorts, udp, "UDP-MIB", "UDP datagrams for a port nobody listens on")                                      \
   X(udpInErrors, udp, "UDP-MIB", "UDP datagrams too short or with a bad checksum")                                 \
-  X(udpOutDatagrams, udp, "UDP-MIB", "UDP datagrams sent")
+  X(udpOutDatagrams, udp, "UDP-MIB", "UDP datagrams sent")                                                        \
+  X(tcpInSegs, tcp, "TCP-MIB", "TCP segments received, including those in error")                                 \
+  X(tcpInErrs, tcp, "TCP-MIB", "TCP segments too short or with a bad data offset, checksum or options")           \
+  X(tcpOutSegs, tcp, "TCP-MIB", "TCP segments sent, less those that only retransmit")                             \
+  X(tcpOutRsts, tcp, "TCP-MIB", "TCP segments sent with the RST flag")
 
 enum class Counter {
 #define MINISTACK_X(name, group, source, meaning) name,
@@ -71,7 +75,7 @@ inline constexpr std::size_t kCounterCount = 0
 struct CounterInfo {
   std::string_view name;
   CounterGroup group;
-  std::string_view source;  // "IF-MIB", "IP-MIB", "UDP-MIB", or "ministack" (no MIB defines it)
+  std::string_view source;  // "IF-MIB", "IP-MIB", "UDP-MIB", "TCP-MIB", or "ministack" (no MIB defines it)
   std::string_view meaning;
 };
 
@@ -90,7 +94,8 @@ constexpr std::string_view counter_meaning(Counter c) { return describe(c).meani
 constexpr CounterGroup counter_group(Counter c) { return describe(c).group; }
 
 constexpr std::string_view counter_group_name(CounterGroup g) {
-  constexpr std::string_view names[] = {"link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "UDP"};
+  constexpr std::string_view names[] = {"link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "UDP",
+                                         "TCP"};
   return names[static_cast<std::size_t>(g)];
 }
 

@@ -52,6 +52,15 @@ namespace ministack {
   X(udp_bad_checksum, "udpInErrors", "UDP checksum does not verify", "RFC 1122 §4.1.3.4")                          \
   X(udp_port_unreachable, "udpNoPorts", "UDP to a port nobody listens on (port unreachable sent if allowed)",      \
     "RFC 1122 §4.1.3.1")                                                                                           \
+  X(tcp_truncated, "tcpInErrs", "TCP segment shorter than its 20-byte header", "RFC 9293 §3.1")                  \
+  X(tcp_bad_data_offset, "tcpInErrs", "TCP data offset below 5 words or past the end of the segment",             \
+    "RFC 9293 §3.1")                                                                                               \
+  X(tcp_bad_checksum, "tcpInErrs", "TCP checksum does not verify", "RFC 9293 §3.1")                                \
+  X(tcp_bad_options, "tcpInErrs", "TCP option with a bad length (below 2, past the header, wrong for its kind)",  \
+    "RFC 9293 §3.2")                                                                                               \
+  X(tcp_to_broadcast, "", "TCP segment to a broadcast or multicast address: never answered", "RFC 1122 §4.2.3.10") \
+  X(tcp_reset_ignored, "", "TCP RST for no connection: never answered", "RFC 9293 §3.10.7.1")                     \
+  X(tcp_port_closed, "", "TCP segment for a port nobody listens on (RST sent)", "RFC 9293 §3.10.7.1")             \
   X(arp_queue_full, "ipOutDiscards", "packet waiting for ARP resolution dropped: queue full", "RFC 1122 §2.3.2.2") \
   X(arp_unresolved, "ipOutDiscards", "packet dropped: ARP resolution timed out", "RFC 1122 §2.3.2.2")
 

@@ -41,6 +41,7 @@ class IpAddress {
 // Protocol numbers (IPv4 Protocol, IPv6 Next Header; IANA "Assigned Internet Protocol Numbers").
 namespace ip_protocol {
 inline constexpr std::uint8_t icmp = 1;
+inline constexpr std::uint8_t tcp = 6;
 inline constexpr std::uint8_t udp = 17;
 }  // namespace ip_protocol
 

@@ -119,7 +119,19 @@ std::vector<Crafted> crafted_ethernet_frames() {
        DropReason::reasm_bad_length},
       {"a 16 KB datagram, over the reassembly memory cap",
        ip_frame({.identification = 0x5555, .flags_fragment = 2000}, pattern(8)), DropReason::reasm_evicted},
-      {"protocol 6 (TCP)", ip_frame({.protocol = 6}, pattern(20)), DropReason::ip_unknown_protocol},
+      {"protocol 132 (SCTP)", ip_frame({.protocol = 132}, pattern(20)), DropReason::ip_unknown_protocol},
+      {"TCP of 12 bytes", ip_frame({.protocol = 6}, pattern(12)), DropReason::tcp_truncated},
+      {"TCP data offset 4", ip_frame({.protocol = 6}, packets::tcp({.data_offset = 4})),
+       DropReason::tcp_bad_data_offset},
+      {"bad TCP checksum", ip_frame({.protocol = 6}, packets::tcp({.checksum = 0x1234})), DropReason::tcp_bad_checksum},
+      {"TCP option of length 1", ip_frame({.protocol = 6}, packets::tcp({.options = {0x02, 0x01, 0x01, 0x01}})),
+       DropReason::tcp_bad_options},
+      {"TCP SYN to the subnet broadcast",
+       ip_frame({.protocol = 6, .destination = kOurBroadcast}, packets::tcp({.destination = kOurBroadcast}), to_all),
+       DropReason::tcp_to_broadcast},
+      {"TCP RST to a closed port", ip_frame({.protocol = 6}, packets::tcp({.flags = packets::tcp_flags::rst})),
+       DropReason::tcp_reset_ignored},
+      {"TCP SYN to port 80", ip_frame({.protocol = 6}, packets::tcp({})), DropReason::tcp_port_closed},
       {"ICMP of 4 bytes", ip_frame({}, short_icmp), DropReason::icmp_truncated},
       {"bad ICMP checksum", ip_frame({}, packets::icmp({.bad_checksum = true})), DropReason::icmp_bad_checksum},
       {"an echo reply", ip_frame({}, packets::icmp({.type = 0})), DropReason::icmp_type_ignored},
@@ -207,7 +219,7 @@ TEST_F(CraftedTrace, EveryDropFromReceiveIsNamedWithItsRule) {
 // The answer to an unknown protocol is told in full: ipv4, then icmp (the error), out, sent, and only then the drop.
 TEST_F(CraftedTrace, AnErrorSentIsExplainedBeforeTheDrop) {
   const std::vector<Crafted> frames = {
-      {"protocol 6 (TCP)", ip_frame({.protocol = 6}, pattern(20)), DropReason::ip_unknown_protocol}};
+      {"protocol 132 (SCTP)", ip_frame({.protocol = 132}, pattern(20)), DropReason::ip_unknown_protocol}};
   const TracedReplay replay = explain(frames, kDltEthernet, StackConfig{});
   ASSERT_EQ(replay.frames.size(), 1u);
   const TracedFrame& f = replay.frames.front();

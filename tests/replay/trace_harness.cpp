@@ -179,8 +179,10 @@ void expect_layers_in_order(const TracedFrame& f, const Carried& c) {
     expected.push_back(Layer::ipv4);
     if (*c.ip_protocol == 1) expected.push_back(Layer::icmp);
     if (*c.ip_protocol == 17) expected.push_back(Layer::udp);
-    // Answered and dropped: an ICMP error was sent about it, which the icmp layer explains.
-    if (f.verdict.drop && *c.ip_protocol != 1) expected.push_back(Layer::icmp);
+    if (*c.ip_protocol == 6) expected.push_back(Layer::tcp);
+    // Answered and dropped: an ICMP error was sent about it, which the icmp layer explains (TCP answers with a RST,
+    // which the tcp layer explains).
+    if (f.verdict.drop && *c.ip_protocol != 1 && *c.ip_protocol != 6) expected.push_back(Layer::icmp);
     expected.push_back(Layer::out);
   }
   std::ptrdiff_t previous = -1;

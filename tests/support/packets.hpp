@@ -270,14 +270,14 @@ inline std::vector<Frame> fragments(ByteView datagram, std::size_t chunk) {
 
 // ---- UDP (RFC 768) ----------------------------------------------------------------------------------------------
 
-// The pseudo-header a UDP checksum covers (RFC 768), followed by `datagram`.
+// The pseudo-header a UDP or TCP checksum covers (RFC 768, RFC 9293 §3.1), followed by `datagram`.
 inline Frame with_pseudo_header(ByteView datagram, Ipv4Address source, Ipv4Address destination,
-                                std::uint16_t udp_length) {
+                                std::uint16_t transport_length, std::uint8_t protocol = 17) {
   Frame f(12);
   put32(f, 0, source.value);
   put32(f, 4, destination.value);
-  f[9] = 17;
-  put16(f, 10, udp_length);
+  f[9] = protocol;
+  put16(f, 10, transport_length);
   return concat(f, datagram);
 }
 
@@ -308,6 +308,44 @@ inline Frame udp(const Udp& u) {
       reference_checksum(with_pseudo_header(ByteView{f}.first(covered), u.source, u.destination, length));
   if (checksum == 0) checksum = 0xffff;
   put16(f, 6, u.checksum.value_or(checksum));
+  return f;
+}
+
+// ---- TCP (RFC 9293) ----------------------------------------------------------------------------------------------
+
+namespace tcp_flags {
+inline constexpr std::uint8_t fin = 0x01, syn = 0x02, rst = 0x04, psh = 0x08, ack = 0x10;
+}  // namespace tcp_flags
+
+struct Tcp {
+  std::uint16_t source_port = 40000;
+  std::uint16_t destination_port = 80;
+  std::uint32_t sequence = 1000;
+  std::uint32_t acknowledgment = 0;
+  std::uint8_t flags = tcp_flags::syn;
+  std::uint16_t window = 64240;
+  Frame options{};  // already padded to a multiple of 4 bytes, unless a test wants otherwise
+  Frame payload{};
+  std::optional<std::uint8_t> data_offset{};  // words; default: 5 + options / 4
+  std::optional<std::uint16_t> checksum{};    // default: the correct one
+  Ipv4Address source = kPeerIp;               // for the checksum's pseudo-header
+  Ipv4Address destination = kOurIp;
+};
+
+// A TCP segment; its checksum covers the pseudo-header (protocol 6), the header and the data.
+inline Frame tcp(const Tcp& t) {
+  Frame f(20 + t.options.size() + t.payload.size());
+  put16(f, 0, t.source_port);
+  put16(f, 2, t.destination_port);
+  put32(f, 4, t.sequence);
+  put32(f, 8, t.acknowledgment);
+  f[12] = static_cast<std::uint8_t>(t.data_offset.value_or(static_cast<std::uint8_t>(5 + t.options.size() / 4)) << 4);
+  f[13] = t.flags;
+  put16(f, 14, t.window);
+  put_bytes(f, 20, t.options);
+  put_bytes(f, 20 + t.options.size(), t.payload);
+  const auto length = static_cast<std::uint16_t>(f.size());
+  put16(f, 16, t.checksum.value_or(reference_checksum(with_pseudo_header(f, t.source, t.destination, length, 6))));
   return f;
 }
 

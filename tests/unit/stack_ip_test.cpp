@@ -241,7 +241,7 @@ void expect_well_formed_reply(const Frame& reply, bool tap);  // below, with the
 
 // RFC 1122 §3.2.2.1: a protocol we do not speak gets protocol unreachable, quoting the datagram.
 TEST_P(StackIpTest, AnswersOtherProtocolsWithProtocolUnreachable) {
-  for (std::uint8_t protocol : U8s{0, 2, 6, 41, 58, 255}) {
+  for (std::uint8_t protocol : U8s{0, 2, 41, 58, 132, 255}) {  // not 6: TCP is spoken
     SCOPED_TRACE("protocol " + std::to_string(protocol));
     // The payload is still an ICMP echo request, so only the protocol number decides.
     const Verdict v = harness_.receive(echo({}, {.identification = protocol, .protocol = protocol}));
@@ -290,7 +290,7 @@ TEST_P(StackIpTest, MibCountersAfterASequence) {
   harness_.receive(echo({.type = 0}));                 // echo reply: delivered to ICMP, ignored
   harness_.receive(echo({.bad_checksum = true}));      // ICMP error
   harness_.receive(echo({}, {.bad_checksum = true}));  // IP error
-  harness_.receive(echo({}, {.protocol = 6}));         // TCP: not delivered, protocol unreachable sent
+  harness_.receive(echo({}, {.protocol = 132}));       // SCTP: not delivered, protocol unreachable sent
   harness_.receive(echo({.sequence = 2}));             // answered
 
   EXPECT_EQ(harness_.stack().counters().frames_received(), 6u);

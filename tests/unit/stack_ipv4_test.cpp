@@ -193,7 +193,7 @@ TEST_P(Both, ClosedPortAndUnknownProtocolGetDestinationUnreachable) {
   EXPECT_EQ(get32(ip, 16), kPeerIp.value);
   EXPECT_TRUE(std::equal(offending.begin(), offending.end(), ip.begin() + 28)) << "the whole datagram is quoted";
 
-  sent = p.feed(packets::ipv4({.protocol = 6}, Frame(20)));
+  sent = p.feed(packets::ipv4({.protocol = 132}, Frame(20)));  // SCTP, not spoken
   EXPECT_EQ(p.verdict().drop, DropReason::ip_unknown_protocol);
   ASSERT_EQ(sent.size(), 1u);
   ip = p.ip_of(sent[0]);

@@ -287,7 +287,7 @@ TEST_F(StackTapTest, MibCountersAfterASequence) {
   harness_.receive(packets::echo_request_frame());                                     // echo reply
   harness_.receive(packets::echo_request_frame({.type = 0}));                          // icmp_type_ignored
   harness_.receive(packets::echo_request_frame({}, {.bad_checksum = true}));           // ip_bad_checksum
-  harness_.receive(packets::echo_request_frame({}, {.protocol = 6}));                  // ip_unknown_protocol
+  harness_.receive(packets::echo_request_frame({}, {.protocol = 132}));                // ip_unknown_protocol
   harness_.receive(packets::echo_request_frame({}, {}, {.destination = MacAddress{{0x02, 0, 0, 0, 0, 9}}}));
   // eth_not_for_us
   EXPECT_EQ(harness_.stack().counters().frames_received(), 7u);
