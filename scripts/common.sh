@@ -7,7 +7,7 @@ packages=(
   libfmt-dev libcli11-dev libmnl-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
   iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat
   clang-format clang-tidy clang libclang-rt-14-dev
-  libcap-ng-dev libseccomp-dev liburing-dev
+  libcap-ng-dev libseccomp-dev liburing-dev libsodium-dev
 )
 
 # Prefix for commands that need root: nothing when we are root, else sudo. An array, not a function, so that

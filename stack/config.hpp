@@ -5,6 +5,7 @@
 
 #include "stack/ipv4/fragment_store.hpp"
 #include "stack/link/neighbor_cache.hpp"
+#include "stack/tcp/limits.hpp"
 #include "stack/transport/rate_limiter.hpp"
 #include "stack/wire/address.hpp"
 #include "stack/wire/link_layer.hpp"
@@ -22,6 +23,7 @@ struct StackConfig {
   ReassemblyLimits reassembly;
   IcmpRateLimits icmp_rate;
   NeighborLimits neighbors;
+  tcp::Config tcp;
 };
 
 }  // namespace ministack

@@ -54,6 +54,8 @@ std::size_t Stack::set_mtu(std::size_t mtu) {
 void Stack::poll(Instant now, FrameSink& out) {
   ipv4_.poll(now);
   link_.poll(now, out);
+  FrameContext frame{now, out, {}, 0};
+  tcp_.poll(frame);
 }
 
 StackUsage Stack::usage() const {

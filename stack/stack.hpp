@@ -3,7 +3,7 @@
 //   TAP:  frame -> Link (Ethernet) -> ARP                          (ARP reply; queued packets released)
 //                                  -> Ipv4 -> reassembly -> Icmp   (echo reply, fragmented to the MTU if need be)
 //                                                        -> Udp    (echo service on port 7)
-//                                                        -> Tcp    (RST for a port nobody listens on)
+//                                                        -> Tcp    (connections: echo on 7, discard on 9; else RST)
 //                                                        -> else   (ICMP protocol / port unreachable, rate-limited)
 //   TUN:  packet -> Link (raw IP) --> Ipv4 -> ...
 //
@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "stack/config.hpp"
 #include "stack/ipv4/ipv4_layer.hpp"
@@ -49,8 +50,11 @@ class Stack {
   // while the stack runs (`ip link set DEV mtu N`). Clamped to [576, 65535] as the constructor clamps it (RFC 791
   // §3.1: every host takes 576-byte datagrams). Returns the MTU now in force.
   std::size_t set_mtu(std::size_t mtu);
-  // Runs every layer's timers: reassembly timeouts, ARP retries and expiry of queued packets. Call it now and then.
+  // Runs every layer's timers: reassembly timeouts, ARP retries and expiry of queued packets, and TCP's
+  // (retransmission, delayed ACK, persist, TIME-WAIT). Call it now and then, and by next_deadline().
   void poll(Instant now, FrameSink& out);
+  // When a TCP timer next needs poll(), if one runs: the device loop waits no longer than that.
+  std::optional<Instant> next_deadline() const { return tcp_.next_deadline(); }
   // Announces our address with a gratuitous ARP request (RFC 5227 §2.3, "ARP Announcement"); TAP only.
   void announce(FrameSink& out) { link_.announce(out); }
   // Sends a UDP datagram we originate (Udp::send). Its next hop is resolved through the neighbor cache; while ARP

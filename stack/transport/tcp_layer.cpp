@@ -1,14 +1,60 @@
 #include "stack/transport/tcp_layer.hpp"
 
+#include <algorithm>
 #include <cstdint>
+
+#include "stack/tcp/initial_sequence.hpp"
 
 namespace ministack {
 
 namespace {
 constexpr std::uint8_t kEcnMask = 0x03;  // the low two bits of the TOS byte (RFC 3168 §5)
+// The options of our SYN,ACK: MSS (RFC 9293 §3.7.1), then NOP and window scale (RFC 7323 §2.2) if the peer offered
+// scaling: Linux's order.
+constexpr std::size_t kMssOptionLength = 4;
+constexpr std::size_t kWindowScaleOptionLength = 4;  // NOP + kind, length, shift
 }  // namespace
 
+// The Output a connection sends through while one frame (or one timer run) is handled.
+class Tcp::SegmentOutput final : public tcp::Output {
+ public:
+  SegmentOutput(Tcp& tcp, FrameContext& frame) : tcp_(tcp), frame_(frame) {}
+  void send(const tcp::Connection& connection, const tcp::Outgoing& segment) override {
+    tcp_.send(connection, segment, frame_);
+  }
+
+ private:
+  Tcp& tcp_;
+  FrameContext& frame_;
+};
+
 Tcp::Tcp(StackContext& context, Ipv4& ip) : context_(context), ip_(ip) {}
+Tcp::~Tcp() = default;
+
+std::optional<tcp::Service> Tcp::service_on(std::uint16_t port) const {
+  const tcp::Config& config = context_.config.tcp;
+  if (config.echo_port == port) return tcp::Service::echo;
+  if (config.discard_port == port) return tcp::Service::discard;
+  return std::nullopt;
+}
+
+tcp::Connection* Tcp::find(const tcp::Endpoints& endpoints) {
+  for (const auto& c : connections_) {
+    if (c->endpoints() == endpoints) return c.get();
+  }
+  return nullptr;
+}
+
+std::size_t Tcp::half_open() const {
+  return static_cast<std::size_t>(
+      std::count_if(connections_.begin(), connections_.end(), [](const auto& c) { return c->half_open(); }));
+}
+
+std::size_t Tcp::buffered_bytes() const {
+  std::size_t n = 0;
+  for (const auto& c : connections_) n += c->queue().capacity();
+  return n;
+}
 
 Verdict Tcp::receive(PacketBuffer& segment, const IpContext& ip, FrameContext& frame) {
   context_.counters.count(Counter::tcpInSegs);
@@ -17,15 +63,126 @@ Verdict Tcp::receive(PacketBuffer& segment, const IpContext& ip, FrameContext& f
   context_.trace(Layer::tcp, "port {} > {}, [{}], seq {}, ack {}, window {}, {} data bytes, checksum 0x{:04x} verified",
                  tcp->source_port(), tcp->destination_port(), TcpFlags{tcp->flags()}, tcp->sequence_number(),
                  tcp->acknowledgment_number(), tcp->window(), tcp->payload().size(), tcp->checksum());
-  return refuse(segment, *tcp, ip, frame);
-}
-
-Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& ip, FrameContext& frame) {
-  // RFC 9293 §3.10.7.1: "An incoming segment containing a RST is discarded": never a RST about a RST.
-  if (tcp.has(tcp_flag::rst)) return context_.drop(DropReason::tcp_reset_ignored, frame);
   // RFC 1122 §4.2.3.10: a SYN to a broadcast or multicast address is silently discarded; so is anything else sent
   // there, which no connection can own.
   if (ip.to_broadcast) return context_.drop(DropReason::tcp_to_broadcast, frame);
+
+  const tcp::Endpoints endpoints{ip.destination, tcp->destination_port(), ip.source, tcp->source_port()};
+  if (tcp::Connection* connection = find(endpoints)) {
+    context_.trace(Layer::tcp, "for the connection in {}", tcp::state_name(connection->state()));
+    SegmentOutput out(*this, frame);
+    const auto drop = connection->receive(*tcp, frame.now, out);
+    forget_closed();
+    return drop ? context_.drop(*drop, frame) : StackContext::handled(frame);
+  }
+  if (const auto service = service_on(tcp->destination_port())) return listen(segment, *tcp, ip, *service, frame);
+  return refuse(segment, *tcp, ip, DropReason::tcp_port_closed, frame);
+}
+
+Verdict Tcp::listen(PacketBuffer& segment, const TcpView& tcp, const IpContext& ip, tcp::Service service,
+                    FrameContext& frame) {
+  // RFC 9293 §3.10.7.2, LISTEN: "An incoming RST segment could not be valid ... It should be ignored"; "any
+  // acknowledgment is bad": a RST; anything without SYN is dropped.
+  if (tcp.has(tcp_flag::rst)) return context_.drop(DropReason::tcp_reset_ignored, frame);
+  if (tcp.has(tcp_flag::ack)) return refuse(segment, tcp, ip, DropReason::tcp_bad_ack, frame);
+  if (!tcp.has(tcp_flag::syn)) return context_.drop(DropReason::tcp_listen_no_syn, frame);
+  const tcp::Config& config = context_.config.tcp;
+  if (half_open() >= config.max_half_open) return context_.drop(DropReason::tcp_syn_queue_full, frame);
+  if (!make_room()) return context_.drop(DropReason::tcp_too_many_connections, frame);
+
+  const tcp::Endpoints endpoints{ip.destination, tcp.destination_port(), ip.source, tcp.source_port()};
+  const std::uint32_t iss = tcp::initial_sequence(config.isn_secret, endpoints.local, endpoints.local_port,
+                                                  endpoints.remote, endpoints.remote_port, frame.now);
+  const std::size_t mss = context_.config.mtu - kIpv4MinHeaderLength - kTcpMinHeaderLength;
+  SegmentOutput out(*this, frame);
+  connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, endpoints, frame.peer.address,
+                                                           service, tcp, iss, mss, frame.now, out));
+  return StackContext::handled(frame);
+}
+
+bool Tcp::make_room() {
+  const tcp::Config& config = context_.config.tcp;
+  const auto buffered = static_cast<std::size_t>(std::count_if(
+      connections_.begin(), connections_.end(), [](const auto& c) { return c->state() != tcp::State::time_wait; }));
+  if ((buffered + 1) * config.connection.buffer_bytes > config.total_buffer_bytes) return false;
+  if (connections_.size() < config.max_connections) return true;
+  // Full: the oldest TIME-WAIT connection gives its place (it only guards against old duplicates).
+  const auto oldest = std::find_if(connections_.begin(), connections_.end(),
+                                   [](const auto& c) { return c->state() == tcp::State::time_wait; });
+  if (oldest == connections_.end()) return false;
+  connections_.erase(oldest);
+  return true;
+}
+
+void Tcp::forget_closed() {
+  std::erase_if(connections_, [](const auto& c) { return c->closed(); });
+}
+
+void Tcp::poll(FrameContext& frame) {
+  SegmentOutput out(*this, frame);
+  for (const auto& c : connections_) {
+    if (const auto at = c->next_deadline(); at && *at <= frame.now) c->poll(frame.now, out);
+  }
+  forget_closed();
+}
+
+std::optional<Instant> Tcp::next_deadline() const {
+  std::optional<Instant> next;
+  for (const auto& c : connections_) {
+    const auto at = c->next_deadline();
+    if (at && (!next || *at < *next)) next = at;
+  }
+  return next;
+}
+
+void Tcp::send(const tcp::Connection& connection, const tcp::Outgoing& segment, FrameContext& frame) {
+  if (tx_.empty()) tx_.resize(Ipv4::kHeadroom + kTcpMaxHeaderLength + FragmentStore::kMaxDatagramLength);
+  std::size_t header_length = kTcpMinHeaderLength;
+  if (segment.syn_options) {
+    header_length += kMssOptionLength + (connection.window_scaling() ? kWindowScaleOptionLength : 0);
+  }
+  PacketBuffer out(tx_, Ipv4::kHeadroom, header_length + segment.data_length);
+  std::uint8_t* options = out.data() + kTcpMinHeaderLength;
+  if (segment.syn_options) {
+    options[0] = tcp_option::mss;
+    options[1] = 4;
+    store_be16(options + 2, static_cast<std::uint16_t>(connection.mss()));
+    if (connection.window_scaling()) {
+      options[4] = tcp_option::nop;
+      options[5] = tcp_option::window_scale;
+      options[6] = 3;
+      options[7] = connection.receive_window_shift();
+    }
+  }
+  connection.queue().copy_out(segment.data_offset, out.bytes().subspan(header_length, segment.data_length));
+  const tcp::Endpoints& e = connection.endpoints();
+  finish_tcp(out.bytes(),
+             TcpHeader{.source_port = e.local_port,
+                       .destination_port = e.remote_port,
+                       .sequence_number = segment.seq,
+                       .acknowledgment_number = segment.ack,
+                       .flags = segment.flags,
+                       .window = segment.window,
+                       .header_length = header_length},
+             e.local, e.remote);
+  context_.counters.count(segment.retransmission ? Counter::tcpRetransSegs : Counter::tcpOutSegs);
+  if ((segment.flags & tcp_flag::rst) != 0) context_.counters.count(Counter::tcpOutRsts);
+  context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, {} data bytes{}", TcpFlags{segment.flags},
+                 segment.seq, segment.ack, segment.window, segment.data_length,
+                 segment.retransmission ? " (a retransmission)" : "");
+  ip_.send(out,
+           {.destination = e.remote,
+            .protocol = ip_protocol::tcp,
+            .tos = 0,
+            .dont_fragment_if_fits = true,
+            .options = {}},
+           NextHop{e.remote, connection.peer_mac()}, frame);
+}
+
+Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& ip, DropReason reason,
+                    FrameContext& frame) {
+  // RFC 9293 §3.10.7.1: "An incoming segment containing a RST is discarded": never a RST about a RST.
+  if (tcp.has(tcp_flag::rst)) return context_.drop(DropReason::tcp_reset_ignored, frame);
 
   // "The acknowledgment and sequence field values are selected to make the reset sequence acceptable to the TCP
   // endpoint that sent the offending segment": with ACK, <SEQ=SEG.ACK><CTL=RST>; without,
@@ -38,9 +195,10 @@ Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
     rst.acknowledgment_number = tcp.sequence_number() + tcp.segment_length();
     rst.flags = tcp_flag::rst | tcp_flag::ack;
   }
-  context_.trace(Layer::tcp, "nobody listens on port {}: {} seq {}, ack {}, window 0 (RFC 9293 §3.10.7.1)",
-                 tcp.destination_port(), tcp.has(tcp_flag::ack) ? "RST" : "RST,ACK", rst.sequence_number,
-                 rst.acknowledgment_number);
+  context_.trace(Layer::tcp, "{} port {}: {} seq {}, ack {}, window 0 (RFC 9293 {})",
+                 reason == DropReason::tcp_port_closed ? "nobody listens on" : "an ACK to listening",
+                 tcp.destination_port(), TcpFlags{rst.flags}, rst.sequence_number, rst.acknowledgment_number,
+                 reason == DropReason::tcp_port_closed ? "§3.10.7.1" : "§3.10.7.2");
   // Built in place: the segment's own bytes are no longer needed (every value above is read).
   segment.resize(kTcpMinHeaderLength);
   const IpAddress us = context_.config.interface.address;
@@ -56,7 +214,7 @@ Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
             .dont_fragment_if_fits = true,
             .options = {}},
            NextHop::answering(ip.source, frame), frame);
-  return context_.drop(DropReason::tcp_port_closed, frame);
+  return context_.drop(reason, frame);
 }
 
 }  // namespace ministack

@@ -55,9 +55,15 @@ inline constexpr std::size_t kCounterGroupCount = 7;
   X(udpNoPorts, udp, "UDP-MIB", "UDP datagrams for a port nobody listens on")                                      \
   X(udpInErrors, udp, "UDP-MIB", "UDP datagrams too short or with a bad checksum")                                 \
   X(udpOutDatagrams, udp, "UDP-MIB", "UDP datagrams sent")                                                        \
+  X(tcpActiveOpens, tcp, "TCP-MIB", "connections we opened (CLOSED to SYN-SENT): ministack never does")           \
+  X(tcpPassiveOpens, tcp, "TCP-MIB", "connections opened by a peer's SYN (LISTEN to SYN-RECEIVED)")               \
+  X(tcpAttemptFails, tcp, "TCP-MIB", "SYN-RECEIVED connections reset or timed out")                                \
+  X(tcpEstabResets, tcp, "TCP-MIB", "ESTABLISHED or CLOSE-WAIT connections reset or timed out")                   \
+  X(tcpCurrEstab, tcp, "TCP-MIB", "connections ESTABLISHED or in CLOSE-WAIT now (a gauge)")                       \
   X(tcpInSegs, tcp, "TCP-MIB", "TCP segments received, including those in error")                                 \
   X(tcpInErrs, tcp, "TCP-MIB", "TCP segments too short or with a bad data offset, checksum or options")           \
   X(tcpOutSegs, tcp, "TCP-MIB", "TCP segments sent, less those that only retransmit")                             \
+  X(tcpRetransSegs, tcp, "TCP-MIB", "TCP segments retransmitted")                                                 \
   X(tcpOutRsts, tcp, "TCP-MIB", "TCP segments sent with the RST flag")
 
 enum class Counter {
@@ -140,6 +146,11 @@ class Counters {
   void count(Counter c) {
     assert(!is_aggregate(c));  // those are the drops' sum
     ++values_[static_cast<std::size_t>(c)];
+  }
+  // One less, for a gauge (tcpCurrEstab) whose object is gone.
+  void uncount(Counter c) {
+    assert(values_[static_cast<std::size_t>(c)] > 0);
+    --values_[static_cast<std::size_t>(c)];
   }
   void count(DropReason r) { ++drops_[static_cast<std::size_t>(r)]; }
   std::uint64_t get(Counter c) const;

@@ -13,6 +13,7 @@
 
 #include "device/pcap_writer.hpp"
 #include "packets.hpp"
+#include "stack/tcp/initial_sequence.hpp"
 #include "temp_files.hpp"
 #include "trace_harness.hpp"
 
@@ -143,11 +144,72 @@ std::vector<Crafted> crafted_ethernet_frames() {
   };
 }
 
+// The TUN capture's configuration: TCP caps small enough to reach with a few frames (one half-open connection, and
+// queues for two connections in all).
+StackConfig crafted_ip_config() {
+  StackConfig config;
+  config.tcp.max_half_open = 1;
+  config.tcp.total_buffer_bytes = 2 * config.tcp.connection.buffer_bytes;
+  return config;
+}
+
+// When frame `index` of a crafted capture arrives (explain() writes them a millisecond apart from kCraftedStart).
+constexpr std::chrono::seconds kCraftedStart{1'800'000'000};
+ministack::Instant crafted_instant(std::size_t index) {
+  const auto at = std::chrono::microseconds{kCraftedStart} + std::chrono::milliseconds{index};
+  return {std::chrono::duration_cast<ministack::Duration>(at), at};
+}
+
+// A segment from the peer's `port` to the echo port, in a bare IPv4 packet.
+Frame to_echo(std::uint16_t port, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags, const Frame& data = {}) {
+  return packets::ipv4({.protocol = 6}, packets::tcp({.source_port = port,
+                                                      .destination_port = 7,
+                                                      .sequence = seq,
+                                                      .acknowledgment = ack,
+                                                      .flags = flags,
+                                                      .payload = data}));
+}
+
 std::vector<Crafted> crafted_ip_packets() {
+  namespace flag = packets::tcp_flags;
   Frame ipv6(40);
   ipv6[0] = 0x60;
-  return {{"an IPv6 packet on TUN", ipv6, DropReason::ipv6_not_spoken},
-          {"an IPv4 echo request on TUN", packets::echo_request(), std::nullopt}};
+  std::vector<Crafted> out = {{"an IPv6 packet on TUN", ipv6, DropReason::ipv6_not_spoken},
+                              {"an IPv4 echo request on TUN", packets::echo_request(), std::nullopt}};
+  // Our ISS for a SYN from `port` arriving as the next frame: the stack's own RFC 6528 function, with its secret.
+  const StackConfig config = crafted_ip_config();
+  const auto iss = [&](std::uint16_t port) {
+    return ministack::tcp::initial_sequence(config.tcp.isn_secret, packets::kOurIp, 7, packets::kPeerIp, port,
+                                            crafted_instant(out.size()));
+  };
+  const auto add = [&](const char* what, const Frame& f, std::optional<DropReason> expect) {
+    out.push_back({what, f, expect});
+  };
+  // Connection A, from port 50001, IRS 1000: established, then segments each rule refuses.
+  const std::uint32_t a = iss(50001);
+  add("A: SYN to the echo port", to_echo(50001, 1000, 0, flag::syn), std::nullopt);
+  add("A: the handshake's ACK", to_echo(50001, 1001, a + 1, flag::ack), std::nullopt);
+  add("A: data 5 bytes past RCV.NXT", to_echo(50001, 1006, a + 1, flag::ack, pattern(1)),
+      DropReason::tcp_out_of_order);
+  add("A: an ACK for data never sent", to_echo(50001, 1001, a + 1000, flag::ack), DropReason::tcp_ack_unsent);
+  add("A: an ACK older than any window", to_echo(50001, 1001, a + 1 - 200000, flag::ack),
+      DropReason::tcp_ack_too_old);
+  add("A: far outside the receive window", to_echo(50001, 1001 + 1000000, a + 1, flag::ack),
+      DropReason::tcp_out_of_window);
+  add("A: a RST in the window, not at RCV.NXT", to_echo(50001, 1011, 0, flag::rst), DropReason::tcp_reset_challenged);
+  add("A: a SYN in the window", to_echo(50001, 1004, 0, flag::syn), DropReason::tcp_syn_challenged);
+  add("A: data without ACK", to_echo(50001, 1001, 0, flag::psh, pattern(3)), DropReason::tcp_no_ack);
+  // Connection B half-open fills the SYN queue (cap 1); once B is established, the queues' cap (2) is full.
+  const std::uint32_t b = iss(50002);
+  add("B: SYN", to_echo(50002, 5000, 0, flag::syn), std::nullopt);
+  add("C: SYN while B is half-open", to_echo(50003, 7000, 0, flag::syn), DropReason::tcp_syn_queue_full);
+  add("B: the handshake's ACK", to_echo(50002, 5001, b + 1, flag::ack), std::nullopt);
+  add("D: SYN with two connections' queues in use", to_echo(50004, 9000, 0, flag::syn),
+      DropReason::tcp_too_many_connections);
+  add("E: an ACK to the listening port", to_echo(50005, 1, 2, flag::ack), DropReason::tcp_bad_ack);
+  add("E: data without SYN to the listening port", to_echo(50005, 1, 0, flag::psh, pattern(2)),
+      DropReason::tcp_listen_no_syn);
+  return out;
 }
 
 class CraftedTrace : public ::testing::Test {
@@ -157,7 +219,7 @@ class CraftedTrace : public ::testing::Test {
     const auto path = dir_.path() / fmt::format("crafted-{}.pcap", dlt);
     {
       PcapWriter writer(path.string(), dlt);
-      Received::Timestamp t{std::chrono::seconds{1'800'000'000}};
+      Received::Timestamp t{kCraftedStart};
       for (const Crafted& c : frames) {
         writer.write(c.frame, t);
         t += std::chrono::milliseconds{1};
@@ -197,7 +259,7 @@ TEST_F(CraftedTrace, EveryDropFromReceiveIsNamedWithItsRule) {
   const auto ip_packets = crafted_ip_packets();
   std::set<DropReason> seen;
   check(ethernet_frames, explain(ethernet_frames, kDltEthernet, tap), seen);
-  check(ip_packets, explain(ip_packets, kDltRaw, StackConfig{}), seen);
+  check(ip_packets, explain(ip_packets, kDltRaw, crafted_ip_config()), seen);
 
   // No unexplained drop: every reason is either triggered above, printed with its rule, or one no received frame
   // can end in. A new reason fails here until it is crafted or listed in kNotFromReceive.

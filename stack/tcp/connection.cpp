@@ -1,0 +1,289 @@
+// Segment arrival (RFC 9293 §3.10.7.4) and the state changes it causes. Sending and timers: connection_output.cpp.
+#include "stack/tcp/connection.hpp"
+
+#include <algorithm>
+
+#include "stack/tcp/sequence.hpp"
+
+namespace ministack::tcp {
+
+namespace {
+// The MSS assumed when the peer sends none (RFC 9293 §3.7.1, RFC 1122 §4.2.2.6).
+constexpr std::size_t kDefaultMss = 536;
+// RFC 7323 §2.3: a shift count above 14 is taken as 14.
+constexpr std::uint8_t kMaxWindowShift = 14;
+
+bool synchronized_established(State s) { return s == State::established || s == State::close_wait; }
+}  // namespace
+
+std::string_view state_name(State state) {
+  constexpr std::string_view kNames[] = {"SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT",
+                                         "CLOSING",      "LAST-ACK",    "TIME-WAIT",  "CLOSED"};
+  return kNames[static_cast<std::size_t>(state)];
+}
+
+Connection::Connection(StackContext& context, const ConnectionLimits& limits, const Endpoints& endpoints,
+                       std::optional<MacAddress> peer_mac, Service service, const TcpView& syn, std::uint32_t iss,
+                       std::size_t mss, Instant now, Output& out)
+    : context_(context),
+      limits_(limits),
+      endpoints_(endpoints),
+      peer_mac_(peer_mac),
+      service_(service),
+      iss_(iss),
+      snd_una_(iss),
+      snd_nxt_(iss + 1),
+      snd_max_(iss + 1),
+      irs_(syn.sequence_number()),
+      rcv_nxt_(syn.sequence_number() + 1),
+      last_heard_(now) {
+  const TcpOptions& options = syn.parsed_options();
+  mss_ = std::min(mss, std::size_t{options.mss.value_or(kDefaultMss)});
+  if (mss_ == 0) mss_ = kDefaultMss;  // an MSS option of 0 would stall the connection
+  // RFC 7323 §2.2: scaling is on only if both SYNs carry the option; ours then carries the shift that lets the
+  // buffer's size fit the 16-bit field.
+  if (options.window_scale) {
+    window_scaling_ = true;
+    snd_wscale_ = std::min(*options.window_scale, kMaxWindowShift);
+    while ((limits_.buffer_bytes >> rcv_wscale_) > 0xffff && rcv_wscale_ < kMaxWindowShift) ++rcv_wscale_;
+  }
+  snd_wnd_ = syn.window();  // never scaled in a SYN (RFC 7323 §2.2)
+  max_snd_wnd_ = snd_wnd_;
+  snd_wl1_ = syn.sequence_number();
+  // RFC 5681 §3.1 allows up to 4 segments; RFC 6928 (and Linux) start with 10.
+  cwnd_ = 10 * mss_;
+  ssthresh_ = SIZE_MAX;
+  context_.counters.count(Counter::tcpPassiveOpens);
+  context_.trace(Layer::tcp, "LISTEN → SYN-RECEIVED: a SYN for the {} service; ISS {}, peer MSS {}, window scale {} "
+                             "(RFC 9293 §3.10.7.2)",
+                 service_ == Service::echo ? "echo" : "discard", iss_, mss_,
+                 window_scaling_ ? fmt::format("{} (ours {})", snd_wscale_, rcv_wscale_) : std::string{"not offered"});
+  send_syn_ack(out, false);
+  retransmit_at_ = now + timer_.rto();
+}
+
+void Connection::enter(State next, std::string_view why) {
+  context_.trace(Layer::tcp, "{} → {}: {}", state_name(state_), state_name(next), why);
+  const bool was = synchronized_established(state_), is = synchronized_established(next);
+  if (!was && is) context_.counters.count(Counter::tcpCurrEstab);
+  if (was && !is) context_.counters.uncount(Counter::tcpCurrEstab);
+  state_ = next;
+  if (next == State::closed) {
+    retransmit_at_.reset();
+    persist_at_.reset();
+    delayed_ack_at_.reset();
+    state_timer_at_.reset();
+  }
+}
+
+void Connection::abort(std::string_view why) {
+  if (state_ == State::syn_received) context_.counters.count(Counter::tcpAttemptFails);
+  if (synchronized_established(state_)) context_.counters.count(Counter::tcpEstabResets);
+  enter(State::closed, why);
+}
+
+std::optional<DropReason> Connection::receive(const TcpView& segment, Instant now, Output& out) {
+  last_heard_ = now;
+  const std::uint32_t seq = segment.sequence_number();
+  // SYN-RECEIVED and the SYN again: our SYN,ACK was lost or is late; answer it again (as Linux does).
+  if (state_ == State::syn_received && segment.has(tcp_flag::syn) && !segment.has(tcp_flag::ack) && seq == irs_) {
+    context_.trace(Layer::tcp, "the SYN again: our SYN,ACK is sent again (RFC 9293 §3.8.1)");
+    send_syn_ack(out, true);
+    return std::nullopt;
+  }
+  // First, the sequence number: RFC 9293 §3.10.7.4's acceptability test.
+  if (!acceptable(seq, segment.segment_length(), rcv_nxt_, static_cast<std::uint32_t>(rcv_wnd_))) {
+    context_.trace(Layer::tcp, "seq {} (+{}) is outside the receive window [{}, {}+{}): not acceptable "
+                               "(RFC 9293 §3.10.7.4)",
+                   seq, segment.segment_length(), rcv_nxt_, rcv_nxt_, rcv_wnd_);
+    if (!segment.has(tcp_flag::rst)) send_ack(out);
+    return DropReason::tcp_out_of_window;
+  }
+  // Second, RST (RFC 5961 §3.2): only one at exactly RCV.NXT resets; another in the window draws a challenge ACK.
+  if (segment.has(tcp_flag::rst)) return receive_reset(seq, out);
+  // Fourth, SYN in a synchronized state (RFC 5961 §4.2): a challenge ACK; the peer, if it restarted, answers it
+  // with a RST that resets us.
+  if (segment.has(tcp_flag::syn)) {
+    context_.trace(Layer::tcp, "a SYN inside the window: challenge ACK (RFC 5961 §4.2)");
+    send_ack(out);
+    return DropReason::tcp_syn_challenged;
+  }
+  // Fifth, the ACK field: "if the ACK bit is off, drop the segment".
+  if (!segment.has(tcp_flag::ack)) return DropReason::tcp_no_ack;
+  if (const auto drop = receive_ack(segment, now, out)) return drop;
+  if (closed()) return std::nullopt;
+  // Seventh and eighth: the text and FIN.
+  const auto drop = receive_text(segment, now);
+  transmit(now, out);
+  return drop;
+}
+
+std::optional<DropReason> Connection::receive_reset(std::uint32_t seq, Output& out) {
+  if (seq != rcv_nxt_) {
+    context_.trace(Layer::tcp, "a RST at seq {}, in the window but not RCV.NXT {}: challenge ACK (RFC 5961 §3.2)",
+                   seq, rcv_nxt_);
+    send_ack(out);
+    return DropReason::tcp_reset_challenged;
+  }
+  abort(state_ == State::syn_received ? "reset by the peer; back to LISTEN (RFC 9293 §3.10.7.4)"
+                                      : "reset by the peer (RFC 9293 §3.10.7.4)");
+  return std::nullopt;
+}
+
+std::optional<DropReason> Connection::receive_ack(const TcpView& segment, Instant now, Output& out) {
+  const std::uint32_t ack = segment.acknowledgment_number();
+  const std::uint32_t seq = segment.sequence_number();
+  if (state_ == State::syn_received) {
+    if (!(seq_lt(snd_una_, ack) && seq_le(ack, snd_nxt_))) {
+      // "If the segment acknowledgment is not acceptable, form a reset segment, <SEQ=SEG.ACK><CTL=RST>".
+      out.send(*this, Outgoing{.seq = ack, .flags = tcp_flag::rst});
+      return DropReason::tcp_bad_ack;
+    }
+    queue_.allocate(limits_.buffer_bytes);
+    enter(State::established, "our SYN is acknowledged (RFC 9293 §3.5)");
+    snd_wl1_ = seq - 1;  // so that this segment's window is taken below
+  }
+  // RFC 5961 §5.2: an ACK for data never sent, or older than the largest window, is answered with an ACK and dropped.
+  // (SND.NXT goes back after a retransmission timeout; what was sent before that is SND.MAX.)
+  if (seq_gt(ack, snd_max_)) {
+    send_ack(out);
+    return DropReason::tcp_ack_unsent;
+  }
+  if (seq_lt(ack, snd_una_ - static_cast<std::uint32_t>(max_snd_wnd_))) {
+    send_ack(out);
+    return DropReason::tcp_ack_too_old;
+  }
+  const std::size_t window = std::size_t{segment.window()} << snd_wscale_;
+  if (seq_lt(snd_una_, ack)) {
+    take_new_ack(ack, now);
+  } else if (ack == snd_una_ && segment.payload().empty() && !segment.has(tcp_flag::fin) && window == snd_wnd_ &&
+             snd_una_ != snd_nxt_) {
+    count_duplicate_ack(out);  // RFC 5681 §2's duplicate: no data, same window, data outstanding
+  }
+  // Send window update, with SND.WL1/WL2 so that an old segment cannot shrink it (§3.10.7.4).
+  if (seq_lt(snd_wl1_, seq) || (snd_wl1_ == seq && seq_le(snd_wl2_, ack))) {
+    if (window > snd_wnd_ && snd_wnd_ == 0) persist_at_.reset();
+    snd_wnd_ = window;
+    max_snd_wnd_ = std::max(max_snd_wnd_, window);
+    snd_wl1_ = seq;
+    snd_wl2_ = ack;
+  }
+  // Our FIN acknowledged.
+  if (fin_sent_ && seq_gt(ack, fin_seq_)) {
+    if (state_ == State::fin_wait_1) {
+      enter(State::fin_wait_2, "our FIN is acknowledged (RFC 9293 §3.6)");
+      state_timer_at_ = now + limits_.fin_wait_2;
+    } else if (state_ == State::closing) {
+      enter(State::time_wait, "our FIN is acknowledged; waiting 2 MSL (RFC 9293 §3.6)");
+      state_timer_at_ = now + limits_.time_wait;
+    } else if (state_ == State::last_ack) {
+      enter(State::closed, "our FIN is acknowledged (RFC 9293 §3.6)");
+    }
+  }
+  return std::nullopt;
+}
+
+void Connection::take_new_ack(std::uint32_t ack, Instant now) {
+  std::uint32_t acked = ack - snd_una_;
+  if (snd_una_ == iss_) --acked;                           // our SYN
+  if (fin_sent_ && seq_gt(ack, fin_seq_)) --acked;         // our FIN
+  const std::size_t bytes = std::min<std::size_t>(acked, queue_.size());
+  queue_.pop(bytes);
+  snd_una_ = ack;
+  if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;  // after a go-back-N, an ACK for what was sent before
+  // RFC 6298 §3 with Karn's rule: only a segment sent once times the round trip.
+  if (timing_ && seq_ge(ack, timed_seq_)) {
+    timer_.sample(now - timed_at_);
+    timing_ = false;
+  }
+  retries_ = 0;
+  // RFC 6298 §5.2-5.3: all acknowledged, stop the timer; else restart it.
+  retransmit_at_.reset();
+  if (snd_una_ != snd_nxt_) retransmit_at_ = now + timer_.rto();
+  // RFC 5681 §3.1-3.2: slow start, congestion avoidance, and the end of a fast recovery.
+  if (in_recovery_) {
+    cwnd_ = ssthresh_;
+    in_recovery_ = false;
+  } else if (cwnd_ < ssthresh_) {
+    cwnd_ += std::min(bytes, mss_);
+  } else {
+    cwnd_ += std::max<std::size_t>(1, mss_ * mss_ / cwnd_);
+  }
+  duplicate_acks_ = 0;
+}
+
+void Connection::count_duplicate_ack(Output& out) {
+  ++duplicate_acks_;
+  if (duplicate_acks_ == 3 && !in_recovery_) {
+    // RFC 5681 §3.2: fast retransmit, then fast recovery.
+    ssthresh_ = std::max(flight_size() / 2, 2 * mss_);
+    context_.trace(Layer::tcp, "three duplicate ACKs for {}: fast retransmit; ssthresh {} (RFC 5681 §3.2)", snd_una_,
+                   ssthresh_);
+    const std::size_t length = std::min(bytes_sent_unacked(), mss_);
+    send_data(0, length, fin_sent_ && length == bytes_sent_unacked(), out);
+    cwnd_ = ssthresh_ + 3 * mss_;
+    in_recovery_ = true;
+    timing_ = false;
+  } else if (in_recovery_) {
+    cwnd_ += mss_;  // each further duplicate means a segment has left the network
+  }
+}
+
+std::optional<DropReason> Connection::receive_text(const TcpView& segment, Instant now) {
+  if (state_ != State::established && state_ != State::fin_wait_1 && state_ != State::fin_wait_2) {
+    return std::nullopt;  // after the peer's FIN: "ignore the segment text" (§3.10.7.4)
+  }
+  Bytes data = segment.payload();
+  std::uint32_t seq = segment.sequence_number();
+  bool fin = segment.has(tcp_flag::fin);
+  if (seq_lt(seq, rcv_nxt_)) {  // the front was received before
+    const std::size_t old = rcv_nxt_ - seq;
+    if (old > data.size()) return std::nullopt;
+    data = data.subspan(old);
+    seq = rcv_nxt_;
+  }
+  if (seq != rcv_nxt_) {
+    // Out of order: not held (yet); an immediate duplicate ACK tells the sender where the hole is (RFC 5681 §4.2).
+    context_.trace(Layer::tcp, "seq {} is beyond RCV.NXT {}: out of order, not held; duplicate ACK", seq, rcv_nxt_);
+    ack_now_ = true;
+    return DropReason::tcp_out_of_order;
+  }
+  if (data.size() > rcv_wnd_) {  // beyond the window: cut (and so is a FIN after it)
+    data = data.first(rcv_wnd_);
+    fin = false;
+  }
+  if (!data.empty()) {
+    if (service_ == Service::echo) queue_.push(data);  // fits: the window is the queue's free space
+    rcv_nxt_ += static_cast<std::uint32_t>(data.size());
+    rcv_wnd_ -= data.size();
+    context_.trace(Layer::tcp, "{} bytes in order: the {} service {}; RCV.NXT {}", data.size(),
+                   service_ == Service::echo ? "echo" : "discard",
+                   service_ == Service::echo ? "queues them to send back (RFC 862)" : "drops them (RFC 863)", rcv_nxt_);
+    // RFC 1122 §4.2.3.2 and RFC 5681 §4.2: an ACK for at least every second full-sized segment, else within the
+    // delayed-ACK time.
+    if (++unacked_segments_ >= 2 || data.size() < mss_) {
+      ack_now_ = true;
+    } else if (!delayed_ack_at_) {
+      delayed_ack_at_ = now + limits_.delayed_ack;
+    }
+  }
+  if (fin) receive_fin(now);
+  return std::nullopt;
+}
+
+void Connection::receive_fin(Instant now) {
+  rcv_nxt_ += 1;
+  ack_now_ = true;
+  // The services close when their peer does: echo once everything is sent back.
+  fin_queued_ = true;
+  if (state_ == State::established) {
+    enter(State::close_wait, "the peer's FIN; the service closes too (RFC 9293 §3.6)");
+  } else if (state_ == State::fin_wait_1) {
+    enter(State::closing, "the peer's FIN crosses ours (RFC 9293 §3.6)");
+  } else if (state_ == State::fin_wait_2) {
+    enter(State::time_wait, "the peer's FIN; waiting 2 MSL (RFC 9293 §3.6)");
+    state_timer_at_ = now + limits_.time_wait;
+  }
+}
+
+}  // namespace ministack::tcp

@@ -1,0 +1,24 @@
+// Initial sequence numbers (RFC 6528 §3): ISN = M + F(localip, localport, remoteip, remoteport, secretkey), where M
+// is a timer that ticks every 4 microseconds and F a keyed hash, SipHash-2-4 as Linux uses (libsodium's
+// crypto_shorthash). Off-path attackers cannot guess it; one connection's numbers move on with the clock, so a new
+// incarnation of the same 4-tuple starts past the old one's.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "stack/wire/address.hpp"
+#include "stack/wire/clock.hpp"
+#include "stack/wire/ip.hpp"
+
+namespace ministack::tcp {
+
+// The secret of F: 16 random bytes, chosen once per process (the caller reads them from the kernel's random source;
+// tests fix them).
+using IsnSecret = std::array<std::uint8_t, 16>;
+
+// The ISN for a connection from `remote`:`remote_port` to `local`:`local_port` opened at `now`.
+std::uint32_t initial_sequence(const IsnSecret& secret, const IpAddress& local, std::uint16_t local_port,
+                               const IpAddress& remote, std::uint16_t remote_port, Instant now);
+
+}  // namespace ministack::tcp
