@@ -26,8 +26,9 @@ start_ministack "$log" "--$mode" "$dev" --stats-json "$stats_json"
 capture=$workdir/host.pcap
 tcpdump_log=$workdir/tcpdump.log
 logs+=("$tcpdump_log")
-# -Z root: write the file as root (tcpdump's own user may not write the scratch directory).
-in_ns tcpdump -i "$dev" -w "$capture" -U --immediate-mode -n -Z root 'tcp or icmp' 2>"$tcpdump_log" &
+# -Z root: write the file as root (tcpdump's own user may not write the scratch directory). ip netns exec, not the
+# in_ns function: a backgrounded function is a subshell, whose PID would not pass SIGINT on to tcpdump.
+ip netns exec "$ns" tcpdump -i "$dev" -w "$capture" -U --immediate-mode -n -Z root 'tcp or icmp' 2>"$tcpdump_log" &
 tcpdump_pid=$!
 pids+=("$tcpdump_pid")
 for _ in $(seq 50); do grep -q "listening on" "$tcpdump_log" && break; sleep 0.1; done
@@ -71,6 +72,9 @@ from_us() { tcpdump -nSr "$capture" "src host 192.168.3.12 and ($1)" 2>/dev/null
 dump=$(tcpdump -nSr "$capture" 2>&1)
 [ -z "$(from_us icmp)" ] || fail "ministack sent ICMP about TCP:"$'\n'"$dump"
 for port in 41000 41001 41002; do
+  # Not vacuous: the segment did go out on the device.
+  [ -n "$(tcpdump -nr "$capture" "src host 192.168.3.11 and tcp src port $port" 2>/dev/null)" ] ||
+    fail "the segment from port $port is not in the host-side capture:"$'\n'"$dump"
   [ -z "$(from_us "tcp dst port $port")" ] || fail "ministack answered the segment from port $port:"$'\n'"$dump"
 done
 sent=$(from_us tcp | wc -l)
