@@ -5,7 +5,7 @@
 packages=(
   g++ cmake make pkg-config git
   libfmt-dev libcli11-dev libmnl-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-  iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat
+  iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat hping3
   clang-format clang-tidy clang libclang-rt-14-dev
   libcap-ng-dev libseccomp-dev liburing-dev libsodium-dev
 )

@@ -24,6 +24,8 @@ constexpr std::size_t kArpLength = 28;
 constexpr std::size_t kMaxIcmpErrorLength = 576;  // RFC 1812 §4.3.2.3
 constexpr std::uint8_t kIcmp = 1;
 constexpr std::uint8_t kUdp = 17;
+constexpr std::uint8_t kTcp = 6;
+constexpr std::size_t kTcpMinHeader = 20;  // data offset 5 (RFC 9293 §3.1)
 
 bool is_icmp_error(std::uint8_t type) { return type == 3 || type == 4 || type == 5 || type == 11 || type == 12; }
 
@@ -80,6 +82,17 @@ std::optional<Violation> check_ipv4(const StackConfig& config, ByteView ip, std:
     const auto with_pseudo = packets::with_pseudo_header(payload, Ipv4Address{source}, Ipv4Address{destination},
                                                          static_cast<std::uint16_t>(payload.size()));
     if (reference_checksum(with_pseudo) != 0) return std::string("bad UDP checksum");
+  } else if (protocol == kTcp) {
+    // RFC 9293 §3.1: a header of 5 to 15 words within the segment; the checksum covers the pseudo-header.
+    if (payload.size() < kTcpMinHeader) return fmt::format("TCP segment of {} bytes", payload.size());
+    const std::size_t data_offset = static_cast<std::size_t>(payload[12] >> 4) * 4;
+    if (data_offset < kTcpMinHeader || data_offset > payload.size()) {
+      return fmt::format("TCP data offset {} in a segment of {} bytes", data_offset, payload.size());
+    }
+    auto with_pseudo = packets::with_pseudo_header(payload, Ipv4Address{source}, Ipv4Address{destination},
+                                                   static_cast<std::uint16_t>(payload.size()));
+    with_pseudo[9] = kTcp;  // the helper writes UDP's protocol number
+    if (reference_checksum(with_pseudo) != 0) return std::string("bad TCP checksum");
   } else {
     return fmt::format("sent IP protocol {}", protocol);
   }
