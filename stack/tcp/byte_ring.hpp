@@ -32,7 +32,8 @@ class ByteRing {
     for (std::size_t done = 0; done < n;) {
       const std::size_t at = (head_ + size_) % bytes_.size();
       const std::size_t run = std::min(n - done, bytes_.size() - at);
-      std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(done), run, bytes_.begin() + static_cast<std::ptrdiff_t>(at));
+      std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(done), run,
+                  bytes_.begin() + static_cast<std::ptrdiff_t>(at));
       size_ += run;
       done += run;
     }
@@ -43,7 +44,8 @@ class ByteRing {
     for (std::size_t done = 0; done < out.size();) {
       const std::size_t at = (head_ + offset + done) % bytes_.size();
       const std::size_t run = std::min(out.size() - done, bytes_.size() - at);
-      std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(at), run, out.begin() + static_cast<std::ptrdiff_t>(done));
+      std::copy_n(bytes_.begin() + static_cast<std::ptrdiff_t>(at), run,
+                  out.begin() + static_cast<std::ptrdiff_t>(done));
       done += run;
     }
   }

@@ -54,8 +54,9 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
   cwnd_ = 10 * mss_;
   ssthresh_ = SIZE_MAX;
   context_.counters.count(Counter::tcpPassiveOpens);
-  context_.trace(Layer::tcp, "LISTEN → SYN-RECEIVED: a SYN for the {} service; ISS {}, peer MSS {}, window scale {} "
-                             "(RFC 9293 §3.10.7.2)",
+  context_.trace(Layer::tcp,
+                 "LISTEN → SYN-RECEIVED: a SYN for the {} service; ISS {}, peer MSS {}, window scale {} "
+                 "(RFC 9293 §3.10.7.2)",
                  service_ == Service::echo ? "echo" : "discard", iss_, mss_,
                  window_scaling_ ? fmt::format("{} (ours {})", snd_wscale_, rcv_wscale_) : std::string{"not offered"});
   send_syn_ack(out, false);
@@ -93,8 +94,9 @@ std::optional<DropReason> Connection::receive(const TcpView& segment, Instant no
   }
   // First, the sequence number: RFC 9293 §3.10.7.4's acceptability test.
   if (!acceptable(seq, segment.segment_length(), rcv_nxt_, static_cast<std::uint32_t>(rcv_wnd_))) {
-    context_.trace(Layer::tcp, "seq {} (+{}) is outside the receive window [{}, {}+{}): not acceptable "
-                               "(RFC 9293 §3.10.7.4)",
+    context_.trace(Layer::tcp,
+                   "seq {} (+{}) is outside the receive window [{}, {}+{}): not acceptable "
+                   "(RFC 9293 §3.10.7.4)",
                    seq, segment.segment_length(), rcv_nxt_, rcv_nxt_, rcv_wnd_);
     if (!segment.has(tcp_flag::rst)) send_ack(out);
     return DropReason::tcp_out_of_window;
@@ -120,8 +122,8 @@ std::optional<DropReason> Connection::receive(const TcpView& segment, Instant no
 
 std::optional<DropReason> Connection::receive_reset(std::uint32_t seq, Output& out) {
   if (seq != rcv_nxt_) {
-    context_.trace(Layer::tcp, "a RST at seq {}, in the window but not RCV.NXT {}: challenge ACK (RFC 5961 §3.2)",
-                   seq, rcv_nxt_);
+    context_.trace(Layer::tcp, "a RST at seq {}, in the window but not RCV.NXT {}: challenge ACK (RFC 5961 §3.2)", seq,
+                   rcv_nxt_);
     send_ack(out);
     return DropReason::tcp_reset_challenged;
   }
@@ -185,8 +187,8 @@ std::optional<DropReason> Connection::receive_ack(const TcpView& segment, Instan
 
 void Connection::take_new_ack(std::uint32_t ack, Instant now) {
   std::uint32_t acked = ack - snd_una_;
-  if (snd_una_ == iss_) --acked;                           // our SYN
-  if (fin_sent_ && seq_gt(ack, fin_seq_)) --acked;         // our FIN
+  if (snd_una_ == iss_) --acked;                    // our SYN
+  if (fin_sent_ && seq_gt(ack, fin_seq_)) --acked;  // our FIN
   const std::size_t bytes = std::min<std::size_t>(acked, queue_.size());
   queue_.pop(bytes);
   snd_una_ = ack;

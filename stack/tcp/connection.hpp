@@ -3,10 +3,12 @@
 // (RFC 5681), flow control with window scaling (RFC 7323 §2) and the persist timer (§3.8.6.1), delayed ACKs
 // (RFC 1122 §4.2.3.2), and RFC 5961's challenge ACKs.
 //
-//   LISTEN --SYN/SYN,ACK--> SYN-RECEIVED --ACK--> ESTABLISHED --FIN/ACK--> CLOSE-WAIT --our FIN--> LAST-ACK --ACK--> CLOSED
+//   LISTEN --SYN/SYN,ACK--> SYN-RECEIVED --ACK--> ESTABLISHED --FIN/ACK--> CLOSE-WAIT --our FIN--> LAST-ACK --ACK-->
+//   CLOSED
 //                                                  |  (idle timeout: we close first)
 //                                                  +--our FIN--> FIN-WAIT-1 --ACK--> FIN-WAIT-2 --FIN/ACK--> TIME-WAIT
-//                                                                    +--FIN/ACK--> CLOSING --ACK--> TIME-WAIT --2 MSL--> CLOSED
+//                                                                    +--FIN/ACK--> CLOSING --ACK--> TIME-WAIT --2
+//                                                                    MSL--> CLOSED
 #pragma once
 
 #include <cstddef>
@@ -25,7 +27,17 @@
 namespace ministack::tcp {
 
 // RFC 9293 §3.3.2's states (LISTEN is a listening port, not a connection; SYN-SENT never happens: we only accept).
-enum class State { syn_received, established, fin_wait_1, fin_wait_2, close_wait, closing, last_ack, time_wait, closed };
+enum class State {
+  syn_received,
+  established,
+  fin_wait_1,
+  fin_wait_2,
+  close_wait,
+  closing,
+  last_ack,
+  time_wait,
+  closed
+};
 std::string_view state_name(State state);  // "SYN-RECEIVED", ...
 
 // The 4-tuple that names a connection.
@@ -45,8 +57,8 @@ struct Outgoing {
   std::uint16_t window = 0;  // as it goes on the wire (scaled down)
   std::size_t data_offset = 0;
   std::size_t data_length = 0;
-  bool syn_options = false;       // MSS, and window scale if the peer offered it (a SYN-ACK)
-  bool retransmission = false;    // counted in tcpRetransSegs rather than tcpOutSegs (RFC 4022)
+  bool syn_options = false;     // MSS, and window scale if the peer offered it (a SYN-ACK)
+  bool retransmission = false;  // counted in tcpRetransSegs rather than tcpOutSegs (RFC 4022)
 };
 
 class Connection;
@@ -123,8 +135,8 @@ class Connection {
   std::size_t snd_wnd_ = 0, max_snd_wnd_ = 0;
   std::uint32_t snd_wl1_ = 0, snd_wl2_ = 0;
   std::uint8_t snd_wscale_ = 0;  // the peer's shift (RFC 7323 §2.3), 0 unless both sides sent the option
-  bool fin_queued_ = false;  // the service has closed: a FIN follows the queued data
-  bool fin_sent_ = false;    // our FIN has been sent at least once, as sequence number fin_seq_
+  bool fin_queued_ = false;      // the service has closed: a FIN follows the queued data
+  bool fin_sent_ = false;        // our FIN has been sent at least once, as sequence number fin_seq_
   std::uint32_t fin_seq_ = 0;
   std::size_t mss_ = 536;
 

@@ -131,8 +131,9 @@ void Connection::retransmit_timeout(Instant now, Output& out) {
   cwnd_ = mss_;
   in_recovery_ = false;
   duplicate_acks_ = 0;
-  context_.trace(Layer::tcp, "retransmission timeout at SND.UNA {}: RTO now {} ms, cwnd one segment (RFC 6298 §5.4-5.6, "
-                             "RFC 5681 §3.1)",
+  context_.trace(Layer::tcp,
+                 "retransmission timeout at SND.UNA {}: RTO now {} ms, cwnd one segment (RFC 6298 §5.4-5.6, "
+                 "RFC 5681 §3.1)",
                  snd_una_, timer_.rto().count());
   snd_nxt_ = snd_una_;
   retransmit_at_.reset();
@@ -155,8 +156,8 @@ void Connection::poll(Instant now, Output& out) {
   if (persist_at_ && now >= *persist_at_) {
     // A window probe: an ACK one below SND.NXT draws an ACK with the window (as Linux's zero-window probe).
     context_.trace(Layer::tcp, "the peer's window is still zero: window probe (RFC 9293 §3.8.6.1)");
-    out.send(*this, Outgoing{.seq = snd_una_ - 1, .ack = rcv_nxt_, .flags = tcp_flag::ack,
-                             .window = advertised_window()});
+    out.send(*this,
+             Outgoing{.seq = snd_una_ - 1, .ack = rcv_nxt_, .flags = tcp_flag::ack, .window = advertised_window()});
     persist_backoff_ = std::min(persist_backoff_ * 2, kMaxPersist);
     persist_at_ = now + persist_backoff_;
   }

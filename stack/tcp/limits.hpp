@@ -19,13 +19,13 @@ enum class Service {
 
 // Per-connection limits and timers (StackConfig::tcp).
 struct ConnectionLimits {
-  std::size_t buffer_bytes = 64 * 1024;  // the send queue; its free space is the receive window we advertise
+  std::size_t buffer_bytes = 64 * 1024;             // the send queue; its free space is the receive window we advertise
   Duration idle_timeout = std::chrono::minutes(5);  // nothing heard for this long: we close
   Duration time_wait = std::chrono::seconds(60);    // 2 MSL, as Linux's TCP_TIMEWAIT_LEN
   Duration fin_wait_2 = std::chrono::seconds(60);   // Linux's tcp_fin_timeout
   Duration delayed_ack = std::chrono::milliseconds(40);  // Linux's TCP_DELACK_MIN; RFC 1122 §4.2.3.2: < 0.5 s
-  std::uint32_t syn_ack_retries = 5;  // Linux's tcp_synack_retries
-  std::uint32_t retries = 15;         // Linux's tcp_retries2
+  std::uint32_t syn_ack_retries = 5;                     // Linux's tcp_synack_retries
+  std::uint32_t retries = 15;                            // Linux's tcp_retries2
 };
 
 // The whole of TCP's configuration. Caps bound memory whatever arrives: at most `max_connections` connections, of

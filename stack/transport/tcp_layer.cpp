@@ -102,8 +102,9 @@ Verdict Tcp::listen(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
 
 bool Tcp::make_room() {
   const tcp::Config& config = context_.config.tcp;
-  const auto buffered = static_cast<std::size_t>(std::count_if(
-      connections_.begin(), connections_.end(), [](const auto& c) { return c->state() != tcp::State::time_wait; }));
+  const auto buffered =
+      static_cast<std::size_t>(std::count_if(connections_.begin(), connections_.end(),
+                                             [](const auto& c) { return c->state() != tcp::State::time_wait; }));
   if ((buffered + 1) * config.connection.buffer_bytes > config.total_buffer_bytes) return false;
   if (connections_.size() < config.max_connections) return true;
   // Full: the oldest TIME-WAIT connection gives its place (it only guards against old duplicates).
@@ -170,13 +171,10 @@ void Tcp::send(const tcp::Connection& connection, const tcp::Outgoing& segment, 
   context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, {} data bytes{}", TcpFlags{segment.flags},
                  segment.seq, segment.ack, segment.window, segment.data_length,
                  segment.retransmission ? " (a retransmission)" : "");
-  ip_.send(out,
-           {.destination = e.remote,
-            .protocol = ip_protocol::tcp,
-            .tos = 0,
-            .dont_fragment_if_fits = true,
-            .options = {}},
-           NextHop{e.remote, connection.peer_mac()}, frame);
+  ip_.send(
+      out,
+      {.destination = e.remote, .protocol = ip_protocol::tcp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},
+      NextHop{e.remote, connection.peer_mac()}, frame);
 }
 
 Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& ip, DropReason reason,

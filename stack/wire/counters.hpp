@@ -1,6 +1,6 @@
 // Per-layer counters, named after the SNMP MIB objects they are (IF-MIB RFC 2863, IP-MIB RFC 4293, the ICMP group of
-// RFC 2011, UDP-MIB RFC 4113, TCP-MIB RFC 4022), plus ARP's, which no MIB counts and which are marked as ministack's own; and one
-// counter per drop reason.
+// RFC 2011, UDP-MIB RFC 4113, TCP-MIB RFC 4022), plus ARP's, which no MIB counts and which are marked as ministack's
+// own; and one counter per drop reason.
 //
 // Some MIB counters are aggregates of drops (ipInHdrErrors, icmpInErrors, ...): each drop reason names the one it
 // counts toward (drop_reason.hpp), and Counters::get() adds them up, so the two can never disagree.
@@ -37,7 +37,7 @@ inline constexpr std::size_t kCounterGroupCount = 7;
   X(ipInTruncatedPkts, ipv4, "IP-MIB", "datagrams shorter than their header or total length")                      \
   X(ipInAddrErrors, ipv4, "IP-MIB", "datagrams not for our address, or from an address no host may have")          \
   X(ipInUnknownProtos, ipv4, "IP-MIB", "datagrams for us of a protocol not spoken")                                \
-  X(ipInDelivers, ipv4, "IP-MIB", "IPv4 datagrams handed to ICMP, UDP or TCP")                                          \
+  X(ipInDelivers, ipv4, "IP-MIB", "IPv4 datagrams handed to ICMP, UDP or TCP")                                     \
   X(ipOutRequests, ipv4, "IP-MIB", "IPv4 datagrams sent")                                                          \
   X(ipOutDiscards, ipv4, "IP-MIB", "datagrams we originated and dropped while ARP resolved their next hop")        \
   X(ipReasmReqds, fragments, "IP-MIB", "fragments received that needed reassembly")                                \
@@ -54,16 +54,16 @@ inline constexpr std::size_t kCounterGroupCount = 7;
   X(udpInDatagrams, udp, "UDP-MIB", "UDP datagrams delivered to a port")                                           \
   X(udpNoPorts, udp, "UDP-MIB", "UDP datagrams for a port nobody listens on")                                      \
   X(udpInErrors, udp, "UDP-MIB", "UDP datagrams too short or with a bad checksum")                                 \
-  X(udpOutDatagrams, udp, "UDP-MIB", "UDP datagrams sent")                                                        \
-  X(tcpActiveOpens, tcp, "TCP-MIB", "connections we opened (CLOSED to SYN-SENT): ministack never does")           \
-  X(tcpPassiveOpens, tcp, "TCP-MIB", "connections opened by a peer's SYN (LISTEN to SYN-RECEIVED)")               \
+  X(udpOutDatagrams, udp, "UDP-MIB", "UDP datagrams sent")                                                         \
+  X(tcpActiveOpens, tcp, "TCP-MIB", "connections we opened (CLOSED to SYN-SENT): ministack never does")            \
+  X(tcpPassiveOpens, tcp, "TCP-MIB", "connections opened by a peer's SYN (LISTEN to SYN-RECEIVED)")                \
   X(tcpAttemptFails, tcp, "TCP-MIB", "SYN-RECEIVED connections reset or timed out")                                \
-  X(tcpEstabResets, tcp, "TCP-MIB", "ESTABLISHED or CLOSE-WAIT connections reset or timed out")                   \
-  X(tcpCurrEstab, tcp, "TCP-MIB", "connections ESTABLISHED or in CLOSE-WAIT now (a gauge)")                       \
-  X(tcpInSegs, tcp, "TCP-MIB", "TCP segments received, including those in error")                                 \
-  X(tcpInErrs, tcp, "TCP-MIB", "TCP segments too short or with a bad data offset, checksum or options")           \
-  X(tcpOutSegs, tcp, "TCP-MIB", "TCP segments sent, less those that only retransmit")                             \
-  X(tcpRetransSegs, tcp, "TCP-MIB", "TCP segments retransmitted")                                                 \
+  X(tcpEstabResets, tcp, "TCP-MIB", "ESTABLISHED or CLOSE-WAIT connections reset or timed out")                    \
+  X(tcpCurrEstab, tcp, "TCP-MIB", "connections ESTABLISHED or in CLOSE-WAIT now (a gauge)")                        \
+  X(tcpInSegs, tcp, "TCP-MIB", "TCP segments received, including those in error")                                  \
+  X(tcpInErrs, tcp, "TCP-MIB", "TCP segments too short or with a bad data offset, checksum or options")            \
+  X(tcpOutSegs, tcp, "TCP-MIB", "TCP segments sent, less those that only retransmit")                              \
+  X(tcpRetransSegs, tcp, "TCP-MIB", "TCP segments retransmitted")                                                  \
   X(tcpOutRsts, tcp, "TCP-MIB", "TCP segments sent with the RST flag")
 
 enum class Counter {
@@ -100,8 +100,8 @@ constexpr std::string_view counter_meaning(Counter c) { return describe(c).meani
 constexpr CounterGroup counter_group(Counter c) { return describe(c).group; }
 
 constexpr std::string_view counter_group_name(CounterGroup g) {
-  constexpr std::string_view names[] = {"link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "UDP",
-                                         "TCP"};
+  constexpr std::string_view names[] = {
+      "link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "UDP", "TCP"};
   return names[static_cast<std::size_t>(g)];
 }
 

@@ -8,72 +8,71 @@ namespace ministack {
 
 // X(name, MIB counter it counts toward ("" for none), meaning, rule). Counters::get() adds the drops up into that
 // counter (counters.hpp).
-#define MINISTACK_DROP_REASONS(X)                                                                                  \
-  X(eth_truncated, "ifInErrors", "frame shorter than the 14-byte Ethernet header", "IEEE 802.3 §3.1")              \
-  X(frame_too_long, "ifInErrors",                                                                                  \
-    "frame longer than any the device can deliver (a 65535-byte IP packet plus link header): not read whole",      \
-    "RFC 791 §3.1")                                                                                                \
-  X(eth_not_for_us, "ifInDiscards", "destination MAC is neither ours nor broadcast", "RFC 894")                    \
-  X(eth_bad_source, "ifInErrors", "source MAC is a group (multicast or broadcast) address", "IEEE 802 §8.2")       \
-  X(eth_unsupported_type, "ifInUnknownProtos", "EtherType is neither IPv4 (0x0800) nor ARP (0x0806)", "RFC 894")   \
-  X(arp_truncated, "", "ARP packet shorter than its address lengths require", "RFC 826")                           \
-  X(arp_unsupported_format, "", "ARP hardware/protocol type or address lengths are not Ethernet/IPv4", "RFC 826")  \
-  X(arp_bad_sender, "", "ARP sender hardware address is a group address", "RFC 1122 §2.3.2.1")                     \
-  X(arp_not_for_us, "", "ARP request for another host's address", "RFC 826")                                       \
-  X(arp_not_request, "", "ARP reply or other opcode: merged into the cache, never answered", "RFC 826")            \
-  X(ip_truncated, "ipInTruncatedPkts", "shorter than its IPv4 header or its total length", "RFC 1122 §3.2.1.1")    \
-  X(ip_bad_version, "ipInHdrErrors", "IP version field is not 4", "RFC 1122 §3.2.1.1")                             \
-  X(ip_bad_ihl, "ipInHdrErrors", "IHL below 5 (a header shorter than 20 bytes)", "RFC 791 §3.1")                   \
-  X(ip_bad_total_length, "ipInHdrErrors", "total length shorter than the header length", "RFC 1122 §3.2.1.1")      \
-  X(ip_bad_checksum, "ipInHdrErrors", "IPv4 header checksum does not verify", "RFC 1122 §3.2.1.2")                 \
-  X(ip_not_for_us, "ipInAddrErrors", "destination address is not ours", "RFC 1122 §3.3.4.2")                       \
-  X(ip_bad_source, "ipInAddrErrors", "source is 0/8, 127/8, multicast, broadcast or our own address",              \
-    "RFC 1122 §3.2.1.3")                                                                                           \
-  X(ip_link_broadcast, "ipInAddrErrors", "unicast IP destination received as a link-layer broadcast",              \
-    "RFC 1122 §3.3.6")                                                                                             \
-  X(ip_bad_options, "ipInHdrErrors", "malformed IP options (bad length or pointer)", "RFC 1122 §3.2.1.8")          \
-  X(ip_broadcast_echo_ignored, "", "echo request to a broadcast or multicast address", "RFC 1122 §3.2.2.6")        \
-  X(reasm_overlap, "", "fragment overlaps one already held: the whole datagram is dropped", "RFC 5722 §4")         \
-  X(reasm_conflict, "", "fragment contradicts the end set by the last fragment: the whole datagram is dropped",    \
-    "RFC 791 §3.2")                                                                                                \
-  X(reasm_duplicate, "", "fragment repeats one already held exactly", "RFC 815 §3")                                \
-  X(reasm_oversize, "", "fragment would make a datagram longer than 65535 bytes", "RFC 791 §3.1")                  \
-  X(reasm_bad_length, "", "fragment with no data, or non-final with data not a multiple of 8", "RFC 791 §3.2")     \
-  X(reasm_timeout, "", "datagram not completed within the reassembly timeout", "RFC 1122 §3.3.2")                  \
-  X(reasm_evicted, "", "datagram evicted to stay within the reassembly memory caps", "RFC 1122 §3.3.2")            \
-  X(ip_unknown_protocol, "ipInUnknownProtos",                                                                      \
-    "IP protocol ministack does not speak (protocol unreachable sent if allowed)", "RFC 1122 §3.2.2.1")            \
-  X(ipv6_not_spoken, "ifInUnknownProtos", "IPv6 packet: ministack speaks IPv4 only", "RFC 8200 §3")                \
-  X(icmp_truncated, "icmpInErrors", "ICMP message shorter than its 8-byte header", "RFC 792")                      \
-  X(icmp_bad_checksum, "icmpInErrors", "ICMP checksum does not verify", "RFC 792")                                 \
-  X(icmp_type_ignored, "", "ICMP type other than echo request: nothing to answer", "RFC 1122 §3.2.2")              \
-  X(icmp_error_rate_limited, "", "ICMP error not sent: over the rate limit", "RFC 1812 §4.3.2.8")                  \
-  X(udp_truncated, "udpInErrors", "UDP datagram shorter than its header or its length field", "RFC 768")           \
-  X(udp_bad_checksum, "udpInErrors", "UDP checksum does not verify", "RFC 1122 §4.1.3.4")                          \
-  X(udp_port_unreachable, "udpNoPorts", "UDP to a port nobody listens on (port unreachable sent if allowed)",      \
-    "RFC 1122 §4.1.3.1")                                                                                           \
-  X(tcp_truncated, "tcpInErrs", "TCP segment shorter than its 20-byte header", "RFC 9293 §3.1")                  \
-  X(tcp_bad_data_offset, "tcpInErrs", "TCP data offset below 5 words or past the end of the segment",             \
-    "RFC 9293 §3.1")                                                                                               \
-  X(tcp_bad_checksum, "tcpInErrs", "TCP checksum does not verify", "RFC 9293 §3.1")                                \
-  X(tcp_bad_options, "tcpInErrs", "TCP option with a bad length (below 2, past the header, wrong for its kind)",  \
-    "RFC 9293 §3.2")                                                                                               \
-  X(tcp_to_broadcast, "", "TCP segment to a broadcast or multicast address: never answered", "RFC 1122 §4.2.3.10") \
-  X(tcp_reset_ignored, "", "TCP RST for no connection: never answered", "RFC 9293 §3.10.7.1")                     \
-  X(tcp_port_closed, "", "TCP segment for a port nobody listens on (RST sent)", "RFC 9293 §3.10.7.1")             \
-  X(tcp_listen_no_syn, "", "TCP segment without SYN, ACK or RST to a listening port", "RFC 9293 §3.10.7.2")        \
-  X(tcp_syn_queue_full, "", "SYN dropped: the half-open connections are at their cap", "RFC 4987 §3.3")           \
-  X(tcp_too_many_connections, "", "SYN dropped: the connections or their buffers are at their cap",               \
-    "RFC 9293 §3.10.7.2")                                                                                          \
-  X(tcp_out_of_window, "", "TCP segment outside the receive window (ACK sent)", "RFC 9293 §3.10.7.4")             \
-  X(tcp_reset_challenged, "", "TCP RST in the window but not at RCV.NXT (challenge ACK sent)", "RFC 5961 §3.2")   \
-  X(tcp_syn_challenged, "", "TCP SYN on a synchronized connection (challenge ACK sent)", "RFC 5961 §4.2")          \
-  X(tcp_no_ack, "", "TCP segment without ACK on a connection", "RFC 9293 §3.10.7.4")                               \
-  X(tcp_bad_ack, "", "TCP ACK in SYN-RECEIVED for something we did not send (RST sent)", "RFC 9293 §3.10.7.4")     \
-  X(tcp_ack_unsent, "", "TCP ACK for data not yet sent (ACK sent)", "RFC 5961 §5.2")                              \
-  X(tcp_ack_too_old, "", "TCP ACK older than the largest send window (ACK sent)", "RFC 5961 §5.2")               \
-  X(tcp_out_of_order, "", "TCP data beyond RCV.NXT: not held (duplicate ACK sent)", "RFC 5681 §4.2")              \
-  X(arp_queue_full, "ipOutDiscards", "packet waiting for ARP resolution dropped: queue full", "RFC 1122 §2.3.2.2") \
+#define MINISTACK_DROP_REASONS(X)                                                                                      \
+  X(eth_truncated, "ifInErrors", "frame shorter than the 14-byte Ethernet header", "IEEE 802.3 §3.1")                  \
+  X(frame_too_long, "ifInErrors",                                                                                      \
+    "frame longer than any the device can deliver (a 65535-byte IP packet plus link header): not read whole",          \
+    "RFC 791 §3.1")                                                                                                    \
+  X(eth_not_for_us, "ifInDiscards", "destination MAC is neither ours nor broadcast", "RFC 894")                        \
+  X(eth_bad_source, "ifInErrors", "source MAC is a group (multicast or broadcast) address", "IEEE 802 §8.2")           \
+  X(eth_unsupported_type, "ifInUnknownProtos", "EtherType is neither IPv4 (0x0800) nor ARP (0x0806)", "RFC 894")       \
+  X(arp_truncated, "", "ARP packet shorter than its address lengths require", "RFC 826")                               \
+  X(arp_unsupported_format, "", "ARP hardware/protocol type or address lengths are not Ethernet/IPv4", "RFC 826")      \
+  X(arp_bad_sender, "", "ARP sender hardware address is a group address", "RFC 1122 §2.3.2.1")                         \
+  X(arp_not_for_us, "", "ARP request for another host's address", "RFC 826")                                           \
+  X(arp_not_request, "", "ARP reply or other opcode: merged into the cache, never answered", "RFC 826")                \
+  X(ip_truncated, "ipInTruncatedPkts", "shorter than its IPv4 header or its total length", "RFC 1122 §3.2.1.1")        \
+  X(ip_bad_version, "ipInHdrErrors", "IP version field is not 4", "RFC 1122 §3.2.1.1")                                 \
+  X(ip_bad_ihl, "ipInHdrErrors", "IHL below 5 (a header shorter than 20 bytes)", "RFC 791 §3.1")                       \
+  X(ip_bad_total_length, "ipInHdrErrors", "total length shorter than the header length", "RFC 1122 §3.2.1.1")          \
+  X(ip_bad_checksum, "ipInHdrErrors", "IPv4 header checksum does not verify", "RFC 1122 §3.2.1.2")                     \
+  X(ip_not_for_us, "ipInAddrErrors", "destination address is not ours", "RFC 1122 §3.3.4.2")                           \
+  X(ip_bad_source, "ipInAddrErrors", "source is 0/8, 127/8, multicast, broadcast or our own address",                  \
+    "RFC 1122 §3.2.1.3")                                                                                               \
+  X(ip_link_broadcast, "ipInAddrErrors", "unicast IP destination received as a link-layer broadcast",                  \
+    "RFC 1122 §3.3.6")                                                                                                 \
+  X(ip_bad_options, "ipInHdrErrors", "malformed IP options (bad length or pointer)", "RFC 1122 §3.2.1.8")              \
+  X(ip_broadcast_echo_ignored, "", "echo request to a broadcast or multicast address", "RFC 1122 §3.2.2.6")            \
+  X(reasm_overlap, "", "fragment overlaps one already held: the whole datagram is dropped", "RFC 5722 §4")             \
+  X(reasm_conflict, "", "fragment contradicts the end set by the last fragment: the whole datagram is dropped",        \
+    "RFC 791 §3.2")                                                                                                    \
+  X(reasm_duplicate, "", "fragment repeats one already held exactly", "RFC 815 §3")                                    \
+  X(reasm_oversize, "", "fragment would make a datagram longer than 65535 bytes", "RFC 791 §3.1")                      \
+  X(reasm_bad_length, "", "fragment with no data, or non-final with data not a multiple of 8", "RFC 791 §3.2")         \
+  X(reasm_timeout, "", "datagram not completed within the reassembly timeout", "RFC 1122 §3.3.2")                      \
+  X(reasm_evicted, "", "datagram evicted to stay within the reassembly memory caps", "RFC 1122 §3.3.2")                \
+  X(ip_unknown_protocol, "ipInUnknownProtos",                                                                          \
+    "IP protocol ministack does not speak (protocol unreachable sent if allowed)", "RFC 1122 §3.2.2.1")                \
+  X(ipv6_not_spoken, "ifInUnknownProtos", "IPv6 packet: ministack speaks IPv4 only", "RFC 8200 §3")                    \
+  X(icmp_truncated, "icmpInErrors", "ICMP message shorter than its 8-byte header", "RFC 792")                          \
+  X(icmp_bad_checksum, "icmpInErrors", "ICMP checksum does not verify", "RFC 792")                                     \
+  X(icmp_type_ignored, "", "ICMP type other than echo request: nothing to answer", "RFC 1122 §3.2.2")                  \
+  X(icmp_error_rate_limited, "", "ICMP error not sent: over the rate limit", "RFC 1812 §4.3.2.8")                      \
+  X(udp_truncated, "udpInErrors", "UDP datagram shorter than its header or its length field", "RFC 768")               \
+  X(udp_bad_checksum, "udpInErrors", "UDP checksum does not verify", "RFC 1122 §4.1.3.4")                              \
+  X(udp_port_unreachable, "udpNoPorts", "UDP to a port nobody listens on (port unreachable sent if allowed)",          \
+    "RFC 1122 §4.1.3.1")                                                                                               \
+  X(tcp_truncated, "tcpInErrs", "TCP segment shorter than its 20-byte header", "RFC 9293 §3.1")                        \
+  X(tcp_bad_data_offset, "tcpInErrs", "TCP data offset below 5 words or past the end of the segment", "RFC 9293 §3.1") \
+  X(tcp_bad_checksum, "tcpInErrs", "TCP checksum does not verify", "RFC 9293 §3.1")                                    \
+  X(tcp_bad_options, "tcpInErrs", "TCP option with a bad length (below 2, past the header, wrong for its kind)",       \
+    "RFC 9293 §3.2")                                                                                                   \
+  X(tcp_to_broadcast, "", "TCP segment to a broadcast or multicast address: never answered", "RFC 1122 §4.2.3.10")     \
+  X(tcp_reset_ignored, "", "TCP RST for no connection: never answered", "RFC 9293 §3.10.7.1")                          \
+  X(tcp_port_closed, "", "TCP segment for a port nobody listens on (RST sent)", "RFC 9293 §3.10.7.1")                  \
+  X(tcp_listen_no_syn, "", "TCP segment without SYN, ACK or RST to a listening port", "RFC 9293 §3.10.7.2")            \
+  X(tcp_syn_queue_full, "", "SYN dropped: the half-open connections are at their cap", "RFC 4987 §3.3")                \
+  X(tcp_too_many_connections, "", "SYN dropped: the connections or their buffers are at their cap",                    \
+    "RFC 9293 §3.10.7.2")                                                                                              \
+  X(tcp_out_of_window, "", "TCP segment outside the receive window (ACK sent)", "RFC 9293 §3.10.7.4")                  \
+  X(tcp_reset_challenged, "", "TCP RST in the window but not at RCV.NXT (challenge ACK sent)", "RFC 5961 §3.2")        \
+  X(tcp_syn_challenged, "", "TCP SYN on a synchronized connection (challenge ACK sent)", "RFC 5961 §4.2")              \
+  X(tcp_no_ack, "", "TCP segment without ACK on a connection", "RFC 9293 §3.10.7.4")                                   \
+  X(tcp_bad_ack, "", "TCP ACK in SYN-RECEIVED for something we did not send (RST sent)", "RFC 9293 §3.10.7.4")         \
+  X(tcp_ack_unsent, "", "TCP ACK for data not yet sent (ACK sent)", "RFC 5961 §5.2")                                   \
+  X(tcp_ack_too_old, "", "TCP ACK older than the largest send window (ACK sent)", "RFC 5961 §5.2")                     \
+  X(tcp_out_of_order, "", "TCP data beyond RCV.NXT: not held (duplicate ACK sent)", "RFC 5681 §4.2")                   \
+  X(arp_queue_full, "ipOutDiscards", "packet waiting for ARP resolution dropped: queue full", "RFC 1122 §2.3.2.2")     \
   X(arp_unresolved, "ipOutDiscards", "packet dropped: ARP resolution timed out", "RFC 1122 §2.3.2.2")
 
 enum class DropReason {

@@ -123,7 +123,7 @@ struct TcpHeader {
   std::uint32_t sequence_number = 0;
   std::uint32_t acknowledgment_number = 0;  // written as given, also when ACK is off
   std::uint8_t flags = 0;
-  std::uint16_t window = 0;  // as sent: already scaled down
+  std::uint16_t window = 0;                         // as sent: already scaled down
   std::size_t header_length = kTcpMinHeaderLength;  // bytes, a multiple of 4 from 20 to 60
 };
 

@@ -189,11 +189,9 @@ std::vector<Crafted> crafted_ip_packets() {
   const std::uint32_t a = iss(50001);
   add("A: SYN to the echo port", to_echo(50001, 1000, 0, flag::syn), std::nullopt);
   add("A: the handshake's ACK", to_echo(50001, 1001, a + 1, flag::ack), std::nullopt);
-  add("A: data 5 bytes past RCV.NXT", to_echo(50001, 1006, a + 1, flag::ack, pattern(1)),
-      DropReason::tcp_out_of_order);
+  add("A: data 5 bytes past RCV.NXT", to_echo(50001, 1006, a + 1, flag::ack, pattern(1)), DropReason::tcp_out_of_order);
   add("A: an ACK for data never sent", to_echo(50001, 1001, a + 1000, flag::ack), DropReason::tcp_ack_unsent);
-  add("A: an ACK older than any window", to_echo(50001, 1001, a + 1 - 200000, flag::ack),
-      DropReason::tcp_ack_too_old);
+  add("A: an ACK older than any window", to_echo(50001, 1001, a + 1 - 200000, flag::ack), DropReason::tcp_ack_too_old);
   add("A: far outside the receive window", to_echo(50001, 1001 + 1000000, a + 1, flag::ack),
       DropReason::tcp_out_of_window);
   add("A: a RST in the window, not at RCV.NXT", to_echo(50001, 1011, 0, flag::rst), DropReason::tcp_reset_challenged);

@@ -59,7 +59,8 @@ class StackTcpTest : public ::testing::TestWithParam<LinkLayer> {
     EXPECT_EQ(get32(reply, at + 12), kOurIp.value);
     EXPECT_EQ(get32(reply, at + 16), kPeerIp.value);
     EXPECT_EQ(packets::reference_checksum(packets::ByteView{reply}.subspan(at, 20)), 0);
-    const Frame tcp(reply.begin() + static_cast<std::ptrdiff_t>(at + 20), reply.begin() + static_cast<std::ptrdiff_t>(at + 40));
+    const Frame tcp(reply.begin() + static_cast<std::ptrdiff_t>(at + 20),
+                    reply.begin() + static_cast<std::ptrdiff_t>(at + 40));
     EXPECT_EQ(get16(tcp, 0), from) << "from the port the segment was sent to";
     EXPECT_EQ(get16(tcp, 2), to) << "to the port it came from";
     EXPECT_EQ(get32(tcp, 4), seq) << "SEQ";
@@ -109,11 +110,11 @@ TEST_P(StackTcpTest, WithoutAckTheResetAcknowledgesTheWholeSegment) {
 
 // "If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>": no ACK flag, whatever the segment carries.
 TEST_P(StackTcpTest, WithAckTheResetTakesItsSequenceFromTheAck) {
-  expect_reset(deliver({.sequence = 1000, .acknowledgment = 0xabcdef01, .flags = flag::ack}), 0xabcdef01, 0,
-               flag::rst);
-  expect_reset(deliver({.sequence = 1000, .acknowledgment = 77, .flags = flag::psh | flag::ack,
-                        .payload = packets::pattern(100)}),
-               77, 0, flag::rst);
+  expect_reset(deliver({.sequence = 1000, .acknowledgment = 0xabcdef01, .flags = flag::ack}), 0xabcdef01, 0, flag::rst);
+  expect_reset(
+      deliver(
+          {.sequence = 1000, .acknowledgment = 77, .flags = flag::psh | flag::ack, .payload = packets::pattern(100)}),
+      77, 0, flag::rst);
   expect_reset(deliver({.acknowledgment = 5, .flags = flag::fin | flag::ack}), 5, 0, flag::rst);
   expect_reset(deliver({.acknowledgment = 9, .flags = flag::syn | flag::ack}), 9, 0, flag::rst);  // a SYN-ACK
 }
@@ -145,8 +146,8 @@ TEST_P(StackTcpTest, AResetIsNeverAnswered) {
 // RFC 1122 §4.2.3.10: nothing to a broadcast or multicast destination, so a scan of the subnet cannot use us.
 TEST_P(StackTcpTest, BroadcastsGetNothing) {
   const packets::Ethernet to_all{ministack::MacAddress::broadcast(), kPeerMac, packets::ethertype::ipv4};
-  for (const Ipv4Address to : {ipv4_address(192, 168, 3, 255), ipv4_address(255, 255, 255, 255),
-                               ipv4_address(224, 0, 0, 1)}) {
+  for (const Ipv4Address to :
+       {ipv4_address(192, 168, 3, 255), ipv4_address(255, 255, 255, 255), ipv4_address(224, 0, 0, 1)}) {
     SCOPED_TRACE(to.value);
     expect_nothing(deliver({}, {.destination = to}, to_all), DropReason::tcp_to_broadcast);
   }

@@ -28,8 +28,8 @@ constexpr Ipv4Address kClient = packets::ipv4_address(192, 168, 3, 11);
 constexpr Ipv4Address kServer = packets::ipv4_address(192, 168, 3, 12);
 
 // The options of a Linux SYN (6.x, as in `nc`'s): MSS 1460, SACK permitted, timestamps, NOP, window scale 7.
-const Frame kLinuxSynOptions = {0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x12, 0x34, 0x56, 0x78,
-                                0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07};
+const Frame kLinuxSynOptions = {0x02, 0x04, 0x05, 0xb4, 0x04, 0x02, 0x08, 0x0a, 0x12, 0x34,
+                                0x56, 0x78, 0x00, 0x00, 0x00, 0x00, 0x01, 0x03, 0x03, 0x07};
 
 Frame segment(packets::Tcp t) {
   t.source = kClient;
@@ -101,8 +101,8 @@ TEST(TcpView, RejectsDataOffsetsBelowFiveOrPastTheSegment) {
 // Any single bit flipped anywhere in a segment makes it fail: the checksum, or for the data offset's bits, the
 // offset check first.
 TEST(TcpView, RejectsEverySingleBitFlip) {
-  const Frame good = segment({.flags = flag::psh | flag::ack, .options = kLinuxSynOptions,
-                              .payload = packets::pattern(33)});
+  const Frame good =
+      segment({.flags = flag::psh | flag::ack, .options = kLinuxSynOptions, .payload = packets::pattern(33)});
   ASSERT_TRUE(parse(good));
   for (std::size_t bit = 0; bit < good.size() * 8; ++bit) {
     Frame bad = good;
