@@ -1,5 +1,6 @@
 #include "event_loop.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -124,14 +125,19 @@ LoopStats run_event_loop(Device& device, Stack& stack, const std::atomic<bool>& 
     if (options.stats_request && options.stats_request->exchange(false)) {
       if (options.report) options.report();
     }
-    const Received in = device.receive(buffer, kWaitSlice);
+    // A TCP timer due sooner than the wait slice shortens the wait, so retransmissions and delayed ACKs are on time.
+    const std::optional<Instant> deadline = stack.next_deadline();
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(kWaitSlice);
+    if (deadline && !replay) wait = std::clamp(*deadline - instant(nullptr), Duration{0}, wait);
+    const Received in = device.receive(buffer, wait);
     count_late_failures(device, stats, options.log);
     if (in.status == Received::Status::end) break;
     if (options.follow_device_mtu) {
       follow_device_mtu(device, stack, followed_mtu, options.log_link_changes ? options.log : nullptr);
     }
     const Instant now = in.status == Received::Status::frame ? instant(&in) : instant(nullptr);
-    if (last_timers ? now - *last_timers >= kTimerInterval : in.status == Received::Status::frame) {
+    const bool due = (last_timers && now - *last_timers >= kTimerInterval) || (deadline && now >= *deadline);
+    if (last_timers ? due : in.status == Received::Status::frame) {
       stack.poll(now, sink);
       last_timers = now;
     }

@@ -1,11 +1,15 @@
 // ministack: a userspace IPv4 stack on a TUN or TAP device that answers ARP and ping, or the same stack run over a
 // pcap capture.
+#include <sys/random.h>
+
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
@@ -151,6 +155,19 @@ void write_first_snapshot(const Options& opt, const PrivilegeState& confined, co
   }
 }
 
+// 16 bytes from the kernel's random source (getrandom(2), which blocks only before the pool is first seeded).
+tcp::IsnSecret random_secret() {
+  tcp::IsnSecret secret{};
+  std::size_t done = 0;
+  while (done < secret.size()) {
+    const ssize_t n = ::getrandom(secret.data() + done, secret.size() - done, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw std::system_error(errno, std::generic_category(), "reading random bytes for TCP's ISN secret");
+    done += static_cast<std::size_t>(n);
+  }
+  return secret;
+}
+
 StackConfig stack_config(const Options& opt, const Device& device) {
   StackConfig config;
   config.link = device.link();
@@ -160,6 +177,10 @@ StackConfig stack_config(const Options& opt, const Device& device) {
   config.answer_broadcast_echo = opt.answer_broadcast_echo;
   config.reassembly = opt.reassembly;
   config.icmp_rate = opt.icmp_rate;
+  config.tcp = opt.tcp;
+  // RFC 6528's secret: random for a live device, so that no one off the path can guess our ISNs; fixed (zero) for a
+  // replay, whose output must be the same on every run.
+  if (opt.mode == Options::Mode::live) config.tcp.isn_secret = random_secret();
   return config;
 }
 

@@ -45,7 +45,26 @@ struct Raw {
   std::string explain_file;
   std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
   std::string io = "poll";
+  std::string tcp_echo = "7", tcp_discard = "9";
+  std::size_t tcp_idle_timeout_s = 300;
 };
+
+// A TCP service's port: 1 to 65535, or "off".
+std::string check_service_port(const std::string& text) {
+  if (text == "off") return {};
+  std::size_t used = 0;
+  try {
+    const unsigned long port = std::stoul(text, &used);
+    if (used == text.size() && port >= 1 && port <= 65535) return {};
+  } catch (const std::exception&) {
+  }
+  return "a port from 1 to 65535, or off";
+}
+
+std::optional<std::uint16_t> service_port(const std::string& text) {
+  if (text == "off") return std::nullopt;
+  return static_cast<std::uint16_t>(std::stoul(text));
+}
 
 // --ip and --mac, which the program and `explain` both take.
 void add_address_options(CLI::App& app, Raw& raw) {
@@ -136,6 +155,40 @@ void add_limit_options(CLI::App& app, Options& o, Raw& raw) {
       ->type_name("N");
 }
 
+// TCP's services and caps (stack/tcp/limits.hpp says what each bounds).
+void add_tcp_options(CLI::App& app, Options& o, Raw& raw) {
+  auto* tcp = app.add_option_group("TCP", "TCP's services and the caps on its connections");
+  tcp->add_option("--tcp-echo", raw.tcp_echo, "Port of the echo service (RFC 862), or off")
+      ->capture_default_str()
+      ->check(check_service_port)
+      ->type_name("PORT|off");
+  tcp->add_option("--tcp-discard", raw.tcp_discard, "Port of the discard service (RFC 863), or off")
+      ->capture_default_str()
+      ->check(check_service_port)
+      ->type_name("PORT|off");
+  tcp->add_option("--tcp-max-connections", o.tcp.max_connections, "Connections at once, in any state")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000))
+      ->type_name("N");
+  tcp->add_option("--tcp-max-half-open", o.tcp.max_half_open, "Connections in SYN-RECEIVED at once")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000))
+      ->type_name("N");
+  tcp->add_option("--tcp-buffer", o.tcp.connection.buffer_bytes,
+                  "Bytes queued per connection (its receive window; the echo's backlog)")
+      ->capture_default_str()
+      ->check(CLI::Range(1024, 1 << 24))
+      ->type_name("BYTES");
+  tcp->add_option("--tcp-max-buffer", o.tcp.total_buffer_bytes, "Bytes queued by all connections together")
+      ->capture_default_str()
+      ->check(CLI::Range(1024, 1 << 30))
+      ->type_name("BYTES");
+  tcp->add_option("--tcp-idle-timeout", raw.tcp_idle_timeout_s, "Seconds of silence before we close a connection")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400))
+      ->type_name("SECONDS");
+}
+
 // How a live device waits for frames, and how long it spins first.
 void add_speed_options(CLI::App& app, Options& o, Raw& raw) {
   auto* speed = app.add_option_group("Speed", "How a live device waits for frames (docs/PERFORMANCE.md)");
@@ -165,6 +218,17 @@ void add_speed_options(CLI::App& app, Options& o, Raw& raw) {
 ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   o.reassembly.timeout = std::chrono::seconds(raw.reasm_timeout_s);
   o.icmp_rate.per_destination_interval = std::chrono::milliseconds(raw.icmp_ratelimit_ms);
+  o.tcp.echo_port = service_port(raw.tcp_echo);
+  o.tcp.discard_port = service_port(raw.tcp_discard);
+  o.tcp.connection.idle_timeout = std::chrono::seconds(raw.tcp_idle_timeout_s);
+  if (o.tcp.echo_port && o.tcp.echo_port == o.tcp.discard_port) {
+    return usage_error(fmt::format("--tcp-echo and --tcp-discard are both port {}: give one of them another port, "
+                                   "or off",
+                                   *o.tcp.echo_port));
+  }
+  if (o.tcp.total_buffer_bytes < o.tcp.connection.buffer_bytes) {
+    return usage_error("--tcp-max-buffer is below --tcp-buffer: not even one connection would fit");
+  }
   if (explain) {
     if (!raw.tap.empty() || !raw.tun.empty() || !raw.replay.empty() || !raw.pcap.empty()) {
       return usage_error("explain takes only a capture (and --ip, --mac): no device, --replay or --pcap");
@@ -233,6 +297,7 @@ ParsedOptions parse_options(int argc, char** argv) {
   explain->add_option("FILE.pcap", raw.explain_file, "The capture (Ethernet, raw IP or Linux cooked)")->required();
   add_address_options(*explain, raw);
   add_limit_options(app, o, raw);
+  add_tcp_options(app, o, raw);
   add_speed_options(app, o, raw);
   app.footer("Examples:\n"
              "  sudo ministack --tap tap0                      then, in another shell: ping 192.168.3.12\n"

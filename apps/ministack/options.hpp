@@ -30,6 +30,7 @@ struct Options {
   bool answer_broadcast_echo = false;
   ReassemblyLimits reassembly;
   IcmpRateLimits icmp_rate;
+  tcp::Config tcp;  // the services' ports (--tcp-echo, --tcp-discard) and the caps (--tcp-*)
   // How a live device waits for frames (--io): poll (the default, the faster in docs/PERFORMANCE.md), io_uring, or
   // io_uring where the kernel allows it and poll elsewhere.
   enum class Io { automatic, poll, uring };

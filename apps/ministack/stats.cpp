@@ -83,7 +83,9 @@ std::string counters_table(const Counters& counters, const IoStats& io) {
       // Counters no MIB defines say so, so that nobody looks for them in one.
       const CounterInfo info = describe(c);
       append_row(out, info.name, counters.get(c),
-                 info.source == "ministack" ? fmt::format("{} (ministack's own)", info.meaning) : info.meaning,
+                 info.source == "ministack" ? fmt::format("{} (ministack's own)", info.meaning)
+                 : info.source == "Linux"   ? fmt::format("{} (as Linux's nstat names it)", info.meaning)
+                                               : std::string{info.meaning},
                  name_width, value_width);
     }
   }

@@ -63,6 +63,31 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
   retransmit_at_ = now + timer_.rto();
 }
 
+Connection::Connection(StackContext& context, const ConnectionLimits& limits, const Endpoints& endpoints,
+                       std::optional<MacAddress> peer_mac, Service service, std::uint32_t iss, std::uint32_t irs,
+                       std::size_t mss, Instant now)
+    : context_(context),
+      limits_(limits),
+      endpoints_(endpoints),
+      peer_mac_(peer_mac),
+      service_(service),
+      iss_(iss),
+      snd_una_(iss + 1),
+      snd_nxt_(iss + 1),
+      snd_max_(iss + 1),
+      snd_wl1_(irs),  // before the ACK's sequence number, so that the ACK's window is taken
+      mss_(mss),
+      irs_(irs),
+      rcv_nxt_(irs + 1),
+      rcv_wnd_(std::min<std::size_t>(limits.buffer_bytes, 0xffff)),  // what the cookie's SYN,ACK advertised
+      last_heard_(now),
+      cwnd_(10 * mss),
+      ssthresh_(SIZE_MAX) {
+  context_.counters.count(Counter::tcpPassiveOpens);
+  queue_.allocate(limits_.buffer_bytes);
+  enter(State::established, fmt::format("a SYN cookie came back: MSS {}, no window scaling (RFC 4987 §3.6)", mss_));
+}
+
 void Connection::enter(State next, std::string_view why) {
   context_.trace(Layer::tcp, "{} → {}: {}", state_name(state_), state_name(next), why);
   const bool was = synchronized_established(state_), is = synchronized_established(next);

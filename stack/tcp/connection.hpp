@@ -78,6 +78,12 @@ class Connection {
              std::optional<MacAddress> peer_mac, Service service, const TcpView& syn, std::uint32_t iss,
              std::size_t mss, Instant now, Output& out);
 
+  // Made from the ACK that brought back a SYN cookie (RFC 4987 §3.6): ESTABLISHED at once with our ISS `iss`, the
+  // peer's `irs` and the cookie's `mss`, without window scaling. The caller then hands it that ACK (its data).
+  Connection(StackContext& context, const ConnectionLimits& limits, const Endpoints& endpoints,
+             std::optional<MacAddress> peer_mac, Service service, std::uint32_t iss, std::uint32_t irs,
+             std::size_t mss, Instant now);
+
   // A segment for this connection (§3.10.7.4, in its order: sequence number, RST, SYN, ACK, text, FIN). Sends what
   // it calls for. Returns why it was dropped, or nullopt if it was taken (even partly).
   std::optional<DropReason> receive(const TcpView& segment, Instant now, Output& out);

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "stack/tcp/initial_sequence.hpp"
+#include "stack/tcp/syn_cookies.hpp"
 
 namespace ministack {
 
@@ -84,20 +85,81 @@ Verdict Tcp::listen(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
   // RFC 9293 §3.10.7.2, LISTEN: "An incoming RST segment could not be valid ... It should be ignored"; "any
   // acknowledgment is bad": a RST; anything without SYN is dropped.
   if (tcp.has(tcp_flag::rst)) return context_.drop(DropReason::tcp_reset_ignored, frame);
+  if (tcp.has(tcp_flag::ack) && !tcp.has(tcp_flag::syn)) {
+    if (const auto verdict = accept_cookie(tcp, ip, service, frame)) return *verdict;
+  }
   if (tcp.has(tcp_flag::ack)) return refuse(segment, tcp, ip, DropReason::tcp_bad_ack, frame);
   if (!tcp.has(tcp_flag::syn)) return context_.drop(DropReason::tcp_listen_no_syn, frame);
   const tcp::Config& config = context_.config.tcp;
-  if (half_open() >= config.max_half_open) return context_.drop(DropReason::tcp_syn_queue_full, frame);
+  if (half_open() >= config.max_half_open) {
+    if (!config.syn_cookies) return context_.drop(DropReason::tcp_syn_queue_full, frame);
+    return send_cookie(segment, tcp, ip, frame);
+  }
   if (!make_room()) return context_.drop(DropReason::tcp_too_many_connections, frame);
 
   const tcp::Endpoints endpoints{ip.destination, tcp.destination_port(), ip.source, tcp.source_port()};
   const std::uint32_t iss = tcp::initial_sequence(config.isn_secret, endpoints.local, endpoints.local_port,
                                                   endpoints.remote, endpoints.remote_port, frame.now);
-  const std::size_t mss = context_.config.mtu - kIpv4MinHeaderLength - kTcpMinHeaderLength;
+  const std::size_t mss = our_mss();
   SegmentOutput out(*this, frame);
   connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, endpoints, frame.peer.address,
                                                            service, tcp, iss, mss, frame.now, out));
   return StackContext::handled(frame);
+}
+
+std::size_t Tcp::our_mss() const { return context_.config.mtu - kIpv4MinHeaderLength - kTcpMinHeaderLength; }
+
+Verdict Tcp::send_cookie(PacketBuffer& segment, const TcpView& syn, const IpContext& ip, FrameContext& frame) {
+  const tcp::Config& config = context_.config.tcp;
+  const std::uint16_t mss = static_cast<std::uint16_t>(
+      std::min<std::size_t>(our_mss(), syn.parsed_options().mss.value_or(tcp::kCookieMss[0])));
+  const std::uint32_t cookie =
+      tcp::make_syn_cookie(config.isn_secret, ip.destination, syn.destination_port(), ip.source, syn.source_port(),
+                           syn.sequence_number(), mss, frame.now);
+  last_cookie_ = frame.now;
+  context_.counters.count(Counter::TcpExtSyncookiesSent);
+  TcpHeader reply{.source_port = syn.destination_port(),
+                  .destination_port = syn.source_port(),
+                  .sequence_number = cookie,
+                  .acknowledgment_number = syn.sequence_number() + 1,
+                  .flags = tcp_flag::syn | tcp_flag::ack,
+                  .window = static_cast<std::uint16_t>(std::min<std::size_t>(config.connection.buffer_bytes, 0xffff)),
+                  .header_length = kTcpMinHeaderLength + kMssOptionLength};
+  context_.trace(Layer::tcp, "{} half-open connections, the cap: a SYN cookie {} instead of state (RFC 4987 §3.6)",
+                 half_open(), cookie);
+  segment.resize(reply.header_length);
+  // The option is the MSS we take (the cookie keeps the one we may send).
+  std::uint8_t* options = segment.data() + kTcpMinHeaderLength;
+  options[0] = tcp_option::mss;
+  options[1] = kMssOptionLength;
+  store_be16(options + 2, static_cast<std::uint16_t>(our_mss()));
+  return reply_in_place(segment, reply, ip, 0, DropReason::tcp_syn_queue_full, frame, false);
+}
+
+std::optional<Verdict> Tcp::accept_cookie(const TcpView& ack, const IpContext& ip, tcp::Service service,
+                                          FrameContext& frame) {
+  const tcp::Config& config = context_.config.tcp;
+  // Only while cookies are being sent (and for the two minutes a cookie lives): otherwise every stray ACK would be
+  // a guess at one.
+  if (!last_cookie_ || frame.now - *last_cookie_ > std::chrono::minutes(2)) return std::nullopt;
+  const std::uint32_t iss = ack.acknowledgment_number() - 1;
+  const std::uint32_t irs = ack.sequence_number() - 1;
+  const auto mss = tcp::check_syn_cookie(config.isn_secret, ip.destination, ack.destination_port(), ip.source,
+                                         ack.source_port(), irs, iss, frame.now);
+  if (!mss) {
+    context_.counters.count(Counter::TcpExtSyncookiesFailed);
+    return std::nullopt;
+  }
+  if (!make_room()) return context_.drop(DropReason::tcp_too_many_connections, frame);
+  context_.counters.count(Counter::TcpExtSyncookiesRecv);
+  const tcp::Endpoints endpoints{ip.destination, ack.destination_port(), ip.source, ack.source_port()};
+  connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, endpoints, frame.peer.address,
+                                                           service, iss, irs, std::min<std::size_t>(*mss, our_mss()),
+                                                           frame.now));
+  SegmentOutput out(*this, frame);
+  const auto drop = connections_.back()->receive(ack, frame.now, out);
+  forget_closed();
+  return drop ? context_.drop(*drop, frame) : StackContext::handled(frame);
 }
 
 bool Tcp::make_room() {
@@ -199,20 +261,25 @@ Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
                  reason == DropReason::tcp_port_closed ? "§3.10.7.1" : "§3.10.7.2");
   // Built in place: the segment's own bytes are no longer needed (every value above is read).
   segment.resize(kTcpMinHeaderLength);
+  // Linux sends its resets with the segment's TOS less its ECN field (RFC 3168 §6.1.1: a RST is not ECN-capable).
+  return reply_in_place(segment, rst, ip, static_cast<std::uint8_t>(ip.tos & ~kEcnMask), reason, frame, true);
+}
+
+Verdict Tcp::reply_in_place(PacketBuffer& segment, const TcpHeader& header, const IpContext& ip, std::uint8_t tos,
+                            DropReason reason, FrameContext& frame, bool drop) {
   const IpAddress us = context_.config.interface.address;
-  finish_tcp(segment.bytes(), rst, us, ip.source);
+  finish_tcp(segment.bytes(), header, us, ip.source);
   context_.counters.count(Counter::tcpOutSegs);
-  context_.counters.count(Counter::tcpOutRsts);
-  // Linux sends its resets with DF (its control socket does path MTU discovery) and the segment's TOS less its ECN
-  // field (RFC 3168 §6.1.1: a RST is not ECN-capable).
+  if ((header.flags & tcp_flag::rst) != 0) context_.counters.count(Counter::tcpOutRsts);
+  // DF, as Linux's control socket sends (it does path MTU discovery).
   ip_.send(segment,
            {.destination = ip.source,
             .protocol = ip_protocol::tcp,
-            .tos = static_cast<std::uint8_t>(ip.tos & ~kEcnMask),
+            .tos = tos,
             .dont_fragment_if_fits = true,
             .options = {}},
            NextHop::answering(ip.source, frame), frame);
-  return context_.drop(reason, frame);
+  return drop ? context_.drop(reason, frame) : StackContext::handled(frame);
 }
 
 }  // namespace ministack

@@ -48,6 +48,16 @@ class Tcp final : public TransportInput {
   // unless the segment is itself a RST. Built in place over `segment`; `reason` is the drop counted.
   Verdict refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& ip, DropReason reason,
                  FrameContext& frame);
+  // The half-open connections are at their cap: answers `syn` with a SYN cookie's SYN,ACK, built in place.
+  Verdict send_cookie(PacketBuffer& segment, const TcpView& syn, const IpContext& ip, FrameContext& frame);
+  // An ACK to a listening port that brings back a valid SYN cookie makes its connection; nullopt if it does not.
+  std::optional<Verdict> accept_cookie(const TcpView& ack, const IpContext& ip, tcp::Service service,
+                                       FrameContext& frame);
+  // Finishes `header` over `segment` (built in place, options already there) and sends it back to ip.source;
+  // returns `reason` as a drop if `drop`, else handled.
+  Verdict reply_in_place(PacketBuffer& segment, const TcpHeader& header, const IpContext& ip, std::uint8_t tos,
+                         DropReason reason, FrameContext& frame, bool drop);
+  std::size_t our_mss() const;  // the MTU less the IPv4 and TCP headers
   // Writes and sends one segment of `connection`.
   void send(const tcp::Connection& connection, const tcp::Outgoing& segment, FrameContext& frame);
   std::optional<tcp::Service> service_on(std::uint16_t port) const;
@@ -60,6 +70,7 @@ class Tcp final : public TransportInput {
   Ipv4& ip_;
   std::vector<std::unique_ptr<tcp::Connection>> connections_;
   std::vector<std::uint8_t> tx_;  // segments of connections are built here; allocated on first use
+  std::optional<Instant> last_cookie_;  // when a SYN cookie was last sent
 };
 
 }  // namespace ministack

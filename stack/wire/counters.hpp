@@ -20,7 +20,8 @@ namespace ministack {
 enum class CounterGroup { link, arp, ipv4, fragments, icmp, udp, tcp };
 inline constexpr std::size_t kCounterGroupCount = 7;
 
-// X(name, group, source, meaning): source is the MIB that defines the name, or "ministack" for our own.
+// X(name, group, source, meaning): source is the MIB that defines the name, "Linux" for a counter named as Linux's
+// nstat names it, or "ministack" for our own.
 #define MINISTACK_COUNTERS(X)                                                                                      \
   X(ifInUcastPkts, link, "IF-MIB", "frames to our MAC (TAP) or packets (TUN) passed up to ARP or IP")              \
   X(ifInBroadcastPkts, link, "IF-MIB", "broadcast frames passed up to ARP or IP")                                  \
@@ -64,7 +65,10 @@ inline constexpr std::size_t kCounterGroupCount = 7;
   X(tcpInErrs, tcp, "TCP-MIB", "TCP segments too short or with a bad data offset, checksum or options")            \
   X(tcpOutSegs, tcp, "TCP-MIB", "TCP segments sent, less those that only retransmit")                              \
   X(tcpRetransSegs, tcp, "TCP-MIB", "TCP segments retransmitted")                                                  \
-  X(tcpOutRsts, tcp, "TCP-MIB", "TCP segments sent with the RST flag")
+  X(tcpOutRsts, tcp, "TCP-MIB", "TCP segments sent with the RST flag")                                            \
+  X(TcpExtSyncookiesSent, tcp, "Linux", "SYN cookies sent: SYNs answered without state (RFC 4987 §3.6)")           \
+  X(TcpExtSyncookiesRecv, tcp, "Linux", "SYN cookies that came back valid and made a connection")                  \
+  X(TcpExtSyncookiesFailed, tcp, "Linux", "ACKs to a listening port that were no valid SYN cookie")
 
 enum class Counter {
 #define MINISTACK_X(name, group, source, meaning) name,
@@ -81,7 +85,8 @@ inline constexpr std::size_t kCounterCount = 0
 struct CounterInfo {
   std::string_view name;
   CounterGroup group;
-  std::string_view source;  // "IF-MIB", "IP-MIB", "UDP-MIB", "TCP-MIB", or "ministack" (no MIB defines it)
+  // "IF-MIB", "IP-MIB", "UDP-MIB", "TCP-MIB", "Linux" (nstat's TcpExt names: no MIB defines them), or "ministack"
+  std::string_view source;
   std::string_view meaning;
 };
 
