@@ -180,3 +180,54 @@ TEST_P(StackTcpTest, AFragmentedSegmentIsRefusedWhenWhole) {
 
 }  // namespace
 }  // namespace stack_test
+
+namespace stack_test {
+namespace {
+
+namespace flag = packets::tcp_flags;
+
+// RFC 4987 §3.6: with the half-open connections at their cap (0 here), a SYN gets a SYN,ACK whose ISS is a cookie
+// and no state; the ACK that brings it back makes the connection, and its data are echoed. A forged ACK does not.
+TEST(SynCookies, TheAckThatBringsTheCookieBackMakesTheConnection) {
+  StackConfig config;
+  config.link = LinkLayer::ip;
+  config.tcp.max_half_open = 0;
+  ministack::testing::FrameFeeder feeder(config);
+  const auto segment = [](const packets::Tcp& t) { return packets::ipv4({.protocol = 6}, packets::tcp(t)); };
+  const ministack::Instant t0{std::chrono::minutes(10), {}};
+  const auto& syn = feeder.feed(
+      segment({.destination_port = 7, .sequence = 5000, .flags = flag::syn, .options = {0x02, 0x04, 0x05, 0xb4}}), t0);
+  ASSERT_EQ(syn.sent.size(), 1u);
+  const Frame syn_ack = syn.sent[0];
+  ASSERT_EQ(syn_ack[20 + 13], flag::syn | flag::ack);
+  EXPECT_EQ(get32(syn_ack, 20 + 8), 5001u);
+  EXPECT_EQ(syn_ack[20 + 12], 0x60) << "MSS only: a cookie keeps no window scale";
+  const std::uint32_t cookie = get32(syn_ack, 20 + 4);
+  EXPECT_EQ(feeder.stack().counters().get(Counter::TcpExtSyncookiesSent), 1u);
+
+  // A forged ACK (the cookie plus one) is refused with a RST.
+  const auto& forged =
+      feeder.feed(segment({.destination_port = 7, .sequence = 5001, .acknowledgment = cookie + 2, .flags = flag::ack}),
+                  t0 + ministack::Duration{5});
+  ASSERT_EQ(forged.sent.size(), 1u);
+  EXPECT_EQ(forged.sent[0][20 + 13], flag::rst);
+  EXPECT_EQ(feeder.stack().counters().get(Counter::TcpExtSyncookiesFailed), 1u);
+
+  // The real one, a minute later still, with data: established, and the data come back.
+  const auto& ack = feeder.feed(segment({.destination_port = 7,
+                                         .sequence = 5001,
+                                         .acknowledgment = cookie + 1,
+                                         .flags = flag::ack | flag::psh,
+                                         .payload = packets::bytes_of("hi")}),
+                                t0 + std::chrono::seconds(61));
+  EXPECT_EQ(feeder.stack().counters().get(Counter::TcpExtSyncookiesRecv), 1u);
+  EXPECT_EQ(feeder.stack().counters().get(Counter::tcpCurrEstab), 1u);
+  ASSERT_EQ(ack.sent.size(), 1u);
+  const Frame& echo = ack.sent[0];
+  EXPECT_EQ(get32(echo, 20 + 4), cookie + 1);
+  EXPECT_EQ(get32(echo, 20 + 8), 5003u);
+  EXPECT_EQ(Frame(echo.begin() + 40, echo.end()), packets::bytes_of("hi"));
+}
+
+}  // namespace
+}  // namespace stack_test
