@@ -39,6 +39,18 @@ class ByteRing {
     }
     return n;
   }
+  // Writes `data` into the free space, `gap` bytes past the end, without making it part of the ring: data that
+  // arrived out of order, waiting for what comes before it. gap + data.size() <= free().
+  void write_ahead(std::size_t gap, Bytes data) {
+    for (std::size_t done = 0; done < data.size();) {
+      const std::size_t at = (head_ + size_ + gap + done) % bytes_.size();
+      const std::size_t run = std::min(data.size() - done, bytes_.size() - at);
+      std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(done), run, bytes_.begin() + static_cast<std::ptrdiff_t>(at));
+      done += run;
+    }
+  }
+  // Makes the next `n` bytes past the end, written by write_ahead(), part of the ring; n <= free().
+  void commit(std::size_t n) { size_ += n; }
   // Copies out.size() bytes starting `offset` bytes from the front; offset + out.size() <= size().
   void copy_out(std::size_t offset, MutableBytes out) const {
     for (std::size_t done = 0; done < out.size();) {

@@ -269,33 +269,81 @@ std::optional<DropReason> Connection::receive_text(const TcpView& segment, Insta
     data = data.subspan(old);
     seq = rcv_nxt_;
   }
-  if (seq != rcv_nxt_) {
-    // Out of order: not held (yet); an immediate duplicate ACK tells the sender where the hole is (RFC 5681 §4.2).
-    context_.trace(Layer::tcp, "seq {} is beyond RCV.NXT {}: out of order, not held; duplicate ACK", seq, rcv_nxt_);
-    ack_now_ = true;
-    return DropReason::tcp_out_of_order;
-  }
-  if (data.size() > rcv_wnd_) {  // beyond the window: cut (and so is a FIN after it)
-    data = data.first(rcv_wnd_);
+  const std::size_t gap = seq - rcv_nxt_;
+  if (gap + data.size() > rcv_wnd_) {  // beyond the window: cut (and so is a FIN after it)
+    data = data.first(rcv_wnd_ > gap ? rcv_wnd_ - gap : 0);
     fin = false;
   }
-  if (!data.empty()) {
-    if (service_ == Service::echo) queue_.push(data);  // fits: the window is the queue's free space
-    rcv_nxt_ += static_cast<std::uint32_t>(data.size());
-    rcv_wnd_ -= data.size();
-    context_.trace(Layer::tcp, "{} bytes in order: the {} service {}; RCV.NXT {}", data.size(),
-                   service_ == Service::echo ? "echo" : "discard",
-                   service_ == Service::echo ? "queues them to send back (RFC 862)" : "drops them (RFC 863)", rcv_nxt_);
-    // RFC 1122 §4.2.3.2 and RFC 5681 §4.2: an ACK for at least every second full-sized segment, else within the
-    // delayed-ACK time.
-    if (++unacked_segments_ >= 2 || data.size() < mss_) {
-      ack_now_ = true;
-    } else if (!delayed_ack_at_) {
-      delayed_ack_at_ = now + limits_.delayed_ack;
-    }
+  if (gap > 0) {
+    // Past a hole: held, and an immediate duplicate ACK tells the sender where the hole is (RFC 5681 §4.2).
+    ack_now_ = true;
+    if (!hold(seq, data, fin)) return DropReason::tcp_out_of_order;
+    context_.trace(Layer::tcp, "seq {} is {} bytes past RCV.NXT {}: {} bytes held out of order ({} runs); duplicate "
+                               "ACK (RFC 5681 §4.2)",
+                   seq, gap, rcv_nxt_, data.size(), held_.size());
+    return std::nullopt;
   }
-  if (fin) receive_fin(now);
+  if (!data.empty()) take_in_order(data, now);
+  if (fin) {
+    receive_fin(now);
+  } else {
+    take_held(now);
+  }
   return std::nullopt;
+}
+
+void Connection::take_in_order(Bytes data, Instant now) {
+  if (service_ == Service::echo) queue_.push(data);  // fits: the window is the queue's free space
+  rcv_nxt_ += static_cast<std::uint32_t>(data.size());
+  rcv_wnd_ -= std::min(data.size(), rcv_wnd_);
+  context_.trace(Layer::tcp, "{} bytes in order: the {} service {}; RCV.NXT {}", data.size(),
+                 service_ == Service::echo ? "echo" : "discard",
+                 service_ == Service::echo ? "queues them to send back (RFC 862)" : "drops them (RFC 863)", rcv_nxt_);
+  // RFC 1122 §4.2.3.2 and RFC 5681 §4.2: an ACK for at least every second full-sized segment, else within the
+  // delayed-ACK time; at once when data fill a hole.
+  if (++unacked_segments_ >= 2 || data.size() < mss_ || !held_.empty()) {
+    ack_now_ = true;
+  } else if (!delayed_ack_at_) {
+    delayed_ack_at_ = now + limits_.delayed_ack;
+  }
+}
+
+bool Connection::hold(std::uint32_t seq, Bytes data, bool fin) {
+  if (fin) held_fin_ = seq + static_cast<std::uint32_t>(data.size());
+  if (data.empty()) return true;
+  // Merged with every run it overlaps or touches; the list stays sorted.
+  Run run{seq, seq + static_cast<std::uint32_t>(data.size())};
+  auto first = held_.begin();
+  while (first != held_.end() && seq_lt(first->end, run.begin)) ++first;
+  auto last = first;
+  while (last != held_.end() && seq_le(last->begin, run.end)) {
+    if (seq_lt(last->begin, run.begin)) run.begin = last->begin;
+    if (seq_gt(last->end, run.end)) run.end = last->end;
+    ++last;
+  }
+  if (first == last && held_.size() >= limits_.max_out_of_order) return false;
+  held_.insert(held_.erase(first, last), run);
+  // The bytes go where they will be once the hole is filled: the queue's free space, which the window reserves.
+  if (service_ == Service::echo) queue_.write_ahead(seq - rcv_nxt_, data);
+  return true;
+}
+
+void Connection::take_held(Instant now) {
+  while (!held_.empty() && seq_le(held_.front().begin, rcv_nxt_)) {
+    const Run run = held_.front();
+    held_.erase(held_.begin());
+    if (!seq_gt(run.end, rcv_nxt_)) continue;
+    const std::size_t n = run.end - rcv_nxt_;
+    if (service_ == Service::echo) queue_.commit(n);
+    rcv_nxt_ = run.end;
+    rcv_wnd_ -= std::min(n, rcv_wnd_);
+    ack_now_ = true;
+    context_.trace(Layer::tcp, "the hole is filled: {} held bytes follow; RCV.NXT {}", n, rcv_nxt_);
+  }
+  if (held_fin_ && *held_fin_ == rcv_nxt_) {
+    held_fin_.reset();
+    receive_fin(now);
+  }
 }
 
 void Connection::receive_fin(Instant now) {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "stack/layer.hpp"
 #include "stack/tcp/byte_ring.hpp"
@@ -116,6 +117,12 @@ class Connection {
   void take_new_ack(std::uint32_t ack, Instant now);
   void count_duplicate_ack(Output& out);
   std::optional<DropReason> receive_text(const TcpView& segment, Instant now);
+  // Holds data that arrived past a hole (RFC 9293 §3.10.7.4: "Segments with higher beginning sequence numbers may
+  // be held for later processing"); false if the runs held are at their cap.
+  bool hold(std::uint32_t seq, Bytes data, bool fin);
+  // Takes in the held data that RCV.NXT has reached, and a held FIN.
+  void take_held(Instant now);
+  void take_in_order(Bytes data, Instant now);
   void receive_fin(Instant now);
   // Sends what may be sent now: data within the windows, our FIN once the data are out, or an ACK that is due.
   void transmit(Instant now, Output& out);
@@ -153,6 +160,11 @@ class Connection {
   std::size_t rcv_wnd_ = 0;  // the window last advertised, in bytes
   bool ack_now_ = false;
   std::uint32_t unacked_segments_ = 0;  // received since our last ACK
+  struct Run {
+    std::uint32_t begin = 0, end = 0;  // sequence numbers [begin, end) held past RCV.NXT
+  };
+  std::vector<Run> held_;                  // sorted, disjoint, not touching; at most limits_.max_out_of_order
+  std::optional<std::uint32_t> held_fin_;  // the sequence number of a FIN that came past a hole
 
   // Timers.
   RetransmitTimer timer_;

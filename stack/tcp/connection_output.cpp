@@ -28,7 +28,9 @@ std::uint16_t Connection::advertised_window() {
   const std::size_t free = service_ == Service::echo ? limits_.buffer_bytes - queue_.size() : limits_.buffer_bytes;
   const std::size_t max = std::size_t{0xffff} << rcv_wscale_;
   const std::size_t scaled = std::min(free, max) >> rcv_wscale_;
-  rcv_wnd_ = scaled << rcv_wscale_;
+  // What we accept never shrinks, though the field, rounded down to the scale, may show a few bytes less (at most
+  // 2^shift - 1) than was shown before: the bytes between are still taken, and are within the queue's free space.
+  rcv_wnd_ = std::max(scaled << rcv_wscale_, rcv_wnd_);
   unacked_segments_ = 0;
   ack_now_ = false;
   delayed_ack_at_.reset();

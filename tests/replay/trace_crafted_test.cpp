@@ -144,12 +144,13 @@ std::vector<Crafted> crafted_ethernet_frames() {
   };
 }
 
-// The TUN capture's configuration: TCP caps small enough to reach with a few frames (one half-open connection, and
-// queues for two connections in all).
+// The TUN capture's configuration: TCP caps small enough to reach with a few frames (one half-open connection,
+// queues for two connections in all, one run of data held out of order).
 StackConfig crafted_ip_config() {
   StackConfig config;
   config.tcp.max_half_open = 1;
   config.tcp.syn_cookies = false;  // so that a full SYN queue drops (the cookies have their own tests)
+  config.tcp.connection.max_out_of_order = 1;
   config.tcp.total_buffer_bytes = 2 * config.tcp.connection.buffer_bytes;
   return config;
 }
@@ -190,7 +191,9 @@ std::vector<Crafted> crafted_ip_packets() {
   const std::uint32_t a = iss(50001);
   add("A: SYN to the echo port", to_echo(50001, 1000, 0, flag::syn), std::nullopt);
   add("A: the handshake's ACK", to_echo(50001, 1001, a + 1, flag::ack), std::nullopt);
-  add("A: data 5 bytes past RCV.NXT", to_echo(50001, 1006, a + 1, flag::ack, pattern(1)), DropReason::tcp_out_of_order);
+  add("A: data 5 bytes past RCV.NXT, held", to_echo(50001, 1006, a + 1, flag::ack, pattern(1)), std::nullopt);
+  add("A: data 9 bytes past RCV.NXT, a second run", to_echo(50001, 1010, a + 1, flag::ack, pattern(1)),
+      DropReason::tcp_out_of_order);
   add("A: an ACK for data never sent", to_echo(50001, 1001, a + 1000, flag::ack), DropReason::tcp_ack_unsent);
   add("A: an ACK older than any window", to_echo(50001, 1001, a + 1 - 200000, flag::ack), DropReason::tcp_ack_too_old);
   add("A: far outside the receive window", to_echo(50001, 1001 + 1000000, a + 1, flag::ack),

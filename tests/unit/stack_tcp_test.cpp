@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <tuple>
 
 #include "packets.hpp"
 #include "stack_fixture.hpp"
@@ -227,6 +228,57 @@ TEST(SynCookies, TheAckThatBringsTheCookieBackMakesTheConnection) {
   EXPECT_EQ(get32(echo, 20 + 4), cookie + 1);
   EXPECT_EQ(get32(echo, 20 + 8), 5003u);
   EXPECT_EQ(Frame(echo.begin() + 40, echo.end()), packets::bytes_of("hi"));
+}
+
+}  // namespace
+}  // namespace stack_test
+
+namespace stack_test {
+namespace {
+
+namespace flag = packets::tcp_flags;
+
+// RFC 9293 §3.10.7.4 lets segments past a hole be held; RFC 5681 §4.2 wants a duplicate ACK for each at once and an
+// immediate ACK when the hole fills. The echo then sends everything back in order, and a held FIN closes only when
+// the data before it are in.
+TEST(OutOfOrder, HeldDataFollowOnceTheHoleIsFilledAndAHeldFinWaits) {
+  StackConfig config;
+  config.link = LinkLayer::ip;
+  ministack::testing::FrameFeeder feeder(config);
+  const auto segment = [](const packets::Tcp& t) { return packets::ipv4({.protocol = 6}, packets::tcp(t)); };
+  const auto& syn = feeder.feed(segment({.destination_port = 7, .sequence = 100, .flags = flag::syn}));
+  ASSERT_EQ(syn.sent.size(), 1u);
+  const std::uint32_t iss = get32(syn.sent[0], 20 + 4);
+  feeder.feed(segment({.destination_port = 7, .sequence = 101, .acknowledgment = iss + 1, .flags = flag::ack}));
+  const auto data = [&](std::uint32_t seq, const char* text, std::uint8_t extra = 0) {
+    return segment({.destination_port = 7,
+                    .sequence = seq,
+                    .acknowledgment = iss + 1,
+                    .flags = static_cast<std::uint8_t>(flag::ack | extra),
+                    .payload = packets::bytes_of(text)});
+  };
+  // "world" and then "!" with FIN arrive before "hello ": each held, each answered by a duplicate ACK for 101.
+  for (const auto& [seq, text, extra] :
+       {std::tuple{107u, "world", std::uint8_t{0}}, std::tuple{112u, "!", flag::fin}}) {
+    const auto& held = feeder.feed(data(seq, text, extra));
+    EXPECT_FALSE(held.verdict.drop) << "held, not dropped";
+    ASSERT_EQ(held.sent.size(), 1u);
+    EXPECT_EQ(held.sent[0].size(), 40u) << "a bare ACK";
+    EXPECT_EQ(get32(held.sent[0], 20 + 8), 101u) << "a duplicate ACK for the hole";
+  }
+  // The hole fills: all 12 bytes come back in order, the FIN is taken (ack 114), and our FIN follows.
+  const auto& filled = feeder.feed(data(101, "hello "));
+  Frame echoed;
+  std::uint8_t flags = 0;
+  std::uint32_t ack = 0;
+  for (const Frame& f : filled.sent) {
+    echoed.insert(echoed.end(), f.begin() + 20 + (f[20 + 12] >> 4) * 4, f.end());
+    flags |= f[20 + 13];
+    ack = get32(f, 20 + 8);
+  }
+  EXPECT_EQ(echoed, packets::bytes_of("hello world!"));
+  EXPECT_EQ(ack, 114u) << "the data and the FIN";
+  EXPECT_TRUE(flags & flag::fin) << "the echo closes after its peer";
 }
 
 }  // namespace
