@@ -85,7 +85,7 @@ std::string counters_table(const Counters& counters, const IoStats& io) {
       append_row(out, info.name, counters.get(c),
                  info.source == "ministack" ? fmt::format("{} (ministack's own)", info.meaning)
                  : info.source == "Linux"   ? fmt::format("{} (as Linux's nstat names it)", info.meaning)
-                                               : std::string{info.meaning},
+                                            : std::string{info.meaning},
                  name_width, value_width);
     }
   }

@@ -45,7 +45,8 @@ class ByteRing {
     for (std::size_t done = 0; done < data.size();) {
       const std::size_t at = (head_ + size_ + gap + done) % bytes_.size();
       const std::size_t run = std::min(data.size() - done, bytes_.size() - at);
-      std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(done), run, bytes_.begin() + static_cast<std::ptrdiff_t>(at));
+      std::copy_n(data.begin() + static_cast<std::ptrdiff_t>(done), run,
+                  bytes_.begin() + static_cast<std::ptrdiff_t>(at));
       done += run;
     }
   }

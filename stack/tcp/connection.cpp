@@ -22,21 +22,21 @@ std::string_view state_name(State state) {
   return kNames[static_cast<std::size_t>(state)];
 }
 
-Connection::Connection(StackContext& context, const ConnectionLimits& limits, const Endpoints& endpoints,
-                       std::optional<MacAddress> peer_mac, Service service, const TcpView& syn, std::uint32_t iss,
-                       std::size_t mss, Instant now, Output& out)
+Connection::Connection(StackContext& context, const ConnectionLimits& limits, const Opening& opening,
+                       const TcpView& syn, Output& out)
     : context_(context),
       limits_(limits),
-      endpoints_(endpoints),
-      peer_mac_(peer_mac),
-      service_(service),
-      iss_(iss),
-      snd_una_(iss),
-      snd_nxt_(iss + 1),
-      snd_max_(iss + 1),
+      endpoints_(opening.endpoints),
+      peer_mac_(opening.peer_mac),
+      service_(opening.service),
+      iss_(opening.iss),
+      snd_una_(opening.iss),
+      snd_nxt_(opening.iss + 1),
+      snd_max_(opening.iss + 1),
       irs_(syn.sequence_number()),
       rcv_nxt_(syn.sequence_number() + 1),
-      last_heard_(now) {
+      last_heard_(opening.now) {
+  const std::size_t mss = opening.mss;
   const TcpOptions& options = syn.parsed_options();
   mss_ = std::min(mss, std::size_t{options.mss.value_or(kDefaultMss)});
   if (mss_ == 0) mss_ = kDefaultMss;  // an MSS option of 0 would stall the connection
@@ -60,28 +60,26 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
                  service_ == Service::echo ? "echo" : "discard", iss_, mss_,
                  window_scaling_ ? fmt::format("{} (ours {})", snd_wscale_, rcv_wscale_) : std::string{"not offered"});
   send_syn_ack(out, false);
-  retransmit_at_ = now + timer_.rto();
+  retransmit_at_ = opening.now + timer_.rto();
 }
 
-Connection::Connection(StackContext& context, const ConnectionLimits& limits, const Endpoints& endpoints,
-                       std::optional<MacAddress> peer_mac, Service service, std::uint32_t iss, std::uint32_t irs,
-                       std::size_t mss, Instant now)
+Connection::Connection(StackContext& context, const ConnectionLimits& limits, const Opening& opening, std::uint32_t irs)
     : context_(context),
       limits_(limits),
-      endpoints_(endpoints),
-      peer_mac_(peer_mac),
-      service_(service),
-      iss_(iss),
-      snd_una_(iss + 1),
-      snd_nxt_(iss + 1),
-      snd_max_(iss + 1),
+      endpoints_(opening.endpoints),
+      peer_mac_(opening.peer_mac),
+      service_(opening.service),
+      iss_(opening.iss),
+      snd_una_(opening.iss + 1),
+      snd_nxt_(opening.iss + 1),
+      snd_max_(opening.iss + 1),
       snd_wl1_(irs),  // before the ACK's sequence number, so that the ACK's window is taken
-      mss_(mss),
+      mss_(opening.mss),
       irs_(irs),
       rcv_nxt_(irs + 1),
       rcv_wnd_(std::min<std::size_t>(limits.buffer_bytes, 0xffff)),  // what the cookie's SYN,ACK advertised
-      last_heard_(now),
-      cwnd_(10 * mss),
+      last_heard_(opening.now),
+      cwnd_(10 * opening.mss),
       ssthresh_(SIZE_MAX) {
   context_.counters.count(Counter::tcpPassiveOpens);
   queue_.allocate(limits_.buffer_bytes);
@@ -216,6 +214,12 @@ void Connection::take_new_ack(std::uint32_t ack, Instant now) {
   if (fin_sent_ && seq_gt(ack, fin_seq_)) --acked;  // our FIN
   const std::size_t bytes = std::min<std::size_t>(acked, queue_.size());
   queue_.pop(bytes);
+  // The echo's window is its queue's free space: when an ACK frees enough of it, say so at once (RFC 1122
+  // §4.2.3.3: by at least min(buffer / 2, MSS)); else a peer facing a small window waits for its persist timer.
+  if (service_ == Service::echo &&
+      limits_.buffer_bytes - queue_.size() >= rcv_wnd_ + std::min(limits_.buffer_bytes / 2, mss_)) {
+    ack_now_ = true;
+  }
   snd_una_ = ack;
   if (seq_lt(snd_nxt_, snd_una_)) snd_nxt_ = snd_una_;  // after a go-back-N, an ACK for what was sent before
   // RFC 6298 §3 with Karn's rule: only a segment sent once times the round trip.
@@ -278,8 +282,9 @@ std::optional<DropReason> Connection::receive_text(const TcpView& segment, Insta
     // Past a hole: held, and an immediate duplicate ACK tells the sender where the hole is (RFC 5681 §4.2).
     ack_now_ = true;
     if (!hold(seq, data, fin)) return DropReason::tcp_out_of_order;
-    context_.trace(Layer::tcp, "seq {} is {} bytes past RCV.NXT {}: {} bytes held out of order ({} runs); duplicate "
-                               "ACK (RFC 5681 §4.2)",
+    context_.trace(Layer::tcp,
+                   "seq {} is {} bytes past RCV.NXT {}: {} bytes held out of order ({} runs); duplicate "
+                   "ACK (RFC 5681 §4.2)",
                    seq, gap, rcv_nxt_, data.size(), held_.size());
     return std::nullopt;
   }

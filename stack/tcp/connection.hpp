@@ -41,13 +41,14 @@ enum class State {
 };
 std::string_view state_name(State state);  // "SYN-RECEIVED", ...
 
-// The 4-tuple that names a connection.
-struct Endpoints {
-  IpAddress local;
-  std::uint16_t local_port = 0;
-  IpAddress remote;
-  std::uint16_t remote_port = 0;
-  friend bool operator==(const Endpoints&, const Endpoints&) = default;
+// How a connection opens: its 4-tuple, where its peer is on the link, its service, our ISS and the MSS we may send.
+struct Opening {
+  Endpoints endpoints;
+  std::optional<MacAddress> peer_mac;  // the link peer the opening segment came from (TAP); answers go there
+  Service service = Service::echo;
+  std::uint32_t iss = 0;
+  std::size_t mss = 0;  // ours (the MTU less 40), or, from a cookie, the one it kept
+  Instant now;
 };
 
 // One segment a connection asks to send; its data are `data_length` bytes of the send queue from `data_offset`.
@@ -75,15 +76,12 @@ class Connection {
  public:
   // Passive open (§3.10.7.2, LISTEN): `syn` was accepted for `service`; records IRS and the peer's MSS (536 if it
   // sent none, §3.7.1) and window scale, and sends SYN,ACK with ISS `iss`. `mss` is ours: the MTU less 40 bytes.
-  Connection(StackContext& context, const ConnectionLimits& limits, const Endpoints& endpoints,
-             std::optional<MacAddress> peer_mac, Service service, const TcpView& syn, std::uint32_t iss,
-             std::size_t mss, Instant now, Output& out);
+  Connection(StackContext& context, const ConnectionLimits& limits, const Opening& opening, const TcpView& syn,
+             Output& out);
 
   // Made from the ACK that brought back a SYN cookie (RFC 4987 §3.6): ESTABLISHED at once with our ISS `iss`, the
   // peer's `irs` and the cookie's `mss`, without window scaling. The caller then hands it that ACK (its data).
-  Connection(StackContext& context, const ConnectionLimits& limits, const Endpoints& endpoints,
-             std::optional<MacAddress> peer_mac, Service service, std::uint32_t iss, std::uint32_t irs,
-             std::size_t mss, Instant now);
+  Connection(StackContext& context, const ConnectionLimits& limits, const Opening& opening, std::uint32_t irs);
 
   // A segment for this connection (§3.10.7.4, in its order: sequence number, RST, SYN, ACK, text, FIN). Sends what
   // it calls for. Returns why it was dropped, or nullopt if it was taken (even partly).

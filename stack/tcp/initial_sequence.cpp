@@ -8,13 +8,12 @@ namespace ministack::tcp {
 
 static_assert(crypto_shorthash_KEYBYTES == std::tuple_size_v<IsnSecret>);
 
-std::uint32_t initial_sequence(const IsnSecret& secret, const IpAddress& local, std::uint16_t local_port,
-                               const IpAddress& remote, std::uint16_t remote_port, Instant now) {
+std::uint32_t initial_sequence(const IsnSecret& secret, const Endpoints& endpoints, Instant now) {
   std::array<std::uint8_t, 12> tuple{};
-  store_be32(tuple.data(), local.v4().value);
-  store_be16(tuple.data() + 4, local_port);
-  store_be32(tuple.data() + 6, remote.v4().value);
-  store_be16(tuple.data() + 10, remote_port);
+  store_be32(tuple.data(), endpoints.local.v4().value);
+  store_be16(tuple.data() + 4, endpoints.local_port);
+  store_be32(tuple.data() + 6, endpoints.remote.v4().value);
+  store_be16(tuple.data() + 10, endpoints.remote_port);
   std::array<std::uint8_t, crypto_shorthash_BYTES> hash{};
   crypto_shorthash(hash.data(), tuple.data(), tuple.size(), secret.data());
   // M: 4-microsecond ticks of the monotonic clock (RFC 6528 §3, after RFC 793's ISN generator).

@@ -17,8 +17,16 @@ namespace ministack::tcp {
 // tests fix them).
 using IsnSecret = std::array<std::uint8_t, 16>;
 
-// The ISN for a connection from `remote`:`remote_port` to `local`:`local_port` opened at `now`.
-std::uint32_t initial_sequence(const IsnSecret& secret, const IpAddress& local, std::uint16_t local_port,
-                               const IpAddress& remote, std::uint16_t remote_port, Instant now);
+// The 4-tuple that names a connection.
+struct Endpoints {
+  IpAddress local;
+  std::uint16_t local_port = 0;
+  IpAddress remote;
+  std::uint16_t remote_port = 0;
+  friend bool operator==(const Endpoints&, const Endpoints&) = default;
+};
+
+// The ISN for a connection with these endpoints opened at `now`.
+std::uint32_t initial_sequence(const IsnSecret& secret, const Endpoints& endpoints, Instant now);
 
 }  // namespace ministack::tcp

@@ -24,7 +24,7 @@ struct ConnectionLimits {
   Duration time_wait = std::chrono::seconds(60);    // 2 MSL, as Linux's TCP_TIMEWAIT_LEN
   Duration fin_wait_2 = std::chrono::seconds(60);   // Linux's tcp_fin_timeout
   Duration delayed_ack = std::chrono::milliseconds(40);  // Linux's TCP_DELACK_MIN; RFC 1122 §4.2.3.2: < 0.5 s
-  std::size_t max_out_of_order = 16;  // separate runs of data held past a hole (in the queue itself)
+  std::size_t max_out_of_order = 16;                     // separate runs of data held past a hole (in the queue itself)
   std::uint32_t syn_ack_retries = 5;                     // Linux's tcp_synack_retries
   std::uint32_t retries = 15;                            // Linux's tcp_retries2
 };

@@ -16,14 +16,12 @@ constexpr std::uint32_t kLow24 = 0x00ffffff;
 std::uint32_t minute(Instant now) { return static_cast<std::uint32_t>(now.since_start.count() / 60000); }
 
 // F: SipHash-2-4 of the 4-tuple, the counter and the client's ISN; the low 24 bits.
-std::uint32_t keyed_hash(const IsnSecret& secret, const IpAddress& local, std::uint16_t local_port,
-                         const IpAddress& remote, std::uint16_t remote_port, std::uint32_t client_isn,
-                         std::uint32_t counter) {
+std::uint32_t keyed_hash(const IsnSecret& secret, const Endpoints& e, std::uint32_t client_isn, std::uint32_t counter) {
   std::array<std::uint8_t, 20> input{};
-  store_be32(input.data(), local.v4().value);
-  store_be16(input.data() + 4, local_port);
-  store_be32(input.data() + 6, remote.v4().value);
-  store_be16(input.data() + 10, remote_port);
+  store_be32(input.data(), e.local.v4().value);
+  store_be16(input.data() + 4, e.local_port);
+  store_be32(input.data() + 6, e.remote.v4().value);
+  store_be16(input.data() + 10, e.remote_port);
   store_be32(input.data() + 12, client_isn);
   store_be32(input.data() + 16, counter);
   std::array<std::uint8_t, crypto_shorthash_BYTES> hash{};
@@ -34,25 +32,23 @@ std::uint32_t keyed_hash(const IsnSecret& secret, const IpAddress& local, std::u
 
 }  // namespace
 
-std::uint32_t make_syn_cookie(const IsnSecret& secret, const IpAddress& local, std::uint16_t local_port,
-                              const IpAddress& remote, std::uint16_t remote_port, std::uint32_t client_isn,
+std::uint32_t make_syn_cookie(const IsnSecret& secret, const Endpoints& endpoints, std::uint32_t client_isn,
                               std::uint16_t mss, Instant now) {
   std::uint32_t index = 0;
   for (std::uint32_t i = 0; i < std::size(kCookieMss); ++i) {
     if (kCookieMss[i] <= mss) index = i;
   }
   const std::uint32_t counter = minute(now);
-  const std::uint32_t hash = keyed_hash(secret, local, local_port, remote, remote_port, client_isn, counter);
+  const std::uint32_t hash = keyed_hash(secret, endpoints, client_isn, counter);
   return (counter << 24) | ((hash + index) & kLow24);
 }
 
-std::optional<std::uint16_t> check_syn_cookie(const IsnSecret& secret, const IpAddress& local, std::uint16_t local_port,
-                                              const IpAddress& remote, std::uint16_t remote_port,
+std::optional<std::uint16_t> check_syn_cookie(const IsnSecret& secret, const Endpoints& endpoints,
                                               std::uint32_t client_isn, std::uint32_t cookie, Instant now) {
   const std::uint32_t current = minute(now);
   for (const std::uint32_t counter : {current, current - 1}) {
     if ((cookie >> 24) != (counter & 0xff)) continue;
-    const std::uint32_t hash = keyed_hash(secret, local, local_port, remote, remote_port, client_isn, counter);
+    const std::uint32_t hash = keyed_hash(secret, endpoints, client_isn, counter);
     const std::uint32_t index = ((cookie & kLow24) - hash) & kLow24;
     if (index < std::size(kCookieMss)) return kCookieMss[index];
   }

@@ -21,16 +21,14 @@ namespace ministack::tcp {
 // The MSS values a cookie can carry (Linux's msstab for IPv4).
 inline constexpr std::uint16_t kCookieMss[] = {536, 1300, 1440, 1460};
 
-// The ISS for a SYN from `remote`:`remote_port` to `local`:`local_port` with ISN `client_isn`, made at `now`, for an
-// MSS of at most `mss` bytes (the largest table entry not above it, or 536).
-std::uint32_t make_syn_cookie(const IsnSecret& secret, const IpAddress& local, std::uint16_t local_port,
-                              const IpAddress& remote, std::uint16_t remote_port, std::uint32_t client_isn,
+// The ISS for a SYN between `endpoints` with ISN `client_isn`, made at `now`, for an MSS of at most `mss` bytes (the
+// largest table entry not above it, or 536).
+std::uint32_t make_syn_cookie(const IsnSecret& secret, const Endpoints& endpoints, std::uint32_t client_isn,
                               std::uint16_t mss, Instant now);
 
 // The MSS a cookie carries if `cookie` (the ACK's acknowledgment number less one) was made by make_syn_cookie for
 // this 4-tuple and client ISN (the ACK's sequence number less one) in this minute or the last; nullopt if not.
-std::optional<std::uint16_t> check_syn_cookie(const IsnSecret& secret, const IpAddress& local, std::uint16_t local_port,
-                                              const IpAddress& remote, std::uint16_t remote_port,
+std::optional<std::uint16_t> check_syn_cookie(const IsnSecret& secret, const Endpoints& endpoints,
                                               std::uint32_t client_isn, std::uint32_t cookie, Instant now);
 
 }  // namespace ministack::tcp

@@ -98,12 +98,14 @@ Verdict Tcp::listen(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
   if (!make_room()) return context_.drop(DropReason::tcp_too_many_connections, frame);
 
   const tcp::Endpoints endpoints{ip.destination, tcp.destination_port(), ip.source, tcp.source_port()};
-  const std::uint32_t iss = tcp::initial_sequence(config.isn_secret, endpoints.local, endpoints.local_port,
-                                                  endpoints.remote, endpoints.remote_port, frame.now);
-  const std::size_t mss = our_mss();
+  const tcp::Opening opening{.endpoints = endpoints,
+                             .peer_mac = frame.peer.address,
+                             .service = service,
+                             .iss = tcp::initial_sequence(config.isn_secret, endpoints, frame.now),
+                             .mss = our_mss(),
+                             .now = frame.now};
   SegmentOutput out(*this, frame);
-  connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, endpoints, frame.peer.address,
-                                                           service, tcp, iss, mss, frame.now, out));
+  connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, opening, tcp, out));
   return StackContext::handled(frame);
 }
 
@@ -113,9 +115,9 @@ Verdict Tcp::send_cookie(PacketBuffer& segment, const TcpView& syn, const IpCont
   const tcp::Config& config = context_.config.tcp;
   const std::uint16_t mss = static_cast<std::uint16_t>(
       std::min<std::size_t>(our_mss(), syn.parsed_options().mss.value_or(tcp::kCookieMss[0])));
+  const tcp::Endpoints endpoints{ip.destination, syn.destination_port(), ip.source, syn.source_port()};
   const std::uint32_t cookie =
-      tcp::make_syn_cookie(config.isn_secret, ip.destination, syn.destination_port(), ip.source, syn.source_port(),
-                           syn.sequence_number(), mss, frame.now);
+      tcp::make_syn_cookie(config.isn_secret, endpoints, syn.sequence_number(), mss, frame.now);
   last_cookie_ = frame.now;
   context_.counters.count(Counter::TcpExtSyncookiesSent);
   TcpHeader reply{.source_port = syn.destination_port(),
@@ -133,7 +135,7 @@ Verdict Tcp::send_cookie(PacketBuffer& segment, const TcpView& syn, const IpCont
   options[0] = tcp_option::mss;
   options[1] = kMssOptionLength;
   store_be16(options + 2, static_cast<std::uint16_t>(our_mss()));
-  return reply_in_place(segment, reply, ip, 0, DropReason::tcp_syn_queue_full, frame, false);
+  return reply_in_place(segment, reply, ip, 0, std::nullopt, frame);
 }
 
 std::optional<Verdict> Tcp::accept_cookie(const TcpView& ack, const IpContext& ip, tcp::Service service,
@@ -144,18 +146,21 @@ std::optional<Verdict> Tcp::accept_cookie(const TcpView& ack, const IpContext& i
   if (!last_cookie_ || frame.now - *last_cookie_ > std::chrono::minutes(2)) return std::nullopt;
   const std::uint32_t iss = ack.acknowledgment_number() - 1;
   const std::uint32_t irs = ack.sequence_number() - 1;
-  const auto mss = tcp::check_syn_cookie(config.isn_secret, ip.destination, ack.destination_port(), ip.source,
-                                         ack.source_port(), irs, iss, frame.now);
+  const tcp::Endpoints endpoints{ip.destination, ack.destination_port(), ip.source, ack.source_port()};
+  const auto mss = tcp::check_syn_cookie(config.isn_secret, endpoints, irs, iss, frame.now);
   if (!mss) {
     context_.counters.count(Counter::TcpExtSyncookiesFailed);
     return std::nullopt;
   }
   if (!make_room()) return context_.drop(DropReason::tcp_too_many_connections, frame);
   context_.counters.count(Counter::TcpExtSyncookiesRecv);
-  const tcp::Endpoints endpoints{ip.destination, ack.destination_port(), ip.source, ack.source_port()};
-  connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, endpoints, frame.peer.address,
-                                                           service, iss, irs, std::min<std::size_t>(*mss, our_mss()),
-                                                           frame.now));
+  const tcp::Opening opening{.endpoints = endpoints,
+                             .peer_mac = frame.peer.address,
+                             .service = service,
+                             .iss = iss,
+                             .mss = std::min<std::size_t>(*mss, our_mss()),
+                             .now = frame.now};
+  connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, opening, irs));
   SegmentOutput out(*this, frame);
   const auto drop = connections_.back()->receive(ack, frame.now, out);
   forget_closed();
@@ -209,7 +214,8 @@ void Tcp::send(const tcp::Connection& connection, const tcp::Outgoing& segment, 
   if (segment.syn_options) {
     options[0] = tcp_option::mss;
     options[1] = 4;
-    store_be16(options + 2, static_cast<std::uint16_t>(connection.mss()));
+    // Ours: what we can take (RFC 9293 §3.7.1), whatever the peer's (which bounds only what we send).
+    store_be16(options + 2, static_cast<std::uint16_t>(our_mss()));
     if (connection.window_scaling()) {
       options[4] = tcp_option::nop;
       options[5] = tcp_option::window_scale;
@@ -262,11 +268,11 @@ Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
   // Built in place: the segment's own bytes are no longer needed (every value above is read).
   segment.resize(kTcpMinHeaderLength);
   // Linux sends its resets with the segment's TOS less its ECN field (RFC 3168 §6.1.1: a RST is not ECN-capable).
-  return reply_in_place(segment, rst, ip, static_cast<std::uint8_t>(ip.tos & ~kEcnMask), reason, frame, true);
+  return reply_in_place(segment, rst, ip, static_cast<std::uint8_t>(ip.tos & ~kEcnMask), reason, frame);
 }
 
 Verdict Tcp::reply_in_place(PacketBuffer& segment, const TcpHeader& header, const IpContext& ip, std::uint8_t tos,
-                            DropReason reason, FrameContext& frame, bool drop) {
+                            std::optional<DropReason> drop, FrameContext& frame) {
   const IpAddress us = context_.config.interface.address;
   finish_tcp(segment.bytes(), header, us, ip.source);
   context_.counters.count(Counter::tcpOutSegs);
@@ -279,7 +285,7 @@ Verdict Tcp::reply_in_place(PacketBuffer& segment, const TcpHeader& header, cons
             .dont_fragment_if_fits = true,
             .options = {}},
            NextHop::answering(ip.source, frame), frame);
-  return drop ? context_.drop(reason, frame) : StackContext::handled(frame);
+  return drop ? context_.drop(*drop, frame) : StackContext::handled(frame);
 }
 
 }  // namespace ministack

@@ -54,9 +54,9 @@ class Tcp final : public TransportInput {
   std::optional<Verdict> accept_cookie(const TcpView& ack, const IpContext& ip, tcp::Service service,
                                        FrameContext& frame);
   // Finishes `header` over `segment` (built in place, options already there) and sends it back to ip.source;
-  // returns `reason` as a drop if `drop`, else handled.
+  // returns the frame dropped for `drop` if given, else handled.
   Verdict reply_in_place(PacketBuffer& segment, const TcpHeader& header, const IpContext& ip, std::uint8_t tos,
-                         DropReason reason, FrameContext& frame, bool drop);
+                         std::optional<DropReason> drop, FrameContext& frame);
   std::size_t our_mss() const;  // the MTU less the IPv4 and TCP headers
   // Writes and sends one segment of `connection`.
   void send(const tcp::Connection& connection, const tcp::Outgoing& segment, FrameContext& frame);
@@ -69,7 +69,7 @@ class Tcp final : public TransportInput {
   StackContext& context_;
   Ipv4& ip_;
   std::vector<std::unique_ptr<tcp::Connection>> connections_;
-  std::vector<std::uint8_t> tx_;  // segments of connections are built here; allocated on first use
+  std::vector<std::uint8_t> tx_;        // segments of connections are built here; allocated on first use
   std::optional<Instant> last_cookie_;  // when a SYN cookie was last sent
 };
 

@@ -65,7 +65,7 @@ inline constexpr std::size_t kCounterGroupCount = 7;
   X(tcpInErrs, tcp, "TCP-MIB", "TCP segments too short or with a bad data offset, checksum or options")            \
   X(tcpOutSegs, tcp, "TCP-MIB", "TCP segments sent, less those that only retransmit")                              \
   X(tcpRetransSegs, tcp, "TCP-MIB", "TCP segments retransmitted")                                                  \
-  X(tcpOutRsts, tcp, "TCP-MIB", "TCP segments sent with the RST flag")                                            \
+  X(tcpOutRsts, tcp, "TCP-MIB", "TCP segments sent with the RST flag")                                             \
   X(TcpExtSyncookiesSent, tcp, "Linux", "SYN cookies sent: SYNs answered without state (RFC 4987 §3.6)")           \
   X(TcpExtSyncookiesRecv, tcp, "Linux", "SYN cookies that came back valid and made a connection")                  \
   X(TcpExtSyncookiesFailed, tcp, "Linux", "ACKs to a listening port that were no valid SYN cookie")

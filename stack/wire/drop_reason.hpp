@@ -71,8 +71,8 @@ namespace ministack {
   X(tcp_bad_ack, "", "TCP ACK in SYN-RECEIVED for something we did not send (RST sent)", "RFC 9293 §3.10.7.4")         \
   X(tcp_ack_unsent, "", "TCP ACK for data not yet sent (ACK sent)", "RFC 5961 §5.2")                                   \
   X(tcp_ack_too_old, "", "TCP ACK older than the largest send window (ACK sent)", "RFC 5961 §5.2")                     \
-  X(tcp_out_of_order, "", "TCP data past a hole, with the out-of-order runs at their cap (duplicate ACK sent)",    \
-    "RFC 9293 §3.10.7.4")                                                                                          \
+  X(tcp_out_of_order, "", "TCP data past a hole, with the out-of-order runs at their cap (duplicate ACK sent)",        \
+    "RFC 9293 §3.10.7.4")                                                                                              \
   X(arp_queue_full, "ipOutDiscards", "packet waiting for ARP resolution dropped: queue full", "RFC 1122 §2.3.2.2")     \
   X(arp_unresolved, "ipOutDiscards", "packet dropped: ARP resolution timed out", "RFC 1122 §2.3.2.2")
 

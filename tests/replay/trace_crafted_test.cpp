@@ -181,7 +181,7 @@ std::vector<Crafted> crafted_ip_packets() {
   // Our ISS for a SYN from `port` arriving as the next frame: the stack's own RFC 6528 function, with its secret.
   const StackConfig config = crafted_ip_config();
   const auto iss = [&](std::uint16_t port) {
-    return ministack::tcp::initial_sequence(config.tcp.isn_secret, packets::kOurIp, 7, packets::kPeerIp, port,
+    return ministack::tcp::initial_sequence(config.tcp.isn_secret, {packets::kOurIp, 7, packets::kPeerIp, port},
                                             crafted_instant(out.size()));
   };
   const auto add = [&](const char* what, const Frame& f, std::optional<DropReason> expect) {

@@ -16,6 +16,13 @@ namespace {
 
 namespace flag = packets::tcp_flags;
 
+// What a RST must carry besides SEQ, ACK and flags: the TOS and its ports (the segment's destination and source).
+struct Extra {
+  std::uint8_t tos = 0;
+  std::uint16_t from = 80;
+  std::uint16_t to = 40000;
+};
+
 class StackTcpTest : public ::testing::TestWithParam<LinkLayer> {
  protected:
   bool tap() const { return GetParam() == LinkLayer::ethernet; }
@@ -32,15 +39,32 @@ class StackTcpTest : public ::testing::TestWithParam<LinkLayer> {
 
   // Feeds `segment`, which must be refused with exactly one RST; checks that RST in full against what the segment
   // says and returns its TCP header (20 bytes).
-  // `from` and `to` are the RST's ports: the segment's destination and source.
   Frame expect_reset(const Frame& segment, std::uint32_t seq, std::uint32_t ack, std::uint8_t flags,
-                     std::uint8_t tos = 0, std::uint16_t from = 80, std::uint16_t to = 40000) {
+                     const Extra& extra = {}) {
     const Counters before = harness_.stack().counters();
     const Verdict v = harness_.receive(segment);
     EXPECT_EQ(name(v.drop), "tcp_port_closed");
     EXPECT_EQ(v.frames_sent, 1u);
     if (v.frames_sent != 1) return {};
     const Frame reply = harness_.reply();
+    expect_link_and_ip(reply, extra.tos);
+    const Frame tcp(reply.begin() + static_cast<std::ptrdiff_t>(l3() + 20),
+                    reply.begin() + static_cast<std::ptrdiff_t>(l3() + 40));
+    EXPECT_EQ(get16(tcp, 0), extra.from) << "from the port the segment was sent to";
+    EXPECT_EQ(get16(tcp, 2), extra.to) << "to the port it came from";
+    EXPECT_EQ(get32(tcp, 4), seq) << "SEQ";
+    EXPECT_EQ(get32(tcp, 8), ack) << "ACK";
+    EXPECT_EQ(tcp[12], 0x50) << "a 20-byte header: no options";
+    EXPECT_EQ(tcp[13], flags);
+    EXPECT_EQ(get16(tcp, 14), 0) << "window";
+    EXPECT_EQ(get16(tcp, 18), 0) << "urgent pointer";
+    EXPECT_EQ(packets::reference_checksum(packets::with_pseudo_header(tcp, kOurIp, kPeerIp, 20, 6)), 0);
+    expect_counted_once(before);
+    return tcp;
+  }
+
+  // The link and IP headers of a RST: to the peer, from us, 40 bytes, DF, TTL 64, the checksum verifying.
+  void expect_link_and_ip(const Frame& reply, std::uint8_t tos) const {
     const std::size_t at = l3();
     if (tap()) {
       EXPECT_EQ(get_mac(reply, 0), kPeerMac);
@@ -60,22 +84,14 @@ class StackTcpTest : public ::testing::TestWithParam<LinkLayer> {
     EXPECT_EQ(get32(reply, at + 12), kOurIp.value);
     EXPECT_EQ(get32(reply, at + 16), kPeerIp.value);
     EXPECT_EQ(packets::reference_checksum(packets::ByteView{reply}.subspan(at, 20)), 0);
-    const Frame tcp(reply.begin() + static_cast<std::ptrdiff_t>(at + 20),
-                    reply.begin() + static_cast<std::ptrdiff_t>(at + 40));
-    EXPECT_EQ(get16(tcp, 0), from) << "from the port the segment was sent to";
-    EXPECT_EQ(get16(tcp, 2), to) << "to the port it came from";
-    EXPECT_EQ(get32(tcp, 4), seq) << "SEQ";
-    EXPECT_EQ(get32(tcp, 8), ack) << "ACK";
-    EXPECT_EQ(tcp[12], 0x50) << "a 20-byte header: no options";
-    EXPECT_EQ(tcp[13], flags);
-    EXPECT_EQ(get16(tcp, 14), 0) << "window";
-    EXPECT_EQ(get16(tcp, 18), 0) << "urgent pointer";
-    EXPECT_EQ(packets::reference_checksum(packets::with_pseudo_header(tcp, kOurIp, kPeerIp, 20, 6)), 0);
+  }
+
+  // One segment in, one out, one RST, and no ICMP error.
+  void expect_counted_once(const Counters& before) const {
     EXPECT_EQ(harness_.count(Counter::tcpInSegs), before.get(Counter::tcpInSegs) + 1);
     EXPECT_EQ(harness_.count(Counter::tcpOutSegs), before.get(Counter::tcpOutSegs) + 1);
     EXPECT_EQ(harness_.count(Counter::tcpOutRsts), before.get(Counter::tcpOutRsts) + 1);
     EXPECT_EQ(harness_.count(Counter::icmpOutMsgs), before.get(Counter::icmpOutMsgs)) << "no ICMP error for TCP";
-    return tcp;
   }
 
   // Feeds `segment`, which must get nothing, dropped for `reason`; then a SYN must still be refused.
@@ -105,8 +121,8 @@ TEST_P(StackTcpTest, WithoutAckTheResetAcknowledgesTheWholeSegment) {
   expect_reset(deliver({.sequence = 1000, .flags = flag::fin, .payload = packets::pattern(3)}), 0, 1004,
                flag::rst | flag::ack);
   expect_reset(deliver({.sequence = 1000, .flags = 0}), 0, 1000, flag::rst | flag::ack);  // no flags at all
-  expect_reset(deliver({.source_port = 1234, .destination_port = 4321, .sequence = 7}), 0, 8, flag::rst | flag::ack, 0,
-               4321, 1234);
+  expect_reset(deliver({.source_port = 1234, .destination_port = 4321, .sequence = 7}), 0, 8, flag::rst | flag::ack,
+               {.from = 4321, .to = 1234});
 }
 
 // "If the ACK bit is on, <SEQ=SEG.ACK><CTL=RST>": no ACK flag, whatever the segment carries.
@@ -134,7 +150,7 @@ TEST_P(StackTcpTest, TheResetIsBareAndKeepsTheTos) {
   expect_reset(deliver({.sequence = 1, .options = options, .payload = packets::pattern(1000)},
                        {.options = {0x01, 0x01, 0x01, 0x00}}),
                0, 1002, flag::rst | flag::ack);
-  expect_reset(deliver({.sequence = 1}, {.tos = 0xb9}), 0, 2, flag::rst | flag::ack, 0xb8);
+  expect_reset(deliver({.sequence = 1}, {.tos = 0xb9}), 0, 2, flag::rst | flag::ack, {.tos = 0xb8});
 }
 
 // "An incoming segment containing a RST is discarded": never a RST about a RST.
