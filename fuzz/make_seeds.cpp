@@ -5,7 +5,9 @@
 //   tun             each raw IP capture, the same way
 //   fragments       each IPv4 datagram of the Ethernet captures, with a plan that cuts it as Linux does (1480
 //                   bytes per fragment, in order), one datagram sequence per piece
-// plus one input per TAP target that makes the stack originate a datagram (the ARP queue), then answers its ARP.
+// plus one input per TAP target that makes the stack originate a datagram (the ARP queue), then answers its ARP; and,
+// since pcaps/ holds only the kernel's refusals, one input per target of TCP segments to us (every option TCP reads,
+// data, FIN, RST, the echo and discard ports), built here.
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -70,6 +72,41 @@ Input originate_then_resolve() {
   return input;
 }
 
+// TCP segments from the peer to us (RFC 9293 §3.1): a SYN with every option TCP reads (MSS, SACK-permitted,
+// timestamps, NOP, window scale), an ACK with data, a FIN, a RST and a SACK block to a closed port, a SYN with options
+// to the echo port and data to the discard port; as Ethernet frames or bare IP packets. For "fragments", one datagram
+// sequence (the plan, then the datagram) per segment.
+std::vector<packets::Frame> tcp_segments() {
+  namespace flag = packets::tcp_flags;
+  const std::vector<packets::Tcp> segments = {
+      {.flags = flag::syn, .options = {2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7}},
+      {.sequence = 0x1a2b3c4e, .acknowledgment = 1, .flags = flag::ack | flag::psh, .payload = packets::pattern(12)},
+      {.sequence = 0x1a2b3c5a, .acknowledgment = 1, .flags = flag::fin | flag::ack},
+      {.sequence = 0x1a2b3c5b, .flags = flag::rst},
+      {.acknowledgment = 1, .flags = flag::ack, .options = {1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 9}},
+      {.destination_port = 7, .flags = flag::syn, .options = {2, 4, 0x05, 0xb4, 1, 3, 3, 7}},
+      {.destination_port = 9, .flags = flag::psh, .payload = packets::pattern(5)},
+  };
+  std::vector<packets::Frame> out;
+  for (const packets::Tcp& t : segments) out.push_back(packets::ipv4({.protocol = 6}, packets::tcp(t)));
+  return out;
+}
+
+void write_tcp_seeds(const fs::path& out) {
+  Input tap, tun, fragments;
+  for (const packets::Frame& segment : tcp_segments()) {
+    append_record(tap, packets::ethernet({}, segment), Duration{0});
+    append_record(tun, segment, Duration{0});
+    Input body = {0, 0, 0, 0};  // 8-byte fragments, in order
+    body.insert(body.end(), segment.begin(), segment.end());
+    append_record(fragments, body, Duration{0});
+  }
+  write(out / "tap" / "tcp-segments", tap);
+  write(out / "tap_fixed" / "tcp-segments", tap);
+  write(out / "tun" / "tcp-segments", tun);
+  write(out / "fragments" / "tcp-segments", fragments);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -112,7 +149,8 @@ int main(int argc, char** argv) try {
   }
   for (const char* target : {"tap", "tap_fixed"})
     write(out / target / "originate-then-resolve", originate_then_resolve());
-  std::printf("make_seeds: %zu seed inputs from %d captures in %s\n", seeds + 2, argc - 2, out.c_str());
+  write_tcp_seeds(out);
+  std::printf("make_seeds: %zu seed inputs from %d captures in %s\n", seeds + 6, argc - 2, out.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "make_seeds: %s\n", e.what());

@@ -12,6 +12,8 @@ namespace {
 constexpr std::size_t kMinHeader = 20;
 constexpr std::size_t kMaxFragments = 1024;
 constexpr std::uint8_t kIcmp = 1;
+constexpr std::uint8_t kTcp = 6;
+constexpr std::size_t kTcpHeader = 20;
 constexpr std::uint8_t kUdp = 17;
 constexpr std::uint16_t kMoreFragments = 0x2000;
 constexpr std::uint16_t kOffsetMask = 0x1fff;
@@ -44,6 +46,14 @@ void fix_ipv4(Packet& ip) {
   if (!fragment && ip[9] == kIcmp && payload >= 4) {
     packets::put16(ip, ihl + 2, 0);
     packets::put16(ip, ihl + 2, packets::reference_checksum(packets::ByteView{ip}.subspan(ihl, payload)));
+  } else if (!fragment && ip[9] == kTcp && payload >= kTcpHeader) {
+    // The checksum covers the pseudo-header and the whole segment (RFC 9293 §3.1); the data offset and options stay
+    // as the input has them, for TCP's own checks to judge.
+    packets::put16(ip, ihl + 16, 0);
+    const auto covered =
+        packets::with_pseudo_header(packets::ByteView{ip}.subspan(ihl, payload), Ipv4Address{packets::get32(ip, 12)},
+                                    Ipv4Address{packets::get32(ip, 16)}, static_cast<std::uint16_t>(payload), kTcp);
+    packets::put16(ip, ihl + 16, packets::reference_checksum(covered));
   } else if (!fragment && ip[9] == kUdp && payload >= 8 && payload <= 0xffff) {
     packets::put16(ip, ihl + 4, static_cast<std::uint16_t>(payload));
     if (packets::get16(ip, ihl + 6) != 0) {

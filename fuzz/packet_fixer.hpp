@@ -14,8 +14,8 @@ using Packet = std::vector<std::uint8_t>;
 
 // Makes the IPv4 packet `ip` well-formed where it can (RFC 791 §3.1): an IHL under 5 becomes 5, the total length is
 // the packet's size (at most 65535), the header checksum is right; and, unless it is a fragment, an ICMP checksum
-// (RFC 792) or a UDP length and checksum (RFC 768; a zero checksum, "none", stays zero). Shorter than 20 bytes, or an
-// IHL past the end: left as it is.
+// (RFC 792), a UDP length and checksum (RFC 768; a zero checksum, "none", stays zero) or a TCP checksum (RFC 9293
+// §3.1, when there is room for a header). Shorter than 20 bytes, or an IHL past the end: left as it is.
 void fix_ipv4(Packet& ip);
 
 // The same for the IPv4 packet inside an Ethernet frame (type 0x0800); other frames are left as they are.

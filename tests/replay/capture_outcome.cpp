@@ -37,6 +37,11 @@ ReassemblyModel::Step look_at_fragment(const ReassemblyModel& model, const Bytes
   return step;
 }
 
+// The verdicts that come with a RST sent (RFC 9293 §3.10.7.1 and §3.10.7.2).
+bool is_refused_with_rst(DropReason reason) {
+  return reason == DropReason::tcp_port_closed || reason == DropReason::tcp_bad_ack;
+}
+
 // Whether the verdict goes with what was sent, given the frame's faults; the answers, errors and held fragments
 // counted.
 void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, const SentReading& s, Outcome& o,
@@ -65,6 +70,14 @@ void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, c
       }
       break;
     }
+    case SentKind::tcp_rst:
+      ++o.resets;
+      if (!f.drop || !is_refused_with_rst(*f.drop)) problem("sent a TCP RST with the verdict " + dropped_as);
+      if (r.faults.size() != 1 || !is_refused_with_rst(*r.faults.begin())) {
+        problem("sent a TCP RST about a frame whose faults are " + reason_names(r.faults) +
+                ": only a well-formed segment for a closed port, or an ACK to a listening one, is refused with one");
+      }
+      break;
     case SentKind::unexpected: break;  // its problems are already listed
     case SentKind::nothing:
       if (!f.drop) {
@@ -105,6 +118,20 @@ void check_error_rate(FrameOutcome& fo, const SentReading& s, std::int64_t now_m
     }
     if (!fo.error_allowed && sent_error) problem("an ICMP unreachable sent beyond the rate limit");
     o.rate_limited += fo.error_allowed ? 0 : 1;
+  }
+}
+
+// RFC 9293 §3.10.7.1: every well-formed segment for a port nobody listens on, unicast to us from a host, is refused
+// with a RST, and so is an ACK to a listening port (§3.10.7.2); no limit on them is documented. (Faults below TCP, a
+// broadcast destination and a RST are read_frame's: any of them leaves the refusal out.)
+// A drop for a reason tolerated for the frame (an odd option) is as right as the RST.
+void check_rst_due(FrameOutcome& fo, const ReplayedFrame& f, const SentReading& s, const Report& problem) {
+  const FrameReading& r = fo.reading;
+  fo.rst_due = r.delivered && r.faults.size() == 1 && is_refused_with_rst(*r.faults.begin());
+  const bool tolerated = f.drop && r.tolerated.count(*f.drop);
+  if (fo.rst_due && s.kind != SentKind::tcp_rst && !tolerated) {
+    problem("a RST was due (" + reason_names(r.faults) + "), yet none was sent (sent " +
+            std::string(sent_name(s.kind)) + ")");
   }
 }
 
@@ -173,6 +200,7 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
     o.fragmented += s.fragmented ? 1 : 0;
 
     check_error_rate(fo, s, now_ms, rate, o, problem);
+    check_rst_due(fo, f, s, problem);
     follow_stack_verdict(model, f, r, step, o);
     o.max_in_progress = std::max(o.max_in_progress, model.in_progress());
     o.frames.push_back(std::move(fo));

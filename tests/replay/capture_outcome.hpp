@@ -29,6 +29,7 @@ struct FrameOutcome {
   bool fragmented = false;     // the reply went out in several frames
   bool error_due = false;      // an ICMP unreachable may be sent about it (RFC 1122 §3.2.2)...
   bool error_allowed = false;  // ... and the rate limit lets it through
+  bool rst_due = false;        // a well-formed TCP segment unicast to us, refused (RFC 9293 §3.10.7.1, §3.10.7.2)
 };
 
 struct Outcome {
@@ -37,6 +38,7 @@ struct Outcome {
   std::size_t answers = 0;  // frames answered: ARP reply, echo reply, UDP echo
   std::size_t arp_replies = 0, echo_replies = 0;
   std::size_t errors = 0;             // frames that got an ICMP unreachable
+  std::size_t resets = 0;             // frames that got a TCP RST
   std::size_t fragmented = 0;         // frames whose answer went out in fragments
   std::size_t held = 0;               // fragments held silently, their datagram incomplete
   std::size_t completed = 0;          // datagrams reassembled
@@ -44,7 +46,8 @@ struct Outcome {
   std::size_t rate_limited = 0;       // unreachables due but refused by the rate limit
   std::size_t max_in_progress = 0;    // datagrams the model held at once
   std::set<DatagramKey> overlapping;  // datagrams whose fragments overlap somewhere in the file (teardrop, ...)
-  std::size_t replies() const { return answers + errors; }
+  // An ICMP error or a RST refuses, and only ever spends the README's MAY; answers meet its MUST.
+  std::size_t replies() const { return answers + errors + resets; }
 };
 
 // `times_us`: the capture's timestamps, read from the file independently; `mtu`: the stack's.

@@ -63,12 +63,27 @@ Replay run_stack(LinkLayer link, const std::vector<Bytes>& frames, const std::ve
   return ministack::testing::feed_frames(config, frames, instants, kEth + kMaxDatagram + 64);
 }
 
+void set_transport_checksum(Bytes& frame, std::size_t l3) {
+  const std::size_t ihl = ihl_at(frame, l3), length = get16(frame, l3 + 2) - ihl, at = l3 + ihl;
+  const std::uint8_t protocol = frame[l3 + 9];
+  const std::size_t field = protocol == 6 ? 16 : 6;
+  if ((protocol != 6 && protocol != 17) || length < field + 2 || (protocol == 17 && get16(frame, at + 6) == 0)) {
+    return;
+  }
+  put16(frame, at + field, 0);
+  const std::uint16_t checksum = packets::reference_checksum(
+      packets::with_pseudo_header(packets::ByteView{frame}.subspan(at, length), Ipv4Address{get32(frame, l3 + 12)},
+                                  Ipv4Address{get32(frame, l3 + 16)}, static_cast<std::uint16_t>(length), protocol));
+  put16(frame, at + field, protocol == 17 && checksum == 0 ? 0xffff : checksum);
+}
+
 Bytes readdressed(const Bytes& frame, std::uint32_t destination, bool link_broadcast) {
   Bytes out = frame;
   const std::size_t ihl = ihl_at(out, kEth);
   put16(out, kEth + 16, static_cast<std::uint16_t>(destination >> 16));
   put16(out, kEth + 18, static_cast<std::uint16_t>(destination & 0xffff));
   set_ip_checksum(out, kEth, ihl);
+  if (!is_fragment_at(out, kEth)) set_transport_checksum(out, kEth);
   if (link_broadcast) std::fill(out.begin(), out.begin() + 6, std::uint8_t{0xff});
   return out;
 }
@@ -95,6 +110,16 @@ Bytes to_udp_port(const Bytes& frame, std::uint16_t port, std::size_t data_lengt
   put16(out, udp + 6, checksum == 0 ? 0xffff : checksum);
   put16(out, kEth + 2, static_cast<std::uint16_t>(ihl + length));
   set_ip_checksum(out, kEth, ihl);
+  return out;
+}
+
+Bytes edited_tcp(const Bytes& frame, const std::function<void(Bytes&, std::size_t)>& edit) {
+  Bytes out = frame;
+  const std::size_t ihl = ihl_at(out, kEth);
+  edit(out, kEth + ihl);
+  put16(out, kEth + 2, static_cast<std::uint16_t>(out.size() - kEth));
+  set_ip_checksum(out, kEth, ihl);
+  set_transport_checksum(out, kEth);
   return out;
 }
 

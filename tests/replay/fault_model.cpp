@@ -10,6 +10,69 @@
 
 namespace ministack::realworld {
 
+namespace {
+
+// The options of a TCP header, d[from, to) (RFC 9293 §3.1): EOL ends the list, NOP is one byte, every other kind has
+// a length of at least 2 that stays within the header; MSS (2), window scale (3), SACK-permitted (4) and timestamps
+// (8) have the lengths of RFC 9293, RFC 7323 and RFC 2018; unknown kinds are skipped by their length. A SACK block
+// list (5) of any length but 2 + 8n (n >= 1) is odd: refusing it is as right as skipping it.
+enum class TcpOptions { fine, odd, malformed };
+TcpOptions read_tcp_options(const Bytes& d, std::size_t from, std::size_t to) {
+  TcpOptions state = TcpOptions::fine;
+  for (std::size_t at = from; at < to;) {
+    const std::uint8_t kind = d[at];
+    if (kind == 0) break;
+    if (kind == 1) {
+      ++at;
+      continue;
+    }
+    if (at + 1 >= to) return TcpOptions::malformed;  // no room for the length byte
+    const std::size_t length = d[at + 1];
+    if (length < 2 || at + length > to) return TcpOptions::malformed;
+    const bool wrong = (kind == 2 && length != 4) || (kind == 3 && length != 3) || (kind == 4 && length != 2) ||
+                       (kind == 8 && length != 10);
+    if (wrong) return TcpOptions::malformed;
+    if (kind == 5 && (length < 10 || (length - 2) % 8 != 0)) state = TcpOptions::odd;
+    at += length;
+  }
+  return state;
+}
+
+// A TCP segment, the rest of the datagram d after its ihl-byte header. A malformed segment is only ever dropped for
+// what is wrong with it (RFC 9293 §3.10.7.1 answers well-formed ones only): too short for a header, a data offset
+// outside 5..15 words or past the segment, a checksum that does not verify with the pseudo-header, malformed
+// options. A well-formed one to a broadcast or multicast address gets nothing (RFC 1122 §4.2.3.10), nor does a RST
+// (§3.10.7.1: "an incoming segment containing a RST is discarded"). To a port nobody listens on, any other is
+// refused with a RST (§3.10.7.1). To the echo (7) and discard (9) services, LISTEN (§3.10.7.2): an ACK is refused
+// with a RST, a segment without SYN dropped, a SYN opens a connection (these checks follow no connection, and the
+// captures hold no segment for those ports: its SYN,ACK reads as unexpected).
+std::set<DropReason> tcp_faults(const Bytes& d, std::size_t ihl, bool to_group, std::set<DropReason>& tolerated) {
+  const std::size_t length = d.size() - ihl;
+  if (length < kTcpHeader) return {DropReason::tcp_truncated};
+  std::set<DropReason> faults;
+  const std::size_t offset = tcp_data_offset_at(d, ihl);
+  const bool offset_fits = offset >= kTcpHeader && offset <= length;
+  if (!offset_fits) faults.insert(DropReason::tcp_bad_data_offset);
+  if (!tcp_checksum_ok(d, ihl)) faults.insert(DropReason::tcp_bad_checksum);
+  if (offset_fits) {
+    const TcpOptions options = read_tcp_options(d, ihl + kTcpHeader, ihl + offset);
+    if (options == TcpOptions::malformed) faults.insert(DropReason::tcp_bad_options);
+    if (options == TcpOptions::odd) tolerated.insert(DropReason::tcp_bad_options);
+  }
+  if (!faults.empty()) return faults;
+  const std::uint8_t flags = d[ihl + 13];
+  if (to_group) faults.insert(DropReason::tcp_to_broadcast);
+  if ((flags & kTcpRst) != 0) faults.insert(DropReason::tcp_reset_ignored);
+  if (!faults.empty()) return faults;
+  const std::uint16_t port = get16(d, ihl + 2);
+  if (port != kTcpEchoPort && port != kTcpDiscardPort) return {DropReason::tcp_port_closed};
+  if ((flags & kTcpAck) != 0) return {DropReason::tcp_bad_ack};
+  if ((flags & kTcpSyn) == 0) return {DropReason::tcp_listen_no_syn};
+  return faults;
+}
+
+}  // namespace
+
 std::set<DropReason> upper_faults(const Bytes& d, bool to_group, bool odd_options, std::set<DropReason>& tolerated) {
   const std::size_t ihl = ihl_at(d, 0), payload = d.size() - ihl;
   const std::uint8_t protocol = d[9];
@@ -39,6 +102,7 @@ std::set<DropReason> upper_faults(const Bytes& d, bool to_group, bool odd_option
     }
     return faults;
   }
+  if (protocol == 6) return tcp_faults(d, ihl, to_group, tolerated);
   return {DropReason::ip_unknown_protocol};
 }
 
@@ -239,6 +303,15 @@ bool given_after_delivery(DropReason r) {
     case DropReason::udp_truncated:
     case DropReason::udp_bad_checksum:
     case DropReason::udp_port_unreachable:
+    case DropReason::tcp_truncated:
+    case DropReason::tcp_bad_data_offset:
+    case DropReason::tcp_bad_checksum:
+    case DropReason::tcp_bad_options:
+    case DropReason::tcp_port_closed:
+    case DropReason::tcp_reset_ignored:
+    case DropReason::tcp_to_broadcast:
+    case DropReason::tcp_bad_ack:
+    case DropReason::tcp_listen_no_syn:
     case DropReason::ip_unknown_protocol:
     case DropReason::ip_broadcast_echo_ignored: return true;
     default: return false;

@@ -5,7 +5,10 @@
 
 #include "device/device.hpp"
 
+#include <cctype>
+#include <fstream>
 #include <set>
+#include <string>
 
 namespace ministack::realworld {
 namespace {
@@ -57,6 +60,12 @@ void expect_reassembly(const Replay& replay, const Outcome& o, const Expectation
   EXPECT_GT(o.completed, e.reassembled_echoes) << "datagrams reassembled (the echo, and others)";
   EXPECT_GE(o.overlapping.size(), 3u) << "datagrams with overlapping fragments (teardrop, zeek)";
   EXPECT_GT(count_drops(replay, DropReason::reasm_overlap), 0u);
+  // The TCP segments that arrive in fragments (suricata's 3-fragment SYN and others) are refused whole.
+  std::size_t reassembled_resets = 0;
+  for (const FrameOutcome& fo : o.frames) {
+    if (fo.reading.reassembled && fo.sent == SentKind::tcp_rst) ++reassembled_resets;
+  }
+  EXPECT_GT(reassembled_resets, 0u) << "RSTs refusing a TCP segment rebuilt from fragments";
 }
 
 // tp_vlan.pcap. No VLAN is configured: every tagged frame stops at the EtherType, unless the Ethernet header itself
@@ -120,16 +129,22 @@ void expect_other_icmp_ignored_by_type(const Replay& replay, const Outcome&, con
   EXPECT_GT(well_formed, 0u);
 }
 
-// tp_ipv4_other_proto.pcap. Nothing is answered here; an ICMP unreachable (the stack sends no TCP RST) is a validated
-// MAY, about datagrams unicast to us only: never about the UDP broadcasts, the IGMP/VRRP/OSPF/... multicasts, a
-// link-layer broadcast or datagrams for other hosts, which are the README's 16 "none".
+// tp_ipv4_other_proto.pcap. Nothing is answered here; an ICMP unreachable or a TCP RST is a validated MAY, about
+// datagrams unicast to us only: never about the UDP broadcasts, the IGMP/VRRP/OSPF/... multicasts, a link-layer
+// broadcast or datagrams for other hosts, which are the README's 16 "none". The TCP segments refused include
+// segments with ACK and without (both rules of RFC 9293 §3.10.7.1), and those with bad checksums get nothing.
 void expect_unreachables_only_unicast_to_us(const Replay& replay, const Outcome& o, const Expectation& e) {
-  std::size_t none = 0;
+  std::size_t none = 0, resets_of_acks = 0, resets_of_others = 0;
   for (std::size_t i = 0; i < replay.frames.size(); ++i) {
     const ReplayedFrame& f = replay.frames[i];
     const FrameReading& r = o.frames[i].reading;
     if (!f.sent.empty()) {
-      EXPECT_EQ(o.frames[i].sent, SentKind::unreachable) << "frame " << f.index << ": only unreachables";
+      EXPECT_TRUE(o.frames[i].sent == SentKind::unreachable || o.frames[i].sent == SentKind::tcp_rst)
+          << "frame " << f.index << ": only unreachables and RSTs, not " << sent_name(o.frames[i].sent);
+    }
+    if (o.frames[i].sent == SentKind::tcp_rst) {
+      std::size_t& resets = (f.input[r.l3 + r.ihl + 13] & kTcpAck) != 0 ? resets_of_acks : resets_of_others;
+      ++resets;
     }
     const bool unicast_to_us = r.ipv4 && get32(f.input, r.l3 + 16) == kOurIp && mac_is(f.input, 0, kOurMac) &&
                                !mac_is_group(f.input, 6) && !bad_source(get32(f.input, r.l3 + 12));
@@ -142,6 +157,9 @@ void expect_unreachables_only_unicast_to_us(const Replay& replay, const Outcome&
   EXPECT_EQ(o.answers, 0u);
   EXPECT_GT(count_drops(replay, DropReason::ip_unknown_protocol), 0u);
   EXPECT_GT(count_drops(replay, DropReason::udp_port_unreachable), 0u);
+  EXPECT_GT(resets_of_acks, 0u) << "RSTs refusing segments with ACK (<SEQ=SEG.ACK><CTL=RST>)";
+  EXPECT_GT(resets_of_others, 0u) << "RSTs refusing segments without ACK (<SEQ=0><ACK=SEG.SEQ+SEG.LEN>)";
+  EXPECT_GE(count_drops(replay, DropReason::tcp_bad_checksum), 2u) << "the two source-routed segments (#25, #30)";
 }
 
 // tp_ipv4_malformed.pcap. The zeek pair: the bad-checksum echo request is dropped for it, its good twin (the control)
@@ -149,6 +167,15 @@ void expect_unreachables_only_unicast_to_us(const Replay& replay, const Outcome&
 void expect_bad_checksums_dropped(const Replay& replay, const Outcome&, const Expectation&) {
   EXPECT_GT(count_drops(replay, DropReason::icmp_bad_checksum), 0u);
   EXPECT_GT(count_drops(replay, DropReason::ip_bad_checksum), 0u);
+}
+
+// tun_tp_ipv4_raw101.pcap: reassembly as in tp_frag.pcap; and the two TCP segments of tp_ipv4_malformed.pcap that
+// come there from a group MAC (dropped by Ethernet) reach TCP here: the one with an offloaded (bad) checksum and
+// the one with no room for a header, each dropped by name with nothing sent.
+void expect_raw_ip_reassembly_and_tcp_faults(const Replay& replay, const Outcome& o, const Expectation& e) {
+  expect_reassembly(replay, o, e);
+  EXPECT_GT(count_drops(replay, DropReason::tcp_bad_checksum), 0u);
+  EXPECT_GT(count_drops(replay, DropReason::tcp_truncated), 0u);
 }
 
 // derived_eth_padding.pcap. Every frame is a short echo request padded or followed by a trailer; each one must show
@@ -170,7 +197,47 @@ void expect_ip_trailer_answered(const Replay& replay, const Outcome& o, const Ex
   }
 }
 
+// The lines of an expect/ listing, by frame number.
+std::map<std::size_t, std::string> read_listing(const std::filesystem::path& listing) {
+  std::map<std::size_t, std::string> lines;
+  std::ifstream in(listing);
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() < 2 || line[0] != '#' || !std::isdigit(static_cast<unsigned char>(line[1]))) continue;
+    lines[std::stoul(line.substr(1))] = line;
+  }
+  return lines;
+}
+
 }  // namespace
+
+void expect_frames_as_listed(const std::filesystem::path& listing, const Replay& replay, const Outcome& o) {
+  if (!std::filesystem::is_regular_file(listing)) return;
+  const std::map<std::size_t, std::string> lines = read_listing(listing);
+  const auto says = [](const std::string& line, const char* what) { return line.find(what) != std::string::npos; };
+  for (std::size_t i = 0; i < replay.frames.size(); ++i) {
+    const ReplayedFrame& f = replay.frames[i];
+    const auto it = lines.find(f.index);
+    if (it == lines.end()) {
+      ADD_FAILURE() << listing.filename().string() << " has no line for frame " << f.index;
+      continue;
+    }
+    const std::string& line = it->second;
+    const SentKind sent = o.frames[i].sent;
+    const std::string where = listing.filename().string() + ": sent " + sent_name(sent) + " for " + line;
+    if (says(line, "=> nothing")) {
+      EXPECT_EQ(sent, SentKind::nothing) << where;
+    }
+    if (says(line, "=> MUST")) {
+      EXPECT_TRUE(sent == SentKind::arp_reply || sent == SentKind::echo_reply || sent == SentKind::udp_echo) << where;
+    }
+    if (sent == SentKind::tcp_rst) {
+      EXPECT_TRUE(says(line, "TCP RST")) << where;
+    }
+    if (sent == SentKind::unreachable) {
+      EXPECT_TRUE(says(line, "ICMP destination unreachable")) << where;
+    }
+  }
+}
 
 const std::map<std::string, FileCheck>& file_checks() {
   static const std::map<std::string, FileCheck> checks = {
@@ -180,7 +247,7 @@ const std::map<std::string, FileCheck>& file_checks() {
       {"tp_icmp_other.pcap", expect_other_icmp_ignored_by_type},
       {"tp_ipv4_other_proto.pcap", expect_unreachables_only_unicast_to_us},
       {"tp_frag.pcap", expect_reassembly},
-      {"tun_tp_ipv4_raw101.pcap", expect_reassembly},
+      {"tun_tp_ipv4_raw101.pcap", expect_raw_ip_reassembly_and_tcp_faults},
       {"tun_tp_mixed_raw12.pcap",
        [](const Replay& replay, const Outcome&, const Expectation&) { expect_ipv6_dropped_by_name(replay, 1); }},
       {"tun_tp_ipv4_228.pcap",

@@ -2,6 +2,7 @@
 // generic checks of its file (realworld_test.cpp).
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -15,5 +16,10 @@ using FileCheck = std::function<void(const Replay&, const Outcome&, const Expect
 
 // By file name; a file without an entry has only the generic checks.
 const std::map<std::string, FileCheck>& file_checks();
+
+// The directory's own verdict on every frame, expect/NAME.txt ("#N ... => MUST ...", "=> MAY ...", "=> nothing
+// (why)"), held against what was sent frame by frame: nothing for a "nothing" line, an answer for a MUST line, and
+// a refusal (ICMP unreachable, TCP RST) only where its line names that refusal. Skipped when the file is absent.
+void expect_frames_as_listed(const std::filesystem::path& listing, const Replay& replay, const Outcome& o);
 
 }  // namespace ministack::realworld

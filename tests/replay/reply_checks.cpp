@@ -1,5 +1,5 @@
-// Checks of what was sent (reply_checks.hpp): ARP replies, echo replies, UDP echoes, ICMP unreachables, and the
-// datagram a set of sent frames carries, rebuilt from its fragments.
+// Checks of what was sent (reply_checks.hpp): ARP replies, echo replies, UDP echoes, ICMP unreachables, TCP RSTs,
+// and the datagram a set of sent frames carries, rebuilt from its fragments.
 #include "reply_checks.hpp"
 
 #include <algorithm>
@@ -185,6 +185,73 @@ Problems check_unreachable(const Bytes& in, LinkLayer link, const FrameReading& 
   return p;
 }
 
+// The RST that refuses a TCP segment for a port nobody listens on (RFC 9293 §3.10.7.1), or an ACK to a listening
+// one (§3.10.7.2), about the segment `r` handed up: allowed only about a well-formed segment unicast to us from a
+// host, never about a RST; from its destination port to its source port; if the segment has ACK,
+// <SEQ=SEG.ACK><CTL=RST>, else <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>, SYN and FIN counted in SEG.LEN (§3.4),
+// modulo 2^32; a bare 20-byte header, window 0, no urgent pointer, its checksum over the pseudo-header; in a
+// 40-byte datagram with DF and TTL 64, whose TOS is the segment's less its ECN bits (a RST is not ECN-capable,
+// RFC 3168 §6.1.1; what Linux sends, recorded in pcaps/*_tcp_closed_tos.pcap).
+Problems check_rst(const Bytes& in, LinkLayer link, const FrameReading& r, const Bytes& rst) {
+  if (!r.delivered) return {"a TCP RST about a frame that hands no datagram up"};
+  Problems p;
+  const Expect expect = expector(p);
+  const Bytes& seg = *r.delivered;
+  const std::size_t ihl = ihl_at(seg, 0), length = seg.size() - ihl;
+  expect(seg[9] == 6, "a TCP RST about IP protocol " + std::to_string(seg[9]));
+  if (seg[9] != 6 || length < kTcpHeader) return p.empty() ? Problems{"a TCP RST about a segment cut short"} : p;
+  const std::uint32_t source = get32(seg, 12), destination = get32(seg, 16);
+  expect(destination == kOurIp, "a TCP RST about a segment to " + ip_text(destination));
+  if (link == LinkLayer::ethernet) expect(mac_is(in, 0, kOurMac), "a TCP RST about a frame not sent to our MAC");
+  expect(!bad_source(source), "a TCP RST to " + ip_text(source) + ", which does not name one host");
+  expect(!r.fragment || r.reassembled, "a TCP RST about a fragment");
+  const std::size_t offset = tcp_data_offset_at(seg, ihl);
+  expect(offset >= kTcpHeader && offset <= length, "a TCP RST about a segment with data offset " +
+                                                       std::to_string(offset / 4) + " in " + std::to_string(length) +
+                                                       " bytes");
+  expect(tcp_checksum_ok(seg, ihl), "a TCP RST about a segment with a bad checksum");
+  const std::uint8_t flags = seg[ihl + 13];
+  expect((flags & kTcpRst) == 0, "a TCP RST about a RST");
+
+  // The datagram.
+  if (rst.size() < 20) return {"TCP RST shorter than an IP header"};
+  expect(rst[0] == 0x45, "IP version/IHL is not 4/5");
+  const auto want_tos = static_cast<std::uint8_t>(seg[1] & ~kEcnBits);
+  expect(rst[1] == want_tos,
+         "TOS is " + std::to_string(rst[1]) + ", not the segment's " + std::to_string(seg[1]) + " less its ECN bits");
+  expect(rst.size() == 40, "IP total length " + std::to_string(rst.size()) + ", want 20 + a 20-byte TCP header");
+  expect(get16(rst, 6) == 0x4000, "flags and offset are not DF alone");
+  expect(rst[8] == kTtl, "TTL is " + std::to_string(rst[8]) + ", not 64");
+  expect(rst[9] == 6, "IP protocol is not TCP");
+  expect(checksum_ok(rst, 0, 20), "IP header checksum does not verify");
+  expect(get32(rst, 12) == kOurIp, "IP source is not 192.168.3.12");
+  expect(get32(rst, 16) == source, "IP destination " + ip_text(get32(rst, 16)) + " is not the segment's source");
+  if (rst.size() != 40 || rst[0] != 0x45) return p;
+
+  // The segment, against the one it answers.
+  expect(same(rst, 20, seg, ihl + 2, 2), "TCP source port is not the segment's destination port");
+  expect(same(rst, 22, seg, ihl, 2), "TCP destination port is not the segment's source port");
+  const std::uint32_t seg_seq = get32(seg, ihl + 4), seg_ack = get32(seg, ihl + 8);
+  const std::size_t data = offset <= length ? length - offset : 0;
+  const auto seg_len = static_cast<std::uint32_t>(data + ((flags & kTcpSyn) ? 1 : 0) + ((flags & kTcpFin) ? 1 : 0));
+  const std::uint32_t want_seq = (flags & kTcpAck) ? seg_ack : 0;
+  const std::uint32_t want_ack = (flags & kTcpAck) ? 0 : seg_seq + seg_len;  // wraps at 2^32
+  const std::uint8_t want_flags = (flags & kTcpAck) ? kTcpRst : kTcpRst | kTcpAck;
+  expect(get32(rst, 24) == want_seq, "sequence number " + std::to_string(get32(rst, 24)) + ", want " +
+                                         std::to_string(want_seq) +
+                                         ((flags & kTcpAck) ? " (SEG.ACK)" : " (0: the segment has no ACK)"));
+  expect(get32(rst, 28) == want_ack, "acknowledgment number " + std::to_string(get32(rst, 28)) + ", want " +
+                                         std::to_string(want_ack) +
+                                         ((flags & kTcpAck) ? " (0: no ACK flag)" : " (SEG.SEQ + SEG.LEN)"));
+  expect(rst[32] == 0x50, "data offset and reserved bits are not 5 and 0");
+  expect(rst[33] == want_flags, "control bits " + tcp_flags_text(rst[33]) + ", want " + tcp_flags_text(want_flags) +
+                                    " (the segment has " + tcp_flags_text(flags) + ")");
+  expect(get16(rst, 34) == 0, "window " + std::to_string(get16(rst, 34)) + ", not 0");
+  expect(get16(rst, 38) == 0, "urgent pointer is not 0");
+  expect(tcp_checksum_ok(rst, 20), "TCP checksum over the pseudo-header does not verify");
+  return p;
+}
+
 // One sent frame, `which` naming it in problems: its link header (to the requester, from us), and the IPv4 datagram
 // in it (header checksum, at most `mtu` bytes, no trailer, zero padding); nothing when it holds no whole datagram.
 std::optional<Bytes> sent_datagram(const Bytes& in, LinkLayer link, const Bytes& out, std::size_t mtu,
@@ -307,6 +374,7 @@ const char* sent_name(SentKind k) {
     case SentKind::echo_reply: return "echo reply";
     case SentKind::udp_echo: return "UDP echo";
     case SentKind::unreachable: return "ICMP unreachable";
+    case SentKind::tcp_rst: return "TCP RST";
     case SentKind::unexpected: return "something unexpected";
   }
   return "?";
@@ -356,6 +424,10 @@ SentReading check_sent(const Bytes& in, LinkLayer link, const FrameReading& r, c
   } else if (d[9] == 17) {
     s.kind = SentKind::udp_echo;
     add(check_udp_echo(*r.delivered, d));
+  } else if (d[9] == 6 && d.size() >= ihl + kTcpHeader && (d[ihl + 13] & kTcpRst) != 0) {
+    s.kind = SentKind::tcp_rst;
+    add(check_rst(in, link, r, d));
+    if (s.fragmented) s.problems.push_back("a TCP RST sent in fragments");
   } else {
     s.kind = SentKind::unexpected;
     s.problems.push_back("sent IP protocol " + std::to_string(d[9]) +

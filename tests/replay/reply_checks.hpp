@@ -1,6 +1,7 @@
 // Checks of what was sent: each returns what is wrong, empty when it is a correct answer. Every frame sent
 // is read with wire_reads.hpp's byte reads, never the stack's parsers: ARP replies, echo replies (with the options
-// they echo: echoed_options.cpp), UDP echoes, ICMP unreachables, and fragmented replies rebuilt from their fragments.
+// they echo: echoed_options.cpp), UDP echoes, ICMP unreachables, TCP RSTs, and fragmented replies rebuilt from their
+// fragments.
 #pragma once
 
 #include <cstddef>
@@ -27,7 +28,7 @@ inline Expect expector(Problems& p) {
 // (echoed_options.cpp).
 void check_echoed_options(const Bytes& request, const Bytes& reply, Problems& p);
 
-enum class SentKind { nothing, arp_reply, echo_reply, udp_echo, unreachable, unexpected };
+enum class SentKind { nothing, arp_reply, echo_reply, udp_echo, unreachable, tcp_rst, unexpected };
 
 const char* sent_name(SentKind k);
 

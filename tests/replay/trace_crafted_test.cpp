@@ -2,6 +2,7 @@
 // with its rule (trace_harness.hpp says what else a trace must tell, and how the capture is replayed).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 #include <optional>
@@ -290,6 +291,24 @@ TEST_F(CraftedTrace, AnErrorSentIsExplainedBeforeTheDrop) {
   EXPECT_EQ(f.verdict.frames_sent, 1u);
   EXPECT_NE(f.printed.find("      icmp destination unreachable, code 2 (protocol)"), std::string::npos) << f.printed;
   EXPECT_LT(f.printed.find("  sent "), f.printed.find("  dropped: ip_unknown_protocol: ")) << f.printed;
+}
+
+// A segment for a closed port is refused by TCP itself (RFC 9293 §3.10.7.1): ipv4, then tcp, out, the RST sent, and
+// only then the drop; no ICMP error, and no icmp line.
+TEST_F(CraftedTrace, ARstSentIsExplainedBeforeTheDrop) {
+  const std::vector<Crafted> frames = {
+      {"TCP SYN to port 80", ip_frame({.protocol = 6}, packets::tcp({})), DropReason::tcp_port_closed}};
+  const TracedReplay replay = explain(frames, kDltEthernet, StackConfig{});
+  std::set<DropReason> seen;
+  check(frames, replay, seen);
+  ASSERT_EQ(replay.frames.size(), 1u);
+  const TracedFrame& f = replay.frames.front();
+  EXPECT_EQ(f.verdict.frames_sent, 1u);
+  EXPECT_EQ(std::count_if(f.events.begin(), f.events.end(),
+                          [](const Event& e) { return e.kind == Event::Kind::note && e.layer == Layer::icmp; }),
+            0)
+      << f.printed;
+  EXPECT_LT(f.printed.find("  sent "), f.printed.find("  dropped: tcp_port_closed: ")) << f.printed;
 }
 
 }  // namespace

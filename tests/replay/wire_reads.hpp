@@ -97,14 +97,39 @@ inline std::size_t fragment_offset_at(const Bytes& b, std::size_t at) {
 inline bool more_fragments_at(const Bytes& b, std::size_t at) { return (get16(b, at + 6) & 0x2000) != 0; }
 inline bool is_fragment_at(const Bytes& b, std::size_t at) { return (get16(b, at + 6) & 0x3fff) != 0; }
 
-// The UDP checksum of d's UDP datagram (at d[ihl], udp_length bytes), with the pseudo-header (RFC 768).
-inline bool udp_checksum_ok(const Bytes& d, std::size_t ihl, std::size_t udp_length) {
+// Whether the transport checksum of d's payload (at d[ihl], `length` bytes) verifies with the pseudo-header of
+// `protocol` (RFC 768 for UDP, RFC 9293 §3.1 for TCP).
+inline bool transport_checksum_ok(const Bytes& d, std::size_t ihl, std::size_t length, std::uint8_t protocol) {
   Bytes pseudo = slice(d, 12, 8);  // source and destination addresses
   pseudo.insert(pseudo.end(),
-                {0, 17, static_cast<std::uint8_t>(udp_length >> 8), static_cast<std::uint8_t>(udp_length & 0xff)});
+                {0, protocol, static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length & 0xff)});
   pseudo.insert(pseudo.end(), d.begin() + static_cast<std::ptrdiff_t>(ihl),
-                d.begin() + static_cast<std::ptrdiff_t>(ihl + udp_length));
+                d.begin() + static_cast<std::ptrdiff_t>(ihl + length));
   return checksum_ok(pseudo, 0, pseudo.size());
+}
+inline bool udp_checksum_ok(const Bytes& d, std::size_t ihl, std::size_t udp_length) {
+  return transport_checksum_ok(d, ihl, udp_length, 17);
+}
+// The TCP segment is the whole rest of the datagram d.
+inline bool tcp_checksum_ok(const Bytes& d, std::size_t ihl) {
+  return transport_checksum_ok(d, ihl, d.size() - ihl, 6);
+}
+
+// TCP (RFC 9293 §3.1): the control bits in byte 13, the data offset in the high half of byte 12.
+inline constexpr std::uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;
+inline constexpr std::size_t kTcpHeader = 20;
+inline constexpr std::uint16_t kTcpEchoPort = 7, kTcpDiscardPort = 9;  // listened on by default (RFC 862, RFC 863)
+inline constexpr std::uint8_t kEcnBits = 0x03;                         // of the TOS byte (RFC 3168 §5)
+inline std::size_t tcp_data_offset_at(const Bytes& b, std::size_t at) {
+  return static_cast<std::size_t>(b[at + 12] >> 4) * 4;
+}
+inline std::string tcp_flags_text(std::uint8_t flags) {
+  static constexpr const char* kNames[] = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR"};
+  std::string s;
+  for (unsigned bit = 0; bit < 8; ++bit) {
+    if ((flags >> bit) & 1u) s.append(s.empty() ? "" : "+").append(kNames[bit]);
+  }
+  return s.empty() ? "no flags" : s;
 }
 
 // What a frame is, in words, for messages.
@@ -128,10 +153,13 @@ inline std::string kind_of(const Bytes& f, LinkLayer link) {
            std::to_string(protocol);
   }
   const std::string first = more_fragments_at(f, l3) ? " (first fragment)" : "";
+  const std::size_t transport = l3 + ihl_at(f, l3);
+  if (protocol == 6 && f.size() >= transport + kTcpHeader) {
+    return "TCP " + tcp_flags_text(f[transport + 13]) + " to port " + std::to_string(get16(f, transport + 2)) + first;
+  }
   if (protocol != 1) return "IPv4 protocol " + std::to_string(protocol) + first;
-  const std::size_t icmp = l3 + ihl_at(f, l3);
-  if (f.size() <= icmp) return "ICMP without a header";
-  switch (f[icmp]) {
+  if (f.size() <= transport) return "ICMP without a header";
+  switch (f[transport]) {
     case 0: return "ICMP echo reply" + first;
     case 3: return "ICMP destination unreachable (an error)" + first;
     case 4: return "ICMP source quench (an error)" + first;
@@ -139,7 +167,7 @@ inline std::string kind_of(const Bytes& f, LinkLayer link) {
     case 8: return "ICMP echo request" + first;
     case 11: return "ICMP time exceeded (an error)" + first;
     case 12: return "ICMP parameter problem (an error)" + first;
-    default: return "ICMP type " + std::to_string(f[icmp]) + first;
+    default: return "ICMP type " + std::to_string(f[transport]) + first;
   }
 }
 

@@ -8,7 +8,8 @@
 //     IPv4 frame to a unicast MAC; ARP from our MAC and address;
 //   - IPv4: version 4, a header that fits, total length equal to what the frame carries, a valid header checksum,
 //     from our address, never from or to a broadcast, multicast, 0/8 or 127/8 address;
-//   - an unfragmented ICMP message or UDP datagram: a valid checksum (UDP: never 0, its length field exact);
+//   - an unfragmented ICMP message, UDP datagram or TCP segment: a valid checksum (UDP: never 0, its length field
+//     exact; TCP: a data offset within the segment); no other protocol is sent;
 //   - an ICMP error: at most 576 bytes of IP (RFC 1812 §4.3.2.3).
 // Everything one received frame caused (check_answer): no more bytes than it (Ethernet padding not counted), except
 // ICMP errors (at most one), datagrams released from the ARP queue, the fragments of a reassembled datagram
