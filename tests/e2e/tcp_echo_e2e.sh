@@ -207,6 +207,7 @@ else
 fi
 counter tcpPassiveOpens; passive_before=$value
 counter tcp_syn_queue_full; full_before=$value
+counter TcpExtSyncookiesSent; cookies_before=$value
 ip netns exec "$ns" timeout -s INT -k 3 10 hping3 -S --flood -p 7 192.168.3.12 >"$workdir/hping.log" 2>&1 &
 hping_pid=$!
 pids+=("$hping_pid")
@@ -217,8 +218,9 @@ rc=0; wait "$hping_pid" || rc=$?
 flood_stats=$(grep -m1 "packets transmitted" "$workdir/hping.log")
 counter tcpPassiveOpens; passive=$((value - passive_before))
 counter tcp_syn_queue_full; full=$((value - full_before))
+counter TcpExtSyncookiesSent; cookies=$((value - cookies_before))
 echo "flood ($flood_kind): hping3: ${flood_stats:-no statistics}; tcpPassiveOpens +$passive," \
-  "SYNs dropped at the half-open cap (tcp_syn_queue_full) +$full"
+  "TcpExtSyncookiesSent +$cookies, SYNs dropped at the half-open cap (tcp_syn_queue_full) +$full"
 printf 'after the flood %s\n' "$(date +%s)" >"$workdir/after.in"
 start=$EPOCHREALTIME
 served=""
@@ -236,7 +238,9 @@ socat exit $rc, $(cat "$workdir/after.err")); counters:
 $(tcp_counters)"
   echo "FAILED: $flood_failed"
 else
-  pass "after 10 s of SYN flood ($flood_kind), a connection to the echo port was served (attempt $served, ${secs}s)"
+  counter TcpExtSyncookiesRecv
+  pass "after 10 s of SYN flood ($flood_kind), a connection to the echo port was served (attempt $served, ${secs}s;" \
+    "TcpExtSyncookiesRecv $value)"
 fi
 
 stop_ministack "$ms_pid"
