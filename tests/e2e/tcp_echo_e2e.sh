@@ -128,7 +128,7 @@ else
   # ministack's side (a loss only the host's TCP repaired would leave tcpRetransSegs unchanged).
   [ "$retrans" -gt 0 ] || fail "1 MiB echoed under loss, but tcpRetransSegs did not grow ($dropped packets dropped)"
   pass "1 MiB echoed byte-exact under loss in ${secs}s ($impairment; $dropped packets dropped," \
-    "tcpRetransSegs +$retrans, segments after a hole (tcp_out_of_order) +$ooo)"
+    "tcpRetransSegs +$retrans, data past a hole dropped at the out-of-order cap (tcp_out_of_order) +$ooo)"
 fi
 
 # 3. 50 clients at once: connections are kept apart by their 4-tuple, and each has its own queue and window. Each nc
