@@ -1,11 +1,12 @@
 # Shared by setup.sh, test.sh, demo.sh and lint.sh: install what is missing from Debian, then configure and build.
 
-# Debian 12 packages: compiler and build tools, the libraries, the real clients the tests drive, the linters
-# (scripts/lint.sh), and clang with its runtimes (libFuzzer) for the fuzz preset.
+# Debian 12 packages: compiler and build tools, the libraries, the real clients the tests drive (and nftables, which
+# drops packets for e2e.tcp_echo where the kernel has no netem), the linters (scripts/lint.sh), and clang with its
+# runtimes (libFuzzer) for the fuzz preset.
 packages=(
   g++ cmake make pkg-config git
   libfmt-dev libcli11-dev libmnl-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-  iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat hping3
+  iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat hping3 nftables
   clang-format clang-tidy clang libclang-rt-14-dev
   libcap-ng-dev libseccomp-dev liburing-dev libsodium-dev
 )
