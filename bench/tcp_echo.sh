@@ -2,8 +2,8 @@
 # The TCP echo benchmark (issue 11, "Speed"; docs/PERFORMANCE.md, "TCP echo", says how to read it). In one invocation
 # it runs the same two measurements against every responder, each in network namespaces of its own (deleted on
 # exit, even on failure or Ctrl-C):
-#   kernel         the Linux kernel's TCP with socat as the echo service (`socat TCP-LISTEN:7,reuseaddr,fork PIPE`),
-#                  reached over a veth pair (the client in one namespace, 192.168.3.12 in another)
+#   kernel         the Linux kernel's TCP with socat as the echo service (`socat TCP-LISTEN:7,reuseaddr,fork
+#                  EXEC:cat`), reached over a veth pair (the client in one namespace, 192.168.3.12 in another)
 #   ministack-tap  `ministack --tap tap0` (its echo service, RFC 862, port 7)
 #   ministack-tun  `ministack --tun tun0`
 # Tests, both from bench/tcp_client.cpp:
@@ -20,7 +20,8 @@
 #   --variant NAME=ARGS  one more ministack responder (NAME starts with ministack), e.g. 'ministack-big=--tap tap0
 #                      --tcp-buffer 262144'; in ARGS, `--link-mtu N` is the harness's: it sets the device's MTU
 #                      to N (ip link) once ministack has made it, e.g. 'ministack-tun-64k=--tun tun0 --link-mtu 65535'
-#   --kernel-echo ADDR socat's second address for the kernel's echo: PIPE (default) or EXEC:cat
+#   --kernel-echo ADDR socat's second address for the kernel's echo (default EXEC:cat; PIPE deadlocks in the bulk
+#                      test: socat blocks writing into its own full pipe, never reading it)
 #   --lock FILE        hold `flock FILE` while each responder is measured (one run of one responder at a time, so
 #                      other jobs may take it in between), e.g. --lock /work/.build.lock
 #   --quick            1 run, 16 MiB, 500 connections
@@ -34,7 +35,7 @@ variants=(
 )
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-runs=3 bytes=64M connections=2000 build_dir=$repo/build/release kernel_echo=PIPE lock=""
+runs=3 bytes=64M connections=2000 build_dir=$repo/build/release kernel_echo=EXEC:cat lock=""
 ministack_args="" only=""
 die() { echo "tcp_echo.sh: error: $*" >&2; exit 1; }
 while [ $# -gt 0 ]; do
@@ -80,10 +81,11 @@ done
 workdir=$(mktemp -d /tmp/ministack-tcpecho.XXXXXX)
 chmod 755 "$workdir"
 install -d -o nobody "$workdir/stats"  # ministack writes its JSON there as nobody
-namespaces=() pids=() ns_serial=0 lock_fd=""
+namespaces=() pids=() groups=() ns_serial=0 lock_fd=""
 cleanup() {
   set +e
   local p n
+  for p in "${groups[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done  # socat and the children it forked
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do
     for _ in $(seq 20); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -127,9 +129,11 @@ start_responder() {
       ip -n "$r_server_ns" addr add 192.168.3.12/24 dev veth1
       ip -n "$r_client_ns" link set veth0 up
       ip -n "$r_server_ns" link set veth1 up
-      ip netns exec "$r_server_ns" socat TCP-LISTEN:7,reuseaddr,fork "$kernel_echo" >"$r_log" 2>&1 &
+      # A process group of its own (setsid), so that stopping it stops the children it forked per connection too.
+      setsid ip netns exec "$r_server_ns" socat TCP-LISTEN:7,reuseaddr,fork "$kernel_echo" >"$r_log" 2>&1 &
       r_pid=$!
       pids+=("$r_pid")
+      groups+=("$r_pid")
       ;;
     ministack*)
       r_kind=ministack
@@ -177,6 +181,10 @@ start_responder() {
 
 stop_responder() {
   if [ -n "$r_pid" ]; then
+    if [ "$r_kind" = kernel ]; then
+      kill -TERM -- "-$r_pid" 2>/dev/null || true
+      forget groups "$r_pid"
+    fi
     kill -TERM "$r_pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$r_pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$r_pid" 2>/dev/null || true
@@ -243,9 +251,9 @@ run_test() {
   k0=$(tcp_counts)
   c0=$(cpu_ns)
   if [ "$test" = bulk ]; then
-    out=$(ip netns exec "$r_client_ns" timeout 180 "$client" bulk 192.168.3.12 7 "$bytes" --timeout 120 2>&1) || rc=$?
+    out=$(ip netns exec "$r_client_ns" timeout 40 "$client" bulk 192.168.3.12 7 "$bytes" --timeout 30 2>&1) || rc=$?
   else
-    out=$(ip netns exec "$r_client_ns" timeout 180 "$client" rate 192.168.3.12 7 "$connections" --timeout 5 2>&1) ||
+    out=$(ip netns exec "$r_client_ns" timeout 60 "$client" rate 192.168.3.12 7 "$connections" --timeout 5 2>&1) ||
       rc=$?
   fi
   [ "$r_kind" != kernel ] || sleep 0.2  # socat reaps the connection's child, whose CPU time then counts
