@@ -214,10 +214,12 @@ void Connection::take_new_ack(std::uint32_t ack, Instant now) {
   if (fin_sent_ && seq_gt(ack, fin_seq_)) --acked;  // our FIN
   const std::size_t bytes = std::min<std::size_t>(acked, queue_.size());
   queue_.pop(bytes);
-  // The echo's window is its queue's free space: when an ACK frees enough of it, say so at once (RFC 1122
-  // §4.2.3.3: by at least min(buffer / 2, MSS)); else a peer facing a small window waits for its persist timer.
-  if (service_ == Service::echo &&
-      limits_.buffer_bytes - queue_.size() >= rcv_wnd_ + std::min(limits_.buffer_bytes / 2, mss_)) {
+  // The echo's window is its queue's free space: when an ACK frees enough of it, say so at once, else a peer facing
+  // a small window waits for its persist timer. Enough: by min(buffer / 2, MSS) (RFC 1122 §4.2.3.3) and at least
+  // double (as Linux's __tcp_cleanup_rbuf), so that a window that is already open is not announced segment by segment.
+  const std::size_t free = limits_.buffer_bytes - queue_.size();
+  if (service_ == Service::echo && free >= rcv_wnd_ + std::min(limits_.buffer_bytes / 2, mss_) &&
+      free >= 2 * rcv_wnd_) {
     ack_now_ = true;
   }
   snd_una_ = ack;

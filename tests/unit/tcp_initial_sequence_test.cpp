@@ -25,18 +25,18 @@ Instant at(std::int64_t ms) { return Instant{Duration{ms}, std::chrono::microsec
 
 std::uint32_t isn(const IsnSecret& secret, std::uint16_t local_port, std::uint16_t remote_port, Instant now,
                   ministack::Ipv4Address remote = kRemote) {
-  return initial_sequence(secret, kLocal, local_port, remote, remote_port, now);
+  return initial_sequence(secret, {kLocal, local_port, remote, remote_port}, now);
 }
 
 TEST(InitialSequence, DiffersForEveryPartOfTheFourTuple) {
   const Instant now = at(5000);
   const std::set<std::uint32_t> isns = {
       isn(kSecret, 7, 40000, now),
-      isn(kSecret, 9, 40000, now),                                                                // our port
-      isn(kSecret, 7, 40001, now),                                                                // the peer's port
-      isn(kSecret, 7, 40000, now, packets::ipv4_address(192, 168, 3, 2)),                         // the peer's address
-      initial_sequence(kSecret, packets::ipv4_address(192, 168, 3, 13), 7, kRemote, 40000, now),  // ours
-      initial_sequence(kSecret, kRemote, 40000, kLocal, 7, now),  // the same pair of endpoints, the other way round
+      isn(kSecret, 9, 40000, now),                                         // our port
+      isn(kSecret, 7, 40001, now),                                         // the peer's port
+      isn(kSecret, 7, 40000, now, packets::ipv4_address(192, 168, 3, 2)),  // the peer's address
+      initial_sequence(kSecret, {packets::ipv4_address(192, 168, 3, 13), 7, kRemote, 40000}, now),  // ours
+      initial_sequence(kSecret, {kRemote, 40000, kLocal, 7}, now),  // the same pair of endpoints, the other way round
   };
   EXPECT_EQ(isns.size(), 6u);
 }

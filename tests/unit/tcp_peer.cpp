@@ -201,7 +201,9 @@ Frame TcpPeerTest::echoed(const std::vector<Sent>& segments, std::uint32_t first
   std::uint32_t next = first_seq;
   for (const Sent& s : segments) {
     EXPECT_TRUE(s.has(flag::ack));
-    if (ack) EXPECT_EQ(s.ack, *ack) << "every segment acknowledges what the peer sent";
+    if (ack) {
+      EXPECT_EQ(s.ack, *ack) << "every segment acknowledges what the peer sent";
+    }
     if (s.data.empty()) continue;
     EXPECT_EQ(s.seq, next) << "segments follow one another";
     next = s.seq + static_cast<std::uint32_t>(s.data.size());
