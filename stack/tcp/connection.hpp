@@ -97,15 +97,8 @@ class Connection {
   const Endpoints& endpoints() const { return endpoints_; }
   const std::optional<MacAddress>& peer_mac() const { return peer_mac_; }
   const ByteRing& queue() const { return queue_; }
-  std::size_t mss() const { return mss_; }
   std::uint8_t receive_window_shift() const { return rcv_wscale_; }
   bool window_scaling() const { return window_scaling_; }
-  std::size_t congestion_window() const { return cwnd_; }
-  std::size_t send_window() const { return snd_wnd_; }
-  const RetransmitTimer& timer() const { return timer_; }
-  std::uint32_t snd_una() const { return snd_una_; }
-  std::uint32_t snd_nxt() const { return snd_nxt_; }
-  std::uint32_t rcv_nxt() const { return rcv_nxt_; }
 
  private:
   // Moves to `next`, tracing the change with the rule behind it, and keeps tcpCurrEstab.

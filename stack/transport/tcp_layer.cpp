@@ -51,12 +51,6 @@ std::size_t Tcp::half_open() const {
       std::count_if(connections_.begin(), connections_.end(), [](const auto& c) { return c->half_open(); }));
 }
 
-std::size_t Tcp::buffered_bytes() const {
-  std::size_t n = 0;
-  for (const auto& c : connections_) n += c->queue().capacity();
-  return n;
-}
-
 Verdict Tcp::receive(PacketBuffer& segment, const IpContext& ip, FrameContext& frame) {
   context_.counters.count(Counter::tcpInSegs);
   const auto tcp = TcpView::parse(segment.bytes(), ip.source, ip.destination);

@@ -33,10 +33,7 @@ class Tcp final : public TransportInput {
   // The earliest instant poll() has something to do, if any connection has a timer running.
   std::optional<Instant> next_deadline() const;
 
-  std::size_t connections() const { return connections_.size(); }
   std::size_t half_open() const;
-  // Bytes held in the connections' send queues.
-  std::size_t buffered_bytes() const;
 
  private:
   class SegmentOutput;
