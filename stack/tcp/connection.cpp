@@ -82,7 +82,7 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
       cwnd_(10 * opening.mss),
       ssthresh_(SIZE_MAX) {
   context_.counters.count(Counter::tcpPassiveOpens);
-  queue_.allocate(limits_.buffer_bytes);
+  queue_.allocate(queue_capacity());
   enter(State::established, fmt::format("a SYN cookie came back: MSS {}, no window scaling (RFC 4987 §3.6)", mss_));
 }
 
@@ -164,7 +164,7 @@ std::optional<DropReason> Connection::receive_ack(const TcpView& segment, Instan
       out.send(*this, Outgoing{.seq = ack, .flags = tcp_flag::rst});
       return DropReason::tcp_bad_ack;
     }
-    queue_.allocate(limits_.buffer_bytes);
+    queue_.allocate(queue_capacity());
     enter(State::established, "our SYN is acknowledged (RFC 9293 §3.5)");
     snd_wl1_ = seq - 1;  // so that this segment's window is taken below
   }
@@ -217,7 +217,7 @@ void Connection::take_new_ack(std::uint32_t ack, Instant now) {
   // The echo's window is its queue's free space: when an ACK frees enough of it, say so at once, else a peer facing
   // a small window waits for its persist timer. Enough: by min(buffer / 2, MSS) (RFC 1122 §4.2.3.3) and at least
   // double (as Linux's __tcp_cleanup_rbuf), so that a window that is already open is not announced segment by segment.
-  const std::size_t free = limits_.buffer_bytes - queue_.size();
+  const std::size_t free = free_space();
   if (service_ == Service::echo && free >= rcv_wnd_ + std::min(limits_.buffer_bytes / 2, mss_) &&
       free >= 2 * rcv_wnd_) {
     ack_now_ = true;

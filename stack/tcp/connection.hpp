@@ -122,6 +122,8 @@ class Connection {
   void send_ack(Output& out);  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
   void retransmit_timeout(Instant now, Output& out);
   std::uint16_t advertised_window();
+  std::size_t queue_capacity() const;  // bytes: the buffer and the slack that keeps the window's right edge
+  std::size_t free_space() const;      // bytes the buffer can still take, not counting that slack
   std::size_t bytes_sent_unacked() const;  // data bytes between SND.UNA and SND.NXT
   std::size_t flight_size() const;         // RFC 5681's FlightSize, in bytes
   void abort(std::string_view why);        // to CLOSED at once, nothing sent

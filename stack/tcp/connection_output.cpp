@@ -21,20 +21,36 @@ std::size_t Connection::bytes_sent_unacked() const {
 
 std::size_t Connection::flight_size() const { return bytes_sent_unacked(); }
 
+// Slack beyond the buffer, in granules of the window scale: room for the bytes that keeping the right edge costs.
+constexpr std::size_t kSlackGranules = 16;
+
+std::size_t Connection::queue_capacity() const { return limits_.buffer_bytes + (kSlackGranules << rcv_wscale_); }
+
+std::size_t Connection::free_space() const {
+  // The echo service's space is what its queue can still take; discard takes anything.
+  if (service_ != Service::echo) return limits_.buffer_bytes;
+  return limits_.buffer_bytes - std::min(queue_.size(), limits_.buffer_bytes);
+}
+
 std::uint16_t Connection::advertised_window() {
-  // The echo service's window is what its queue can still take; discard takes anything. Never more than the
-  // buffer, and the right edge never moves left (RFC 9293 §3.8.6.2.2): what arrives shrinks free space and window
-  // alike.
-  const std::size_t free = service_ == Service::echo ? limits_.buffer_bytes - queue_.size() : limits_.buffer_bytes;
+  // The window is the free space, which the 16-bit field can say only in granules of 2^shift (RFC 7323 §2.3).
+  // Rounded down, it would move the right edge left whenever odd amounts arrive, which a receiver should not do
+  // (RFC 9293 §3.8.6, SHLD-14); so, as Linux's tcp_select_window, the old window is rounded up instead. That can
+  // offer a few bytes more than the buffer, which the queue's slack takes. Only when the slack is spent too does
+  // the field round down: the retraction of less than a granule that RFC 7323 §2.4 warns senders of. The bytes
+  // offered before are still taken.
+  const std::size_t granule = std::size_t{1} << rcv_wscale_;
   const std::size_t max = std::size_t{0xffff} << rcv_wscale_;
-  const std::size_t scaled = std::min(free, max) >> rcv_wscale_;
-  // What we accept never shrinks, though the field, rounded down to the scale, may show a few bytes less (at most
-  // 2^shift - 1) than was shown before: the bytes between are still taken, and are within the queue's free space.
-  rcv_wnd_ = std::max(scaled << rcv_wscale_, rcv_wnd_);
+  std::size_t window = std::min(free_space(), max) & ~(granule - 1);
+  if (window < rcv_wnd_) {
+    const std::size_t room = service_ == Service::echo ? queue_.free() : SIZE_MAX;
+    window = std::min((rcv_wnd_ + granule - 1) & ~(granule - 1), std::min(room, max) & ~(granule - 1));
+  }
+  rcv_wnd_ = std::max(window, rcv_wnd_);
   unacked_segments_ = 0;
   ack_now_ = false;
   delayed_ack_at_.reset();
-  return static_cast<std::uint16_t>(scaled);
+  return static_cast<std::uint16_t>(window >> rcv_wscale_);
 }
 
 void Connection::send_syn_ack(Output& out, bool retransmission) {
