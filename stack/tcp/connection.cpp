@@ -48,6 +48,7 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
     while ((limits_.buffer_bytes >> rcv_wscale_) > 0xffff && rcv_wscale_ < kMaxWindowShift) ++rcv_wscale_;
   }
   snd_wnd_ = syn.window();  // never scaled in a SYN (RFC 7323 §2.2)
+  recover_ = iss_;          // RFC 6582 §3.2 (1)
   max_snd_wnd_ = snd_wnd_;
   snd_wl1_ = syn.sequence_number();
   // RFC 5681 §3.1 allows up to 4 segments; RFC 6928 (and Linux) start with 10.
@@ -80,7 +81,8 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
       rcv_wnd_(std::min<std::size_t>(limits.buffer_bytes, 0xffff)),  // what the cookie's SYN,ACK advertised
       last_heard_(opening.now),
       cwnd_(10 * opening.mss),
-      ssthresh_(SIZE_MAX) {
+      ssthresh_(SIZE_MAX),
+      recover_(opening.iss) {  // RFC 6582 §3.2 (1)
   context_.counters.count(Counter::tcpPassiveOpens);
   queue_.allocate(queue_capacity());
   enter(State::established, fmt::format("a SYN cookie came back: MSS {}, no window scaling (RFC 4987 §3.6)", mss_));
@@ -115,8 +117,13 @@ std::optional<DropReason> Connection::receive(const TcpView& segment, Instant no
     send_syn_ack(out, true);
     return std::nullopt;
   }
-  // First, the sequence number: RFC 9293 §3.10.7.4's acceptability test.
-  if (!acceptable(seq, segment.segment_length(), rcv_nxt_, static_cast<std::uint32_t>(rcv_wnd_))) {
+  // First, the sequence number: RFC 9293 §3.10.7.4's acceptability test. With one exception, as Linux's
+  // tcp_sequence(): a segment without data at exactly the right edge. A peer that has sent all our window allows,
+  // the first of it lost, sends its ACKs there; the RFC's table refuses them, and with them the acknowledgment of
+  // what we sent, so both sides would wait for their retransmission timers.
+  const std::uint32_t right_edge = rcv_nxt_ + static_cast<std::uint32_t>(rcv_wnd_);
+  const bool at_right_edge = segment.segment_length() == 0 && seq == right_edge && !segment.has(tcp_flag::rst);
+  if (!at_right_edge && !acceptable(seq, segment.segment_length(), rcv_nxt_, static_cast<std::uint32_t>(rcv_wnd_))) {
     context_.trace(Layer::tcp,
                    "seq {} (+{}) is outside the receive window [{}, {}+{}): not acceptable "
                    "(RFC 9293 §3.10.7.4)",
@@ -180,7 +187,7 @@ std::optional<DropReason> Connection::receive_ack(const TcpView& segment, Instan
   }
   const std::size_t window = std::size_t{segment.window()} << snd_wscale_;
   if (seq_lt(snd_una_, ack)) {
-    take_new_ack(ack, now);
+    if (take_new_ack(ack, now)) resend_first(out);
   } else if (ack == snd_una_ && segment.payload().empty() && !segment.has(tcp_flag::fin) && window == snd_wnd_ &&
              snd_una_ != snd_nxt_) {
     count_duplicate_ack(out);  // RFC 5681 §2's duplicate: no data, same window, data outstanding
@@ -208,7 +215,7 @@ std::optional<DropReason> Connection::receive_ack(const TcpView& segment, Instan
   return std::nullopt;
 }
 
-void Connection::take_new_ack(std::uint32_t ack, Instant now) {
+bool Connection::take_new_ack(std::uint32_t ack, Instant now) {
   std::uint32_t acked = ack - snd_una_;
   if (snd_una_ == iss_) --acked;                    // our SYN
   if (fin_sent_ && seq_gt(ack, fin_seq_)) --acked;  // our FIN
@@ -233,33 +240,49 @@ void Connection::take_new_ack(std::uint32_t ack, Instant now) {
   // RFC 6298 §5.2-5.3: all acknowledged, stop the timer; else restart it.
   retransmit_at_.reset();
   if (snd_una_ != snd_nxt_) retransmit_at_ = now + timer_.rto();
-  // RFC 5681 §3.1-3.2: slow start, congestion avoidance, and the end of a fast recovery.
+  duplicate_acks_ = 0;
+  if (in_recovery_ && seq_lt(ack, recover_)) {
+    // RFC 6582 §3.2 (5), NewReno: a partial ACK means the next hole was lost too; it goes at once rather than at
+    // the RTO. The window deflates by what was acknowledged, and grows by a segment if that was one or more.
+    cwnd_ = cwnd_ - std::min(cwnd_, bytes) + (bytes >= mss_ ? mss_ : 0);
+    context_.trace(Layer::tcp, "partial ACK {} in fast recovery (until {}): the next hole is resent (RFC 6582 §3.2)",
+                   ack, recover_);
+    return true;
+  }
+  // RFC 5681 §3.1-3.2: slow start, congestion avoidance, and the end of a fast recovery (RFC 6582 §3.2 (6): a full
+  // ACK; the window deflates to ssthresh, or a segment more than the flight if that is less).
   if (in_recovery_) {
-    cwnd_ = ssthresh_;
+    cwnd_ = std::min(ssthresh_, flight_size() + mss_);
     in_recovery_ = false;
   } else if (cwnd_ < ssthresh_) {
     cwnd_ += std::min(bytes, mss_);
   } else {
     cwnd_ += std::max<std::size_t>(1, mss_ * mss_ / cwnd_);
   }
-  duplicate_acks_ = 0;
+  return false;
 }
 
 void Connection::count_duplicate_ack(Output& out) {
   ++duplicate_acks_;
-  if (duplicate_acks_ == 3 && !in_recovery_) {
-    // RFC 5681 §3.2: fast retransmit, then fast recovery.
+  // RFC 6582 §3.2 (2): not for data that an RTO already resends (SND.UNA at or below "recover").
+  if (duplicate_acks_ == 3 && !in_recovery_ && seq_gt(snd_una_, recover_)) {
+    // RFC 5681 §3.2: fast retransmit, then fast recovery until everything sent so far is acknowledged.
     ssthresh_ = std::max(flight_size() / 2, 2 * mss_);
+    recover_ = snd_max_;
     context_.trace(Layer::tcp, "three duplicate ACKs for {}: fast retransmit; ssthresh {} (RFC 5681 §3.2)", snd_una_,
                    ssthresh_);
-    const std::size_t length = std::min(bytes_sent_unacked(), mss_);
-    send_data(0, length, fin_sent_ && length == bytes_sent_unacked(), out);
+    resend_first(out);
     cwnd_ = ssthresh_ + 3 * mss_;
     in_recovery_ = true;
-    timing_ = false;
   } else if (in_recovery_) {
     cwnd_ += mss_;  // each further duplicate means a segment has left the network
   }
+}
+
+void Connection::resend_first(Output& out) {
+  const std::size_t length = std::min(bytes_sent_unacked(), mss_);
+  send_data(0, length, fin_sent_ && length == bytes_sent_unacked(), out);
+  timing_ = false;  // Karn's rule: no sample while a retransmission is outstanding
 }
 
 std::optional<DropReason> Connection::receive_text(const TcpView& segment, Instant now) {
@@ -269,7 +292,8 @@ std::optional<DropReason> Connection::receive_text(const TcpView& segment, Insta
   Bytes data = segment.payload();
   std::uint32_t seq = segment.sequence_number();
   bool fin = segment.has(tcp_flag::fin);
-  if (seq_lt(seq, rcv_nxt_)) {  // the front was received before
+  if (data.empty() && !fin) return std::nullopt;  // an ACK alone: no text, and no ACK for it (as Linux)
+  if (seq_lt(seq, rcv_nxt_)) {                    // the front was received before
     const std::size_t old = rcv_nxt_ - seq;
     if (old > data.size()) return std::nullopt;
     data = data.subspan(old);

@@ -105,8 +105,10 @@ class Connection {
   void enter(State next, std::string_view why);
   std::optional<DropReason> receive_reset(std::uint32_t seq, Output& out);
   std::optional<DropReason> receive_ack(const TcpView& segment, Instant now, Output& out);
-  void take_new_ack(std::uint32_t ack, Instant now);
+  // Returns true for a partial ACK in fast recovery (RFC 6582 §3.2), whose next hole the caller resends.
+  bool take_new_ack(std::uint32_t ack, Instant now);
   void count_duplicate_ack(Output& out);
+  void resend_first(Output& out);  // the segment at SND.UNA again (fast retransmit, NewReno's partial ACK)
   std::optional<DropReason> receive_text(const TcpView& segment, Instant now);
   // Holds data that arrived past a hole (RFC 9293 §3.10.7.4: "Segments with higher beginning sequence numbers may
   // be held for later processing"); false if the runs held are at their cap.
@@ -122,8 +124,8 @@ class Connection {
   void send_ack(Output& out);  // <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>
   void retransmit_timeout(Instant now, Output& out);
   std::uint16_t advertised_window();
-  std::size_t queue_capacity() const;  // bytes: the buffer and the slack that keeps the window's right edge
-  std::size_t free_space() const;      // bytes the buffer can still take, not counting that slack
+  std::size_t queue_capacity() const;      // bytes: the buffer and the slack that keeps the window's right edge
+  std::size_t free_space() const;          // bytes the buffer can still take, not counting that slack
   std::size_t bytes_sent_unacked() const;  // data bytes between SND.UNA and SND.NXT
   std::size_t flight_size() const;         // RFC 5681's FlightSize, in bytes
   void abort(std::string_view why);        // to CLOSED at once, nothing sent
@@ -173,6 +175,7 @@ class Connection {
   std::size_t cwnd_ = 0, ssthresh_ = 0;
   std::uint32_t duplicate_acks_ = 0;
   bool in_recovery_ = false;
+  std::uint32_t recover_ = 0;  // RFC 6582's "recover": SND.MAX when the recovery began, or at the last RTO
 };
 
 }  // namespace ministack::tcp

@@ -148,6 +148,7 @@ void Connection::retransmit_timeout(Instant now, Output& out) {
   ssthresh_ = std::max(flight_size() / 2, 2 * mss_);
   cwnd_ = mss_;
   in_recovery_ = false;
+  recover_ = snd_max_;  // RFC 6582 §4: no fast retransmit for what the go-back-N resends
   duplicate_acks_ = 0;
   context_.trace(Layer::tcp,
                  "retransmission timeout at SND.UNA {}: RTO now {} ms, cwnd one segment (RFC 6298 §5.4-5.6, "

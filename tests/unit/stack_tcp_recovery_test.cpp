@@ -133,6 +133,57 @@ TEST_P(TcpRecoveryTest, ThreeDuplicateAcksResendTheFirstUnacknowledgedSegment) {
   EXPECT_EQ(count(Counter::tcpRetransSegs), 1u);
 }
 
+// RFC 6582 (NewReno): two segments lost from one window. Three duplicate ACKs resend the first hole; the ACK that
+// follows covers it but not everything sent before the recovery (a partial ACK), and the second hole goes at once,
+// not at the RTO. The ACK of everything ends the recovery; a later run of duplicates may start another.
+TEST_P(TcpRecoveryTest, APartialAckResendsTheNextHoleAtOnce) {
+  Peer p;
+  ASSERT_NO_FATAL_FAILURE(establish(p));
+  std::vector<Sent> sent;
+  for (std::uint8_t i = 0; i < 6; ++i) sent.push_back(echo(p, packets::distinct_bytes(1460, i), 1000));
+  ASSERT_EQ(sent.size(), 6u);
+  p.rcv_nxt = sent[0].end();  // 0 arrived; 1 and 3 were lost; 2, 4 and 5 each draw a duplicate
+  EXPECT_TRUE(send(p.segment(), at(1050)).empty()) << "a new ACK";
+  EXPECT_TRUE(send(p.segment(), at(1051)).empty()) << "duplicate 1";
+  EXPECT_TRUE(send(p.segment(), at(1052)).empty()) << "duplicate 2";
+  const std::vector<Sent> fast = send(p.segment(), at(1053));
+  ASSERT_EQ(fast.size(), 1u) << "duplicate 3: fast retransmit";
+  EXPECT_EQ(fast[0].seq, sent[1].seq);
+  p.rcv_nxt = sent[3].seq;  // 1 filled its hole: 0..2 are in, 3 is not
+  const std::vector<Sent> partial = send(p.segment(), at(1060));
+  ASSERT_FALSE(partial.empty()) << "a partial ACK: the next hole at once";
+  EXPECT_EQ(partial[0].seq, sent[3].seq);
+  EXPECT_EQ(partial[0].data, sent[3].data);
+  EXPECT_EQ(count(Counter::tcpRetransSegs), 2u);
+  p.rcv_nxt = sent[5].end();  // the full ACK
+  EXPECT_TRUE(send(p.segment(), at(1070)).empty()) << "nothing is left to send";
+  EXPECT_TRUE(poll(at(5000)).empty()) << "no RTO: everything is acknowledged";
+  EXPECT_EQ(count(Counter::tcpRetransSegs), 2u);
+}
+
+// A peer that filled our window, its first segment lost, sends its ACKs at exactly the right edge (RCV.NXT +
+// RCV.WND), where RFC 9293's table refuses a segment without data. Their acknowledgment must still count, as in
+// Linux's tcp_sequence(): else what we sent waits for the RTO, and the peer's ACKs draw only ACKs.
+TEST_P(TcpRecoveryTest, AnAckAtTheRightEdgeOfTheWindowIsTaken) {
+  config_.tcp.connection.buffer_bytes = 4096;
+  Peer p;
+  ASSERT_NO_FATAL_FAILURE(establish(p));
+  const Sent first = echo(p, packets::distinct_bytes(100, 1), 1000);  // queued until the peer acknowledges it
+  const std::uint32_t edge = first.ack + first.window;
+  p.seq += 1460;           // a segment lost on the way
+  while (p.seq != edge) {  // the rest of the window, held past the hole
+    const std::vector<Sent> held = send_data(p, packets::distinct_bytes(std::min(edge - p.seq, 1460u), 2), at(1001));
+    ASSERT_EQ(held.size(), 1u) << "a duplicate ACK for the hole";
+    EXPECT_EQ(held[0].ack, first.ack);
+  }
+  ASSERT_EQ(p.seq, edge) << "the peer has sent all the window allows";
+  p.rcv_nxt = first.end();
+  EXPECT_TRUE(send(p.segment(), at(1002)).empty()) << "an ACK alone draws no ACK";
+  EXPECT_NE(last_drop(), DropReason::tcp_out_of_window);
+  EXPECT_TRUE(poll(at(10000)).empty()) << "our 100 bytes are acknowledged: nothing to resend";
+  EXPECT_EQ(count(Counter::tcpRetransSegs), 0u);
+}
+
 // RFC 5961 §3.2: a RST at exactly RCV.NXT resets the connection (tcpEstabResets, out of tcpCurrEstab), and nothing
 // is sent; the connection is gone, so its next segment is refused.
 TEST_P(TcpRecoveryTest, ARstAtRcvNxtResets) {
