@@ -18,6 +18,7 @@ require_root_and_tun() {
 logs=()
 pids=()
 ns=""
+more_namespaces=()  # made by a test beside $ns (add_namespace), deleted with it
 workdir=$(mktemp -d)
 
 cleanup() {
@@ -25,6 +26,7 @@ cleanup() {
     [ -n "$p" ] && kill "$p" 2>/dev/null && wait "$p" 2>/dev/null
   done
   [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+  for n in "${more_namespaces[@]:-}"; do [ -n "$n" ] && ip netns del "$n" 2>/dev/null; done
   rm -rf "$workdir"
   return 0
 }
@@ -37,6 +39,15 @@ make_namespace() {
 }
 
 in_ns() { ip netns exec "$ns" "$@"; }
+
+# add_namespace NAME: one more private namespace (loopback up), deleted on exit like $ns; sets $added_ns to its full
+# name (a variable, not output: a command substitution's subshell would lose the cleanup's record of it).
+add_namespace() {
+  added_ns="ministack-e2e-$1-$$"
+  ip netns add "$added_ns" || fail "cannot create network namespace $added_ns"
+  more_namespaces+=("$added_ns")
+  ip netns exec "$added_ns" ip link set lo up
+}
 
 # start_ministack LOG ARGS...: starts ministack in the namespace; waits until it says it is listening.
 start_ministack() {
