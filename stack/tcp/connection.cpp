@@ -56,9 +56,9 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
   ssthresh_ = SIZE_MAX;
   context_.counters.count(Counter::tcpPassiveOpens);
   context_.trace(Layer::tcp,
-                 "LISTEN → SYN-RECEIVED: a SYN for the {} service; ISS {}, peer MSS {}, window scale {} "
+                 "LISTEN → SYN-RECEIVED: a SYN for the {} service; ISS {}, peer MSS {} (ours {}), window scale {} "
                  "(RFC 9293 §3.10.7.2)",
-                 service_ == Service::echo ? "echo" : "discard", iss_, mss_,
+                 service_ == Service::echo ? "echo" : "discard", iss_, options.mss.value_or(kDefaultMss), mss,
                  window_scaling_ ? fmt::format("{} (ours {})", snd_wscale_, rcv_wscale_) : std::string{"not offered"});
   send_syn_ack(out, false);
   retransmit_at_ = opening.now + timer_.rto();
