@@ -65,7 +65,8 @@ void ignore_sigpipe_when_serving(const Options& opt) {
 
 // One line for the log; the full table goes to stdout.
 void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
-  log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} echo replies, {} UDP, {} TCP, {} ICMP errors, "
+  log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} ICMP echo replies, {} UDP, {} TCP segments, {} "
+           "ICMP errors, "
            "{} fragments), {} dropped, {} send errors",
            c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies), c.get(Counter::icmpOutEchoReps),
            c.get(Counter::udpOutDatagrams), c.get(Counter::tcpOutSegs), c.get(Counter::icmpOutDestUnreachs),

@@ -221,6 +221,10 @@ bool Connection::take_new_ack(std::uint32_t ack, Instant now) {
   if (fin_sent_ && seq_gt(ack, fin_seq_)) --acked;  // our FIN
   const std::size_t bytes = std::min<std::size_t>(acked, queue_.size());
   queue_.pop(bytes);
+  if (snd_una_ != iss_ || bytes > 0) {  // (our SYN's ACK alone: the state change says so)
+    context_.trace(Layer::tcp, "SEG.ACK {} acknowledges {} bytes{}: SND.UNA moves there (RFC 9293 §3.10.7.4)", ack,
+                   bytes, fin_sent_ && seq_gt(ack, fin_seq_) ? " and our FIN" : "");
+  }
   // The echo's window is its queue's free space: when an ACK frees enough of it, say so at once, else a peer facing
   // a small window waits for its persist timer. Enough: by min(buffer / 2, MSS) (RFC 1122 §4.2.3.3) and at least
   // double (as Linux's __tcp_cleanup_rbuf), so that a window that is already open is not announced segment by segment.

@@ -55,9 +55,16 @@ Verdict Tcp::receive(PacketBuffer& segment, const IpContext& ip, FrameContext& f
   context_.counters.count(Counter::tcpInSegs);
   const auto tcp = TcpView::parse(segment.bytes(), ip.source, ip.destination);
   if (!tcp) return context_.drop(tcp.reason(), frame);  // counts toward tcpInErrs
-  context_.trace(Layer::tcp, "port {} > {}, [{}], seq {}, ack {}, window {}, {} data bytes, checksum 0x{:04x} verified",
-                 tcp->source_port(), tcp->destination_port(), TcpFlags{tcp->flags()}, tcp->sequence_number(),
-                 tcp->acknowledgment_number(), tcp->window(), tcp->payload().size(), tcp->checksum());
+  if (tcp->has(tcp_flag::ack)) {
+    context_.trace(Layer::tcp,
+                   "port {} > {}, [{}], seq {}, ack {}, window {}, {} data bytes, checksum 0x{:04x} verified",
+                   tcp->source_port(), tcp->destination_port(), TcpFlags{tcp->flags()}, tcp->sequence_number(),
+                   tcp->acknowledgment_number(), tcp->window(), tcp->payload().size(), tcp->checksum());
+  } else {  // the acknowledgment field means nothing without ACK (RFC 9293 §3.1); as tcpdump, not shown
+    context_.trace(Layer::tcp, "port {} > {}, [{}], seq {}, window {}, {} data bytes, checksum 0x{:04x} verified",
+                   tcp->source_port(), tcp->destination_port(), TcpFlags{tcp->flags()}, tcp->sequence_number(),
+                   tcp->window(), tcp->payload().size(), tcp->checksum());
+  }
   // RFC 1122 §4.2.3.10: a SYN to a broadcast or multicast address is silently discarded; so is anything else sent
   // there, which no connection can own.
   if (ip.to_broadcast) return context_.drop(DropReason::tcp_to_broadcast, frame);
@@ -197,6 +204,26 @@ std::optional<Instant> Tcp::next_deadline() const {
   return next;
 }
 
+void Tcp::trace_sent(const tcp::Connection& connection, const tcp::Outgoing& segment) {
+  const char* again = segment.retransmission ? " (a retransmission)" : "";
+  const std::uint8_t shift = connection.receive_window_shift();
+  // The options, which a student would otherwise see only in tcpdump -v; a SYN's window is never scaled.
+  if (segment.syn_options && connection.window_scaling()) {
+    context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, options MSS {}, window scale {}{}",
+                   TcpFlags{segment.flags}, segment.seq, segment.ack, segment.window, our_mss(), shift, again);
+  } else if (segment.syn_options) {
+    context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, options MSS {}{}", TcpFlags{segment.flags},
+                   segment.seq, segment.ack, segment.window, our_mss(), again);
+  } else if (shift > 0 && (segment.flags & tcp_flag::rst) == 0) {
+    context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {} (<< {} = {} bytes), {} data bytes{}",
+                   TcpFlags{segment.flags}, segment.seq, segment.ack, segment.window, shift,
+                   std::uint32_t{segment.window} << shift, segment.data_length, again);
+  } else {
+    context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, {} data bytes{}", TcpFlags{segment.flags},
+                   segment.seq, segment.ack, segment.window, segment.data_length, again);
+  }
+}
+
 void Tcp::send(const tcp::Connection& connection, const tcp::Outgoing& segment, FrameContext& frame) {
   if (tx_.empty()) tx_.resize(Ipv4::kHeadroom + kTcpMaxHeaderLength + FragmentStore::kMaxDatagramLength);
   std::size_t header_length = kTcpMinHeaderLength;
@@ -230,9 +257,7 @@ void Tcp::send(const tcp::Connection& connection, const tcp::Outgoing& segment, 
              e.local, e.remote);
   context_.counters.count(segment.retransmission ? Counter::tcpRetransSegs : Counter::tcpOutSegs);
   if ((segment.flags & tcp_flag::rst) != 0) context_.counters.count(Counter::tcpOutRsts);
-  context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, {} data bytes{}", TcpFlags{segment.flags},
-                 segment.seq, segment.ack, segment.window, segment.data_length,
-                 segment.retransmission ? " (a retransmission)" : "");
+  trace_sent(connection, segment);
   ip_.send(
       out,
       {.destination = e.remote, .protocol = ip_protocol::tcp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},

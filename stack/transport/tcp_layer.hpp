@@ -57,6 +57,7 @@ class Tcp final : public TransportInput {
   std::size_t our_mss() const;  // the MTU less the IPv4 and TCP headers
   // Writes and sends one segment of `connection`.
   void send(const tcp::Connection& connection, const tcp::Outgoing& segment, FrameContext& frame);
+  void trace_sent(const tcp::Connection& connection, const tcp::Outgoing& segment);
   std::optional<tcp::Service> service_on(std::uint16_t port) const;
   tcp::Connection* find(const tcp::Endpoints& endpoints);
   // Room for one more connection: true if there is, or a TIME-WAIT one was recycled to make it.
