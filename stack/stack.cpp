@@ -62,12 +62,20 @@ StackUsage Stack::usage() const {
   const Ipv4Reassembler& reassembly = reassembler();
   const NeighborCache& cache = neighbors();
   const NeighborLimits& neighbor_limits = cache.limits();
+  const tcp::Config& tcp = context_.config.tcp;
   return StackUsage{
       .reassembly_bytes = {reassembly.bytes_reserved(), reassembly.limits().max_bytes},
       .reassembly_datagrams = {reassembly.datagrams_in_progress(), reassembly.limits().max_datagrams},
       .neighbors = {cache.size(), neighbor_limits.capacity},
       .pending_packets = {cache.pending_packets(), neighbor_limits.queue_packets},
       .pending_bytes = {cache.pending_bytes(), neighbor_limits.queue_bytes},
+      .tcp_connections = {tcp_.connections(), tcp.max_connections},
+      .tcp_half_open = {tcp_.half_open(), tcp.max_half_open},
+      // make_room() keeps the buffers within total_buffer_bytes; each queue has its slack besides.
+      .tcp_queue_bytes = {tcp_.queued_capacity(),
+                          tcp.total_buffer_bytes / tcp.connection.buffer_bytes *
+                              tcp::queue_capacity(tcp.connection.buffer_bytes,
+                                                  tcp::window_shift_for(tcp.connection.buffer_bytes))},
   };
 }
 

@@ -20,6 +20,9 @@ struct StackUsage {
   Bounded neighbors;             // neighbor cache entries
   Bounded pending_packets;       // datagrams waiting for ARP resolution
   Bounded pending_bytes;         // their bytes (IP datagrams, without link headroom)
+  Bounded tcp_connections;       // TCP connections in any state
+  Bounded tcp_half_open;         // of them, in SYN-RECEIVED
+  Bounded tcp_queue_bytes;       // the echo queues' capacity: the buffers, each with its slack (tcp/connection.hpp)
 
   // Calls fn(name, bounded) for every quantity, in the order above.
   template <class Fn>
@@ -29,6 +32,9 @@ struct StackUsage {
     fn(std::string_view{"neighbors"}, neighbors);
     fn(std::string_view{"pending_packets"}, pending_packets);
     fn(std::string_view{"pending_bytes"}, pending_bytes);
+    fn(std::string_view{"tcp_connections"}, tcp_connections);
+    fn(std::string_view{"tcp_half_open"}, tcp_half_open);
+    fn(std::string_view{"tcp_queue_bytes"}, tcp_queue_bytes);
   }
 };
 

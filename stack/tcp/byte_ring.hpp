@@ -22,6 +22,13 @@ class ByteRing {
     head_ = 0;
   }
 
+  // Gives the memory back: capacity 0 again (a connection in TIME-WAIT or CLOSED has nothing left to send).
+  void release() {
+    std::vector<std::uint8_t>().swap(bytes_);
+    head_ = 0;
+    size_ = 0;
+  }
+
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return bytes_.size(); }
   std::size_t free() const { return bytes_.size() - size_; }

@@ -10,9 +10,6 @@ namespace ministack::tcp {
 namespace {
 // The MSS assumed when the peer sends none (RFC 9293 §3.7.1, RFC 1122 §4.2.2.6).
 constexpr std::size_t kDefaultMss = 536;
-// RFC 7323 §2.3: a shift count above 14 is taken as 14.
-constexpr std::uint8_t kMaxWindowShift = 14;
-
 bool synchronized_established(State s) { return s == State::established || s == State::close_wait; }
 }  // namespace
 
@@ -45,7 +42,7 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
   if (options.window_scale) {
     window_scaling_ = true;
     snd_wscale_ = std::min(*options.window_scale, kMaxWindowShift);
-    while ((limits_.buffer_bytes >> rcv_wscale_) > 0xffff && rcv_wscale_ < kMaxWindowShift) ++rcv_wscale_;
+    rcv_wscale_ = window_shift_for(limits_.buffer_bytes);
   }
   snd_wnd_ = syn.window();  // never scaled in a SYN (RFC 7323 §2.2)
   recover_ = iss_;          // RFC 6582 §3.2 (1)
@@ -94,6 +91,9 @@ void Connection::enter(State next, std::string_view why) {
   if (!was && is) context_.counters.count(Counter::tcpCurrEstab);
   if (was && !is) context_.counters.uncount(Counter::tcpCurrEstab);
   state_ = next;
+  // Everything we sent is acknowledged before TIME-WAIT (our FIN, last): the queue goes, so that the connections
+  // waiting there hold no buffer (Tcp::make_room() does not count them).
+  if (next == State::time_wait || next == State::closed) queue_.release();
   if (next == State::closed) {
     retransmit_at_.reset();
     persist_at_.reset();
@@ -129,6 +129,13 @@ std::optional<DropReason> Connection::receive(const TcpView& segment, Instant no
                    "(RFC 9293 §3.10.7.4)",
                    seq, segment.segment_length(), rcv_nxt_, rcv_nxt_, rcv_wnd_);
     if (!segment.has(tcp_flag::rst)) send_ack(out);
+    if (state_ == State::time_wait && segment.has(tcp_flag::fin) && seq + segment.segment_length() == rcv_nxt_) {
+      // The peer's FIN again: our ACK of it was lost. Restart the 2 MSL timeout (RFC 9293 §3.10.7.4, TIME-WAIT),
+      // as Linux does for a duplicate FIN.
+      context_.trace(Layer::tcp,
+                     "the peer's FIN again in TIME-WAIT: acknowledged, 2 MSL from now (RFC 9293 §3.10.7.4)");
+      state_timer_at_ = now + limits_.time_wait;
+    }
     return DropReason::tcp_out_of_window;
   }
   // Second, RST (RFC 5961 §3.2): only one at exactly RCV.NXT resets; another in the window draws a challenge ACK.

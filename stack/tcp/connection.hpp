@@ -72,6 +72,14 @@ class Output {
   virtual void send(const Connection& connection, const Outgoing& segment) = 0;
 };
 
+// The window scale our SYN,ACK offers for a queue of `buffer_bytes`: the least shift that lets it fit the 16-bit
+// window field, at most 14 (RFC 7323 §2.3).
+std::uint8_t window_shift_for(std::size_t buffer_bytes);
+constexpr std::uint8_t kMaxWindowShift = 14;  // RFC 7323 §2.3: a larger shift count is taken as 14
+// Bytes an established echo connection's queue holds: `buffer_bytes`, and 16 granules of the window scale `shift` of
+// slack, which keeping the window's right edge may take (Connection::advertised_window()).
+std::size_t queue_capacity(std::size_t buffer_bytes, std::uint8_t shift);
+
 class Connection {
  public:
   // Passive open (§3.10.7.2, LISTEN): `syn` was accepted for `service`; records IRS and the peer's MSS (536 if it

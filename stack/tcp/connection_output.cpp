@@ -21,10 +21,18 @@ std::size_t Connection::bytes_sent_unacked() const {
 
 std::size_t Connection::flight_size() const { return bytes_sent_unacked(); }
 
-// Slack beyond the buffer, in granules of the window scale: room for the bytes that keeping the right edge costs.
-constexpr std::size_t kSlackGranules = 16;
+std::uint8_t window_shift_for(std::size_t buffer_bytes) {
+  std::uint8_t shift = 0;
+  while ((buffer_bytes >> shift) > 0xffff && shift < kMaxWindowShift) ++shift;
+  return shift;
+}
 
-std::size_t Connection::queue_capacity() const { return limits_.buffer_bytes + (kSlackGranules << rcv_wscale_); }
+std::size_t queue_capacity(std::size_t buffer_bytes, std::uint8_t shift) {
+  constexpr std::size_t kSlackGranules = 16;  // room for the bytes that keeping the right edge costs
+  return buffer_bytes + (kSlackGranules << shift);
+}
+
+std::size_t Connection::queue_capacity() const { return tcp::queue_capacity(limits_.buffer_bytes, rcv_wscale_); }
 
 std::size_t Connection::free_space() const {
   // The echo service's space is what its queue can still take; discard takes anything.

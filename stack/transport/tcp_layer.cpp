@@ -168,6 +168,12 @@ std::optional<Verdict> Tcp::accept_cookie(const TcpView& ack, const IpContext& i
   return drop ? context_.drop(*drop, frame) : StackContext::handled(frame);
 }
 
+std::size_t Tcp::queued_capacity() const {
+  std::size_t bytes = 0;
+  for (const auto& c : connections_) bytes += c->queue().capacity();
+  return bytes;
+}
+
 bool Tcp::make_room() {
   const tcp::Config& config = context_.config.tcp;
   const auto buffered =

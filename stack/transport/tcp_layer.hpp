@@ -34,6 +34,8 @@ class Tcp final : public TransportInput {
   std::optional<Instant> next_deadline() const;
 
   std::size_t half_open() const;
+  std::size_t connections() const { return connections_.size(); }  // in any state, TIME-WAIT included
+  std::size_t queued_capacity() const;  // bytes: the capacity of every connection's queue, together
 
  private:
   class SegmentOutput;

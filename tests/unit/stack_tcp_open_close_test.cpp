@@ -157,6 +157,43 @@ TEST_P(TcpOpenTest, ThePeerClosesFirst) {
   EXPECT_EQ(count(Counter::tcpCurrEstab), 0u);
 }
 
+// We close first (RFC 9293 §3.6) when a connection has been idle for idle_timeout: our FIN (FIN-WAIT-1); the peer's
+// ACK of it (FIN-WAIT-2); the peer's FIN, acknowledged (TIME-WAIT, 2 MSL). A TIME-WAIT connection keeps its 4-tuple
+// but no buffer: its queue is given back, so that make_room(), which does not count such connections, still bounds
+// the memory. The peer's FIN again is acknowledged again and restarts the wait; after it the connection is gone.
+TEST_P(TcpOpenTest, WeCloseFirstAfterTheIdleTimeoutAndWaitInTimeWait) {
+  config_.tcp.connection.idle_timeout = std::chrono::seconds(10);
+  config_.tcp.connection.time_wait = std::chrono::seconds(60);
+  Peer p;
+  ASSERT_NO_FATAL_FAILURE(establish(p));
+  EXPECT_GT(feeder().stack().usage().tcp_queue_bytes.used, config_.tcp.connection.buffer_bytes - 1);
+  EXPECT_TRUE(poll(at(9999)).empty()) << "not idle long enough";
+  const std::vector<Sent> fin = poll(at(10000));
+  ASSERT_EQ(fin.size(), 1u) << "our FIN at the idle timeout";
+  EXPECT_EQ(fin[0].flags, flag::fin | flag::ack);
+  EXPECT_EQ(fin[0].seq, p.iss + 1);
+  EXPECT_EQ(count(Counter::tcpCurrEstab), 0u) << "FIN-WAIT-1";
+  p.rcv_nxt = fin[0].end();
+  EXPECT_TRUE(send(p.segment(), at(10001)).empty()) << "FIN-WAIT-2: the ACK of our FIN gets nothing";
+  const std::vector<Sent> last = send(p.segment(flag::fin | flag::ack), at(10002));
+  p.seq += 1;
+  ASSERT_EQ(last.size(), 1u) << "the peer's FIN is acknowledged";
+  EXPECT_EQ(last[0].flags, flag::ack);
+  EXPECT_EQ(last[0].ack, p.seq);
+  EXPECT_EQ(feeder().stack().usage().tcp_connections.used, 1u) << "TIME-WAIT keeps the 4-tuple";
+  EXPECT_EQ(feeder().stack().usage().tcp_queue_bytes.used, 0u) << "but not the buffer";
+  p.seq -= 1;
+  const std::vector<Sent> again = send(p.segment(flag::fin | flag::ack), at(20000));
+  p.seq += 1;
+  ASSERT_EQ(again.size(), 1u) << "the FIN again (our ACK was lost) is acknowledged again";
+  EXPECT_EQ(again[0].ack, p.seq);
+  EXPECT_TRUE(poll(at(75000)).empty());
+  EXPECT_EQ(feeder().stack().usage().tcp_connections.used, 1u)
+      << "the FIN again restarts the 2 MSL timeout (RFC 9293 §3.10.7.4, TIME-WAIT)";
+  EXPECT_TRUE(poll(at(80002)).empty());
+  EXPECT_EQ(feeder().stack().usage().tcp_connections.used, 0u) << "gone after time_wait";
+}
+
 // A FIN behind data: the data come back first and our FIN follows them, at the sequence number after the last
 // byte; unacknowledged, it is sent again at the retransmission timeout (RFC 6298 §5.4), with the same number.
 TEST_P(TcpOpenTest, OurFinFollowsTheEchoAndIsRetransmitted) {
