@@ -4,10 +4,11 @@
 // different initial sequence numbers; here the client's segments are played through a Stack (echo on port 7, its
 // default) at the capture's timestamps, and ministack's side of the conversation is compared with the kernel's.
 //
-// Translation: the client acknowledges the kernel's sequence space; before each of its segments goes to ministack,
-// its acknowledgment number is moved into ours (offset = our ISS - the kernel's ISS, both read from the SYN-ACKs), and
-// its checksum recomputed. Nothing else is changed: the client's later segments still carry the timestamps option
-// the kernel agreed to, which ministack, having not agreed to it, ignores (RFC 7323 §3.2).
+// Translation (tcp_conversation.cpp, shared with tcp_bulk_golden_test.cpp): the client acknowledges the kernel's
+// sequence space; before each of its segments goes to ministack, its acknowledgment number is moved into ours (offset =
+// our ISS - the kernel's ISS, both read from the SYN-ACKs), and its checksum recomputed. Nothing else is changed: the
+// client's later segments still carry the timestamps option the kernel agreed to, which ministack, having not agreed to
+// it, ignores (RFC 7323 §3.2).
 //
 // Compared, for each client segment, between what the kernel sent in answer (its frames up to the client's next
 // one) and what ministack sent (in answer, and by its timers before the client's next segment):
@@ -39,134 +40,20 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "device/pcap_replay.hpp"
-#include "frame_feeder.hpp"
-#include "packets.hpp"
 #include "replay.hpp"
+#include "tcp_conversation.hpp"
 
 namespace {
 
-using ministack::Instant;
-using ministack::LinkLayer;
-using packets::get16;
-using packets::get32;
-using Frame = std::vector<std::uint8_t>;
-
-constexpr std::uint32_t kOurIp = packets::kOurIp.value;  // 192.168.3.12, the kernel's address and ours
-constexpr std::uint16_t kEchoPort = 7;
-constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08, kAck = 0x10;
+using namespace tcp_conversation;  // NOLINT(google-build-using-namespace): the test's own vocabulary
 
 std::filesystem::path fixtures_dir() { return MINISTACK_FIXTURES; }
 
-std::vector<std::string> tcp_echo_fixtures() {
-  std::vector<std::string> names;
-  for (const auto& n : ministack::testing::pcap_names(fixtures_dir())) {
-    if (n.find("_tcp_echo") != std::string::npos) names.push_back(n);
-  }
-  return names;
-}
-
-std::size_t l3_offset(LinkLayer link) { return link == LinkLayer::ethernet ? 14 : 0; }
-
-// One TCP segment as the test sees it: where it starts in its frame, its numbers, flags, data and options present.
-struct Segment {
-  std::size_t tcp_at = 0;  // offset of the TCP header in the frame
-  bool from_server = false;
-  std::uint8_t flags = 0;
-  std::uint32_t seq = 0, ack = 0;
-  Frame payload;
-  std::optional<std::uint16_t> mss;
-  std::optional<std::uint8_t> window_scale;
-  bool sack_permitted = false, timestamps = false, other_options = false;
-
-  // Sequence space the segment occupies: its data, plus one for SYN and one for FIN.
-  std::uint32_t length() const {
-    return static_cast<std::uint32_t>(payload.size()) + ((flags & kSyn) ? 1 : 0) + ((flags & kFin) ? 1 : 0);
-  }
-  bool pure_ack() const { return flags == kAck && payload.empty(); }
-};
-
-// The frame's TCP segment to or from port 7, if it carries one (IPv4, protocol 6, not a fragment).
-std::optional<Segment> tcp_segment(LinkLayer link, const Frame& f) {
-  const std::size_t l3 = l3_offset(link);
-  if (link == LinkLayer::ethernet && (f.size() < 14 || get16(f, 12) != 0x0800)) return std::nullopt;
-  if (f.size() < l3 + 20 || (f[l3] >> 4) != 4 || f[l3 + 9] != 6 || (get16(f, l3 + 6) & 0x3fff) != 0) {
-    return std::nullopt;
-  }
-  const std::size_t ihl = std::size_t{f[l3] & 0x0fu} * 4;
-  const std::size_t ip_end = std::min<std::size_t>(f.size(), l3 + get16(f, l3 + 2));
-  const std::size_t t = l3 + ihl;
-  if (ip_end < t + 20) return std::nullopt;
-  const std::size_t data_at = t + static_cast<std::size_t>(f[t + 12] >> 4) * 4;
-  if (data_at > ip_end) return std::nullopt;
-  Segment s;
-  s.tcp_at = t;
-  s.from_server = get32(f, l3 + 12) == kOurIp;
-  if ((s.from_server ? get16(f, t) : get16(f, t + 2)) != kEchoPort) return std::nullopt;
-  s.seq = get32(f, t + 4);
-  s.ack = get32(f, t + 8);
-  s.flags = f[t + 13];
-  s.payload.assign(f.begin() + static_cast<std::ptrdiff_t>(data_at), f.begin() + static_cast<std::ptrdiff_t>(ip_end));
-  // Options (RFC 9293 §3.1): EOL ends them, NOP is one byte, every other kind has a length byte.
-  for (std::size_t o = t + 20; o < data_at;) {
-    const std::uint8_t kind = f[o];
-    if (kind == 0) break;
-    if (kind == 1) {
-      ++o;
-      continue;
-    }
-    if (o + 1 >= data_at || f[o + 1] < 2 || o + f[o + 1] > data_at) break;
-    const std::uint8_t len = f[o + 1];
-    if (kind == 2 && len == 4) s.mss = get16(f, o + 2);
-    else if (kind == 3 && len == 3) s.window_scale = f[o + 2];
-    else if (kind == 4) s.sack_permitted = true;
-    else if (kind == 8) s.timestamps = true;
-    else s.other_options = true;
-    o += len;
-  }
-  return s;
-}
-
-std::string flag_names(std::uint8_t flags) {
-  std::string out;
-  static constexpr std::pair<std::uint8_t, const char*> kNames[] = {
-      {kSyn, "SYN"}, {kFin, "FIN"}, {kRst, "RST"}, {kPsh, "PSH"}, {kAck, "ACK"}};
-  for (const auto& [bit, name] : kNames) {
-    if (flags & bit) out += out.empty() ? name : std::string(",") + name;
-  }
-  return out.empty() ? "none" : out;
-}
-
-// A segment as compared: numbers relative to the sender's ISS and the client's ISS, the kernel-only options left out.
-struct Relative {
-  std::uint8_t flags;
-  std::uint32_t seq, ack;
-  Frame payload;
-  bool mss, window_scale, other_options;
-  bool operator==(const Relative&) const = default;
-};
-
-Relative relative(const Segment& s, std::uint32_t server_iss, std::uint32_t client_iss) {
-  return {s.flags,        s.seq - server_iss, (s.flags & kAck) ? s.ack - client_iss : 0,
-          s.payload,      s.mss.has_value(),  s.window_scale.has_value(),
-          s.other_options};
-}
-
-std::string describe(const std::vector<Relative>& segments) {
-  if (segments.empty()) return "nothing";
-  std::string out;
-  for (const auto& r : segments) {
-    if (!out.empty()) out += "; ";
-    out += fmt::format("{} seq {} ack {} data {}{}{}", flag_names(r.flags), r.seq, r.ack, r.payload.size(),
-                       r.mss ? " +mss" : "", r.window_scale ? " +wscale" : "");
-  }
-  return out;
-}
+std::vector<std::string> tcp_echo_fixtures() { return fixtures_named(fixtures_dir(), "_tcp_echo"); }
 
 // The answer without its pure ACKs that a later segment of the same answer acknowledges as much as (they add
 // nothing the later one does not say: a split or merged ACK).
@@ -191,134 +78,19 @@ std::vector<Relative> without_pure_acks(const std::vector<Relative>& segments) {
   return out;
 }
 
-// The client's segment with its acknowledgment number moved by `offset` (from the kernel's sequence space into
-// ours) and its TCP checksum made right again.
-Frame translated(LinkLayer link, Frame f, const Segment& s, std::uint32_t offset) {
-  if (!(s.flags & kAck)) return f;
-  const std::size_t l3 = l3_offset(link);
-  const std::size_t t = s.tcp_at;
-  const std::size_t tcp_length = l3 + get16(f, l3 + 2) - t;
-  packets::put32(f, t + 8, s.ack + offset);
-  packets::put16(f, t + 16, 0);
-  const Frame pseudo = packets::with_pseudo_header(packets::slice(f, t, tcp_length), {get32(f, l3 + 12)},
-                                                   {get32(f, l3 + 16)}, static_cast<std::uint16_t>(tcp_length), 6);
-  packets::put16(f, t + 16, packets::reference_checksum(pseudo));
-  return f;
-}
-
-// Everything one side (the kernel, or ministack) sent, in order, grouped by the client segment it followed.
-struct Side {
-  std::vector<std::vector<Segment>> answers;  // answers[i]: after the client's i-th TCP segment, before the next
-  std::size_t other_frames = 0;               // non-TCP frames sent in answer (ARP replies)
-};
-
-std::uint32_t iss_of(const Side& side) {
-  for (const auto& a : side.answers) {
-    for (const auto& s : a) {
-      if (s.flags & kSyn) return s.seq;
-    }
-  }
-  return 0;
-}
-
 class TcpGolden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TcpGolden, ConversationMatchesTheKernel) {
   const std::string name = GetParam();
-  ministack::PcapReplayDevice device((fixtures_dir() / name).string(), 65535);
-  const LinkLayer link = device.link();
-  std::vector<Frame> frames;
-  std::vector<Instant> times;
-  for (const auto& f : ministack::testing::read_frames(device)) {
-    frames.push_back(f.bytes);
-    times.push_back(ministack::testing::instant_of(f.timestamp));
-  }
-  const auto from_kernel = [&](const Frame& f) {
-    if (link == LinkLayer::ethernet) return f.size() >= 12 && packets::get_mac(f, 6) == packets::kOurMac;
-    return f.size() >= 20 && get32(f, 12) == kOurIp;
-  };
-
-  // ---- the kernel's side, from the capture ----
-  std::vector<Segment> client;  // the client's TCP segments, in order
-  std::vector<std::size_t> client_frame;
-  Side kernel;
-  std::size_t kernel_other_expected = 0;
-  bool last_client_was_tcp = false;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    const auto s = tcp_segment(link, frames[i]);
-    if (!from_kernel(frames[i])) {
-      last_client_was_tcp = s.has_value();
-      if (s) {
-        client.push_back(*s);
-        client_frame.push_back(i);
-        kernel.answers.emplace_back();
-      }
-    } else if (s) {
-      ASSERT_FALSE(kernel.answers.empty()) << "frame " << i + 1 << ": the kernel spoke first";
-      kernel.answers.back().push_back(*s);
-    } else {
-      // A non-TCP answer (ARP reply), unless the kernel originated it (its own ARP request).
-      const bool own_request = link == LinkLayer::ethernet && frames[i].size() >= 22 &&
-                               get16(frames[i], 12) == 0x0806 && get16(frames[i], 20) == 1;
-      if (!own_request && !last_client_was_tcp) ++kernel_other_expected;
-    }
-  }
-  ASSERT_GE(client.size(), 3u) << "no TCP conversation in " << name;
-  ASSERT_EQ(client.front().flags, kSyn) << "the conversation must start with the client's SYN";
-  const std::uint32_t client_iss = client.front().seq;
-  const std::uint32_t kernel_iss = iss_of(kernel);
-  ASSERT_FALSE(kernel.answers.front().empty()) << "the kernel did not answer the SYN";
-
-  // ---- ministack's side: the client's frames through a Stack, its timers run on time in between ----
-  ministack::StackConfig config;  // echo on port 7
-  config.link = link;
-  ministack::testing::FrameFeeder stack(config, 65535 + 14);
-  Side ours;
-  ours.answers.resize(client.size());
-  std::optional<std::uint32_t> offset;  // our ISS - the kernel's, once we have sent our SYN-ACK
-  std::size_t ours_other = 0, ours_unparsed = 0;
-  std::size_t current = 0;  // answers go to the client segment last fed (0 before any: none expected)
-  bool fed_tcp = false;
-  const auto collect = [&](const std::vector<Frame>& sent, bool answer_to_tcp) {
-    for (const auto& out : sent) {
-      if (const auto s = tcp_segment(link, out); s && s->from_server && fed_tcp) {
-        ours.answers[current].push_back(*s);
-        if ((s->flags & kSyn) && !offset) offset = s->seq - kernel_iss;
-      } else if (!s && !answer_to_tcp) {
-        ++ours_other;
-      } else {
-        ++ours_unparsed;
-      }
-    }
-  };
-  const auto run_timers_until = [&](Instant until) {
-    for (int n = 0; n < 1000; ++n) {  // a bound, should a deadline not move on
-      const auto deadline = stack.stack().next_deadline();
-      if (!deadline || *deadline > until) return;
-      collect(stack.poll(*deadline), true);
-    }
-    ADD_FAILURE() << "the timers keep firing";
-  };
-  std::size_t next_client = 0;
-  for (std::size_t i = 0; i < frames.size(); ++i) {
-    if (from_kernel(frames[i])) continue;
-    run_timers_until(times[i]);
-    const bool is_tcp = next_client < client.size() && client_frame[next_client] == i;
-    Frame input = frames[i];
-    if (is_tcp) {
-      current = next_client++;
-      fed_tcp = true;
-      if (current > 0) {
-        ASSERT_TRUE(offset) << "ministack sent no SYN-ACK to the client's SYN";
-        input = translated(link, input, client[current], *offset);
-      }
-    }
-    collect(stack.feed(input, times[i]).sent, is_tcp);
-  }
-  // After the last segment: whatever the timers still send (a delayed ACK, a retransmission, TIME-WAIT's end).
-  run_timers_until(times.back() + std::chrono::seconds(300));
-  ASSERT_TRUE(offset);
-  const std::uint32_t our_iss = kernel_iss + *offset;
+  auto replayed = replay(fixtures_dir() / name, ministack::StackConfig{});  // echo on port 7
+  ASSERT_TRUE(replayed);
+  const Conversation& c = *replayed;
+  const auto& client = c.client;
+  const auto& client_frame = c.client_frame;
+  const Side& kernel = c.kernel;
+  const Side& ours = c.ours;
+  const std::uint32_t client_iss = c.client_iss, kernel_iss = c.kernel_iss, our_iss = c.our_iss;
+  const auto& stack = *c.stack;
 
   // ---- the SYN-ACKs ----
   const Segment& syn = client.front();
@@ -419,8 +191,8 @@ TEST_P(TcpGolden, ConversationMatchesTheKernel) {
   EXPECT_EQ(counters.get(Counter::tcpEstabResets), 0u);
   EXPECT_EQ(counters.get(Counter::tcpRetransSegs), 0u) << "ministack retransmitted";
   EXPECT_FALSE(stack.stack().next_deadline()) << "a timer still runs: the connection did not reach CLOSED";
-  EXPECT_EQ(ours_other, kernel_other_expected) << "answers to the frames other than TCP (ARP)";
-  EXPECT_EQ(ours_unparsed, 0u) << "ministack sent frames that are no answer to this conversation";
+  EXPECT_EQ(c.ours_other, c.kernel_other_expected) << "answers to the frames other than TCP (ARP)";
+  EXPECT_EQ(c.ours_unparsed, 0u) << "ministack sent frames that are no answer to this conversation";
 
   std::size_t kernel_segments = 0, our_segments = 0;
   for (const auto& a : kernel.answers) kernel_segments += a.size();
