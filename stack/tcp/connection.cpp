@@ -110,6 +110,7 @@ void Connection::abort(std::string_view why) {
 
 std::optional<DropReason> Connection::receive(const TcpView& segment, Instant now, Output& out) {
   last_heard_ = now;
+  probes_unanswered_ = 0;
   const std::uint32_t seq = segment.sequence_number();
   // SYN-RECEIVED and the SYN again: our SYN,ACK was lost or is late; answer it again (as Linux does).
   if (state_ == State::syn_received && segment.has(tcp_flag::syn) && !segment.has(tcp_flag::ack) && seq == irs_) {

@@ -183,7 +183,8 @@ class Connection {
   std::size_t cwnd_ = 0, ssthresh_ = 0;
   std::uint32_t duplicate_acks_ = 0;
   bool in_recovery_ = false;
-  std::uint32_t recover_ = 0;  // RFC 6582's "recover": SND.MAX when the recovery began, or at the last RTO
+  std::uint32_t probes_unanswered_ = 0;  // window probes sent since the peer was last heard
+  std::uint32_t recover_ = 0;            // RFC 6582's "recover": SND.MAX when the recovery began, or at the last RTO
 };
 
 }  // namespace ministack::tcp

@@ -181,6 +181,12 @@ void Connection::poll(Instant now, Output& out) {
     if (closed()) return;
   }
   if (persist_at_ && now >= *persist_at_) {
+    // Probes that draw nothing at all mean the peer is gone: given up after as many as retransmissions are
+    // (RFC 9293 §3.8.3's R2; Linux's tcp_retries2 for probes too). A peer that answers them keeps its connection.
+    if (++probes_unanswered_ > limits_.retries) {
+      abort("window probes unanswered: the peer is gone (RFC 9293 §3.8.6.1, §3.8.3)");
+      return;
+    }
     // A window probe: an ACK one below SND.NXT draws an ACK with the window (as Linux's zero-window probe).
     context_.trace(Layer::tcp, "the peer's window is still zero: window probe (RFC 9293 §3.8.6.1)");
     out.send(*this,
@@ -190,6 +196,10 @@ void Connection::poll(Instant now, Output& out) {
   }
   if (delayed_ack_at_ && now >= *delayed_ack_at_) send_ack(out);
   if (now - last_heard_ >= limits_.idle_timeout && (state_ == State::established)) {
+    if (fin_queued_) {  // a second idle time, our FIN still behind a shut window: nothing more to wait for
+      abort("nothing heard for another idle time, our FIN still held by a zero window: dropped");
+      return;
+    }
     context_.trace(Layer::tcp, "nothing heard for {} s: we close", limits_.idle_timeout.count() / 1000);
     fin_queued_ = true;
     last_heard_ = now;

@@ -72,36 +72,6 @@ std::filesystem::path fixtures_dir() { return MINISTACK_FIXTURES; }
 
 std::vector<std::string> tcp_bulk_fixtures() { return fixtures_named(fixtures_dir(), "_tcp_bulk"); }
 
-// The new bytes one side sent, in sequence order (a retransmission adds none), and its FIN's relative number.
-struct Stream {
-  Frame bytes;
-  std::size_t fins = 0, rsts = 0, synacks = 0;
-  std::optional<std::uint32_t> fin_seq;
-  std::uint32_t highest_ack = 0;  // relative to the client's ISS
-};
-
-Stream stream_of(const Side& side, std::uint32_t iss, std::uint32_t client_iss) {
-  Stream out;
-  std::uint32_t next = 1;  // relative sequence number of the next new data byte
-  for (const auto& answer : side.answers) {
-    for (const auto& s : answer) {
-      const std::uint32_t rel = s.seq - iss;
-      if (!s.payload.empty() && rel <= next && rel + s.payload.size() > next) {
-        out.bytes.insert(out.bytes.end(), s.payload.begin() + static_cast<std::ptrdiff_t>(next - rel), s.payload.end());
-        next = rel + static_cast<std::uint32_t>(s.payload.size());
-      }
-      if (s.flags & kFin) {
-        ++out.fins;
-        out.fin_seq = rel + static_cast<std::uint32_t>(s.payload.size());
-      }
-      if ((s.flags & kSyn) && (s.flags & kAck)) ++out.synacks;
-      if (s.flags & kRst) ++out.rsts;
-      if (s.flags & kAck) out.highest_ack = std::max(out.highest_ack, s.ack - client_iss);
-    }
-  }
-  return out;
-}
-
 class TcpBulkGolden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TcpBulkGolden, TransferMatchesTheKernel) {

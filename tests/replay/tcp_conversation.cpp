@@ -251,4 +251,26 @@ std::optional<Conversation> replay(const std::filesystem::path& file, ministack:
   return c;
 }
 
+Stream stream_of(const Side& side, std::uint32_t iss, std::uint32_t client_iss) {
+  Stream out;
+  std::uint32_t next = 1;  // relative sequence number of the next new data byte
+  for (const auto& answer : side.answers) {
+    for (const auto& s : answer) {
+      const std::uint32_t rel = s.seq - iss;
+      if (!s.payload.empty() && rel <= next && rel + s.payload.size() > next) {
+        out.bytes.insert(out.bytes.end(), s.payload.begin() + static_cast<std::ptrdiff_t>(next - rel), s.payload.end());
+        next = rel + static_cast<std::uint32_t>(s.payload.size());
+      }
+      if (s.flags & kFin) {
+        ++out.fins;
+        out.fin_seq = rel + static_cast<std::uint32_t>(s.payload.size());
+      }
+      if ((s.flags & kSyn) && (s.flags & kAck)) ++out.synacks;
+      if (s.flags & kRst) ++out.rsts;
+      if (s.flags & kAck) out.highest_ack = std::max(out.highest_ack, s.ack - client_iss);
+    }
+  }
+  return out;
+}
+
 }  // namespace tcp_conversation

@@ -76,6 +76,16 @@ struct Conversation {
 // conversation, or a ministack that sends no SYN-ACK, it records a gtest failure and returns nothing.
 std::optional<Conversation> replay(const std::filesystem::path& file, ministack::StackConfig config);
 
+// The new bytes one side sent, in sequence order (a retransmission adds none), and its FIN's relative number.
+struct Stream {
+  Frame bytes;
+  std::size_t fins = 0, rsts = 0, synacks = 0;
+  std::optional<std::uint32_t> fin_seq;
+  std::uint32_t highest_ack = 0;  // relative to the client's ISS
+};
+
+Stream stream_of(const Side& side, std::uint32_t iss, std::uint32_t client_iss);
+
 // The pcaps in `dir` whose name contains `part`, sorted.
 std::vector<std::string> fixtures_named(const std::filesystem::path& dir, const std::string& part);
 

@@ -132,35 +132,7 @@ TEST_P(TcpGolden, ConversationMatchesTheKernel) {
   }
 
   // ---- the whole conversation ----
-  struct Totals {
-    Frame echoed;
-    std::size_t fins = 0, synacks = 0, rsts = 0;
-    std::uint32_t highest_ack = 0;  // relative to the client's ISS
-    std::optional<std::uint32_t> fin_seq;
-  };
-  const auto totals = [&](const Side& side, std::uint32_t iss) {
-    Totals t;
-    std::uint32_t next = 1;  // relative sequence number of the next new data byte
-    for (const auto& a : side.answers) {
-      for (const auto& s : a) {
-        const std::uint32_t rel = s.seq - iss;
-        if (!s.payload.empty() && rel + s.payload.size() > next &&
-            rel <= next) {  // new bytes; a retransmission adds none
-          t.echoed.insert(t.echoed.end(), s.payload.begin() + static_cast<std::ptrdiff_t>(next - rel), s.payload.end());
-          next = rel + static_cast<std::uint32_t>(s.payload.size());
-        }
-        if (s.flags & kFin) {
-          ++t.fins;
-          t.fin_seq = rel + static_cast<std::uint32_t>(s.payload.size());
-        }
-        if ((s.flags & kSyn) && (s.flags & kAck)) ++t.synacks;
-        if (s.flags & kRst) ++t.rsts;
-        if (s.flags & kAck) t.highest_ack = std::max(t.highest_ack, s.ack - client_iss);
-      }
-    }
-    return t;
-  };
-  const Totals kt = totals(kernel, kernel_iss), mt = totals(ours, our_iss);
+  const Stream kt = stream_of(kernel, kernel_iss, client_iss), mt = stream_of(ours, our_iss, client_iss);
   Frame sent_by_client;
   std::optional<std::uint32_t> client_fin_end;  // relative sequence number just past the client's FIN
   std::uint32_t client_last_ack = 0;            // relative to the kernel's ISS (= to ours, translated)
@@ -171,8 +143,8 @@ TEST_P(TcpGolden, ConversationMatchesTheKernel) {
     if (s.flags & kFin) client_fin_end = s.seq - client_iss + s.length();
     if (s.flags & kAck) client_last_ack = s.ack - kernel_iss;
   }
-  EXPECT_EQ(kt.echoed, sent_by_client) << "the kernel's echo is not what the client sent: the recording is wrong";
-  EXPECT_EQ(mt.echoed, kt.echoed) << "the echoed bytes differ";
+  EXPECT_EQ(kt.bytes, sent_by_client) << "the kernel's echo is not what the client sent: the recording is wrong";
+  EXPECT_EQ(mt.bytes, kt.bytes) << "the echoed bytes differ";
   EXPECT_EQ(kt.fins, 1u);
   EXPECT_EQ(mt.fins, 1u) << "ministack must send exactly one FIN";
   EXPECT_EQ(mt.synacks, 1u);
@@ -204,7 +176,7 @@ TEST_P(TcpGolden, ConversationMatchesTheKernel) {
       "{}: the client sent {} segments; the kernel answered with {}, ministack with {}; {} answers matched "
       "(flags, relative seq/ack, data, options), {} differ only in ACK timing; {} bytes echoed identically; "
       "one FIN each way; both closed from LAST-ACK; SYN-ACKs: MSS {} in both{}{}{}\n",
-      name, client.size(), kernel_segments, our_segments, matched, ack_timing, mt.echoed.size(), *our_synack.mss,
+      name, client.size(), kernel_segments, our_segments, matched, ack_timing, mt.bytes.size(), *our_synack.mss,
       our_synack.window_scale && kernel_synack.window_scale ? ", window scale in both" : "",
       kernel_only(kernel_synack.sack_permitted, our_synack.sack_permitted, "SACK-permitted"),
       kernel_only(kernel_synack.timestamps, our_synack.timestamps, "timestamps"));

@@ -238,5 +238,43 @@ TEST_P(TcpDataTest, AZeroWindowIsProbedUntilItOpens) {
   EXPECT_EQ(echoed(update, p.iss + 1, p.seq), data);
 }
 
+// A peer that shuts its window and then falls silent would hold its connection (and its buffer) for ever: probes
+// that draw nothing are given up after `retries` of them (RFC 9293 §3.8.3's R2, as Linux), the connection aborted
+// (tcpEstabResets, RFC 4022). Any segment from the peer, even one that keeps the window shut, starts the count again.
+TEST_P(TcpDataTest, WindowProbesThatDrawNothingAreGivenUp) {
+  config_.tcp.connection.retries = 3;
+  Peer p{.window = 0};
+  ASSERT_NO_FATAL_FAILURE(establish(p));
+  ASSERT_EQ(send_data(p, packets::distinct_bytes(100, 6), at(1000)).size(), 1u) << "only the ACK";
+  EXPECT_EQ(poll(at(2000)).size(), 1u) << "probe 1";
+  EXPECT_EQ(poll(at(4000)).size(), 1u) << "probe 2";
+  EXPECT_TRUE(send(p.segment(), at(4001)).empty()) << "the peer answers, its window still shut";
+  for (const std::int64_t when : {8000, 16000, 32000}) EXPECT_EQ(poll(at(when)).size(), 1u) << "a probe at " << when;
+  EXPECT_EQ(feeder().stack().usage().tcp_connections.used, 1u);
+  EXPECT_TRUE(poll(at(64000)).empty()) << "the fourth unanswered probe is not sent: the peer is gone";
+  EXPECT_EQ(feeder().stack().usage().tcp_connections.used, 0u);
+  EXPECT_EQ(count(Counter::tcpEstabResets), 1u);
+}
+
+// The idle timeout closes with a FIN; when a shut window holds that FIN back and another idle time passes in
+// silence, the connection is dropped rather than kept for a FIN that cannot go.
+TEST_P(TcpDataTest, AnIdleConnectionWhoseFinCannotGoIsDropped) {
+  config_.tcp.connection.idle_timeout = std::chrono::seconds(10);
+  Peer p{.window = 0};
+  ASSERT_NO_FATAL_FAILURE(establish(p));
+  ASSERT_EQ(send_data(p, packets::distinct_bytes(100, 6), at(0)).size(), 1u) << "only the ACK";
+  EXPECT_TRUE(send(p.segment(), at(1)).empty());
+  for (std::int64_t t = 1000; t <= 24000; t += 1000) {
+    for (const Sent& s : poll(at(t))) EXPECT_FALSE(s.has(flag::fin)) << "our FIN cannot go through a shut window";
+    if (t == 15000) {
+      EXPECT_TRUE(send(p.segment(), at(t)).empty()) << "an answer to a probe: heard at 15 s";
+    }
+  }
+  EXPECT_EQ(feeder().stack().usage().tcp_connections.used, 1u) << "FIN queued at 11 s, heard at 15 s";
+  poll(at(25000));
+  EXPECT_EQ(feeder().stack().usage().tcp_connections.used, 0u) << "silent again from 15 s to 25 s: dropped";
+  EXPECT_EQ(count(Counter::tcpEstabResets), 1u);
+}
+
 }  // namespace
 }  // namespace stack_test
