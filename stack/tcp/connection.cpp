@@ -10,6 +10,7 @@ namespace ministack::tcp {
 namespace {
 // The MSS assumed when the peer sends none (RFC 9293 §3.7.1, RFC 1122 §4.2.2.6).
 constexpr std::size_t kDefaultMss = 536;
+constexpr std::size_t kMinSendMss = 48;
 bool synchronized_established(State s) { return s == State::established || s == State::close_wait; }
 }  // namespace
 
@@ -37,6 +38,8 @@ Connection::Connection(StackContext& context, const ConnectionLimits& limits, co
   const TcpOptions& options = syn.parsed_options();
   mss_ = std::min(mss, std::size_t{options.mss.value_or(kDefaultMss)});
   if (mss_ == 0) mss_ = kDefaultMss;  // an MSS option of 0 would stall the connection
+  // A tiny MSS would make every byte a segment of its own (CVE-2019-11479): Linux's floor, tcp_min_snd_mss.
+  mss_ = std::max(mss_, kMinSendMss);
   // RFC 7323 §2.2: scaling is on only if both SYNs carry the option; ours then carries the shift that lets the
   // buffer's size fit the 16-bit field.
   if (options.window_scale) {
@@ -129,8 +132,14 @@ std::optional<DropReason> Connection::receive(const TcpView& segment, Instant no
                    "seq {} (+{}) is outside the receive window [{}, {}+{}): not acceptable "
                    "(RFC 9293 §3.10.7.4)",
                    seq, segment.segment_length(), rcv_nxt_, rcv_nxt_, rcv_wnd_);
-    if (!segment.has(tcp_flag::rst)) send_ack(out);
-    if (state_ == State::time_wait && segment.has(tcp_flag::fin) && seq + segment.segment_length() == rcv_nxt_) {
+    const bool fin_again = state_ == State::time_wait && segment.has(tcp_flag::fin) &&
+                           seq + segment.segment_length() == rcv_nxt_;
+    if (fin_again) {
+      send_ack(out);
+    } else if (!segment.has(tcp_flag::rst)) {
+      answer_invalid(segment, now, out, false);
+    }
+    if (fin_again) {
       // The peer's FIN again: our ACK of it was lost. Restart the 2 MSL timeout (RFC 9293 §3.10.7.4, TIME-WAIT),
       // as Linux does for a duplicate FIN.
       context_.trace(Layer::tcp,
@@ -140,12 +149,12 @@ std::optional<DropReason> Connection::receive(const TcpView& segment, Instant no
     return DropReason::tcp_out_of_window;
   }
   // Second, RST (RFC 5961 §3.2): only one at exactly RCV.NXT resets; another in the window draws a challenge ACK.
-  if (segment.has(tcp_flag::rst)) return receive_reset(seq, out);
+  if (segment.has(tcp_flag::rst)) return receive_reset(segment, now, out);
   // Fourth, SYN in a synchronized state (RFC 5961 §4.2): a challenge ACK; the peer, if it restarted, answers it
   // with a RST that resets us.
   if (segment.has(tcp_flag::syn)) {
     context_.trace(Layer::tcp, "a SYN inside the window: challenge ACK (RFC 5961 §4.2)");
-    send_ack(out);
+    answer_invalid(segment, now, out, true);
     return DropReason::tcp_syn_challenged;
   }
   // Fifth, the ACK field: "if the ACK bit is off, drop the segment".
@@ -158,11 +167,12 @@ std::optional<DropReason> Connection::receive(const TcpView& segment, Instant no
   return drop;
 }
 
-std::optional<DropReason> Connection::receive_reset(std::uint32_t seq, Output& out) {
+std::optional<DropReason> Connection::receive_reset(const TcpView& segment, Instant now, Output& out) {
+  const std::uint32_t seq = segment.sequence_number();
   if (seq != rcv_nxt_) {
     context_.trace(Layer::tcp, "a RST at seq {}, in the window but not RCV.NXT {}: challenge ACK (RFC 5961 §3.2)", seq,
                    rcv_nxt_);
-    send_ack(out);
+    answer_invalid(segment, now, out, true);
     return DropReason::tcp_reset_challenged;
   }
   abort(state_ == State::syn_received ? "reset by the peer; back to LISTEN (RFC 9293 §3.10.7.4)"
@@ -186,11 +196,11 @@ std::optional<DropReason> Connection::receive_ack(const TcpView& segment, Instan
   // RFC 5961 §5.2: an ACK for data never sent, or older than the largest window, is answered with an ACK and dropped.
   // (SND.NXT goes back after a retransmission timeout; what was sent before that is SND.MAX.)
   if (seq_gt(ack, snd_max_)) {
-    send_ack(out);
+    answer_invalid(segment, now, out, true);
     return DropReason::tcp_ack_unsent;
   }
   if (seq_lt(ack, snd_una_ - static_cast<std::uint32_t>(max_snd_wnd_))) {
-    send_ack(out);
+    answer_invalid(segment, now, out, true);
     return DropReason::tcp_ack_too_old;
   }
   const std::size_t window = std::size_t{segment.window()} << snd_wscale_;
@@ -289,6 +299,21 @@ void Connection::count_duplicate_ack(Output& out) {
   } else if (in_recovery_) {
     cwnd_ += mss_;  // each further duplicate means a segment has left the network
   }
+}
+
+void Connection::answer_invalid(const TcpView& segment, Instant now, Output& out, bool challenge) {
+  // A segment with data outside the window is no ACK loop, and a retransmission needs its duplicate ACK.
+  if (!challenge && !segment.payload().empty() && !segment.has(tcp_flag::syn)) {
+    send_ack(out);
+    return;
+  }
+  if (last_invalid_ack_ && now - *last_invalid_ack_ < kInvalidAckInterval) {
+    context_.trace(Layer::tcp, "no ACK: one went less than {} ms ago (RFC 5961 §7, Linux's tcp_invalid_ratelimit)",
+                   kInvalidAckInterval.count());
+    return;
+  }
+  last_invalid_ack_ = now;
+  send_ack(out);
 }
 
 void Connection::resend_first(Output& out) {

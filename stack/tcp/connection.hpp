@@ -111,7 +111,12 @@ class Connection {
  private:
   // Moves to `next`, tracing the change with the rule behind it, and keeps tcpCurrEstab.
   void enter(State next, std::string_view why);
-  std::optional<DropReason> receive_reset(std::uint32_t seq, Output& out);
+  std::optional<DropReason> receive_reset(const TcpView& segment, Instant now, Output& out);
+  // The ACK that answers an unacceptable segment, or a challenge ACK (`challenge`, RFC 5961): at most one per
+  // kInvalidAckInterval for those a peer can draw at will (no data, or a challenge), so that a flood of them is not
+  // answered one for one (RFC 5961 §7; Linux's tcp_invalid_ratelimit, 500 ms).
+  void answer_invalid(const TcpView& segment, Instant now, Output& out, bool challenge);
+  static constexpr std::chrono::milliseconds kInvalidAckInterval{500};
   std::optional<DropReason> receive_ack(const TcpView& segment, Instant now, Output& out);
   // Returns true for a partial ACK in fast recovery (RFC 6582 §3.2), whose next hole the caller resends.
   bool take_new_ack(std::uint32_t ack, Instant now);
@@ -183,8 +188,9 @@ class Connection {
   std::size_t cwnd_ = 0, ssthresh_ = 0;
   std::uint32_t duplicate_acks_ = 0;
   bool in_recovery_ = false;
-  std::uint32_t probes_unanswered_ = 0;  // window probes sent since the peer was last heard
-  std::uint32_t recover_ = 0;            // RFC 6582's "recover": SND.MAX when the recovery began, or at the last RTO
+  std::optional<Instant> last_invalid_ack_;  // when answer_invalid() last sent one
+  std::uint32_t probes_unanswered_ = 0;      // window probes sent since the peer was last heard
+  std::uint32_t recover_ = 0;  // RFC 6582's "recover": SND.MAX when the recovery began, or at the last RTO
 };
 
 }  // namespace ministack::tcp

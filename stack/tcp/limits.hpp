@@ -37,7 +37,8 @@ struct Config {
   std::optional<std::uint16_t> discard_port = 9;  // RFC 863; nullopt: no discard service
   std::size_t max_connections = 1024;
   std::size_t max_half_open = 128;  // Linux's tcp_max_syn_backlog default is 128 on a small machine
-  std::size_t total_buffer_bytes = 16 * 1024 * 1024;
+  // Room for every connection's default buffer (1024 x 64 KiB): the caps agree, so max_connections is reachable.
+  std::size_t total_buffer_bytes = std::size_t{64} * 1024 * 1024;
   bool syn_cookies = true;  // past max_half_open, answer SYNs with cookies (RFC 4987 §3.6), as Linux's tcp_syncookies=1
   ConnectionLimits connection;
   IsnSecret isn_secret{};  // RFC 6528's secret key; the program fills it with random bytes at start

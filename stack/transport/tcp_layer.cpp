@@ -87,13 +87,16 @@ Verdict Tcp::listen(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
   // acknowledgment is bad": a RST; anything without SYN is dropped.
   if (tcp.has(tcp_flag::rst)) return context_.drop(DropReason::tcp_reset_ignored, frame);
   if (tcp.has(tcp_flag::ack) && !tcp.has(tcp_flag::syn)) {
-    if (const auto verdict = accept_cookie(tcp, ip, service, frame)) return *verdict;
+    if (const auto verdict = accept_cookie(segment, tcp, ip, service, frame)) return *verdict;
   }
   if (tcp.has(tcp_flag::ack)) return refuse(segment, tcp, ip, DropReason::tcp_bad_ack, frame);
-  if (!tcp.has(tcp_flag::syn)) return context_.drop(DropReason::tcp_listen_no_syn, frame);
+  // SYN and FIN together make no sense on a new connection; Linux drops them too.
+  if (!tcp.has(tcp_flag::syn) || tcp.has(tcp_flag::fin)) return context_.drop(DropReason::tcp_listen_no_syn, frame);
   const tcp::Config& config = context_.config.tcp;
   if (half_open() >= config.max_half_open) {
     if (!config.syn_cookies) return context_.drop(DropReason::tcp_syn_queue_full, frame);
+    // A cookie only if its ACK could make a connection: else the client would think itself connected to nothing.
+    if (!has_room()) return context_.drop(DropReason::tcp_too_many_connections, frame);
     return send_cookie(segment, tcp, ip, frame);
   }
   if (!make_room()) return context_.drop(DropReason::tcp_too_many_connections, frame);
@@ -139,8 +142,8 @@ Verdict Tcp::send_cookie(PacketBuffer& segment, const TcpView& syn, const IpCont
   return reply_in_place(segment, reply, ip, 0, std::nullopt, frame);
 }
 
-std::optional<Verdict> Tcp::accept_cookie(const TcpView& ack, const IpContext& ip, tcp::Service service,
-                                          FrameContext& frame) {
+std::optional<Verdict> Tcp::accept_cookie(PacketBuffer& segment, const TcpView& ack, const IpContext& ip,
+                                          tcp::Service service, FrameContext& frame) {
   const tcp::Config& config = context_.config.tcp;
   // Only while cookies are being sent (and for the two minutes a cookie lives): otherwise every stray ACK would be
   // a guess at one.
@@ -153,7 +156,9 @@ std::optional<Verdict> Tcp::accept_cookie(const TcpView& ack, const IpContext& i
     context_.counters.count(Counter::TcpExtSyncookiesFailed);
     return std::nullopt;
   }
-  if (!make_room()) return context_.drop(DropReason::tcp_too_many_connections, frame);
+  // Full since the cookie went out: a RST (as Linux's tcp_abort_on_overflow), so that the client does not send into
+  // a connection that does not exist.
+  if (!make_room()) return refuse(segment, ack, ip, DropReason::tcp_too_many_connections, frame);
   context_.counters.count(Counter::TcpExtSyncookiesRecv);
   const tcp::Opening opening{.endpoints = endpoints,
                              .peer_mac = frame.peer.address,
@@ -174,13 +179,18 @@ std::size_t Tcp::queued_capacity() const {
   return bytes;
 }
 
-bool Tcp::make_room() {
+bool Tcp::has_room() const {
   const tcp::Config& config = context_.config.tcp;
   const auto buffered =
       static_cast<std::size_t>(std::count_if(connections_.begin(), connections_.end(),
                                              [](const auto& c) { return c->state() != tcp::State::time_wait; }));
   if ((buffered + 1) * config.connection.buffer_bytes > config.total_buffer_bytes) return false;
-  if (connections_.size() < config.max_connections) return true;
+  return connections_.size() < config.max_connections || buffered < connections_.size();
+}
+
+bool Tcp::make_room() {
+  if (!has_room()) return false;
+  if (connections_.size() < context_.config.tcp.max_connections) return true;
   // Full: the oldest TIME-WAIT connection gives its place (it only guards against old duplicates).
   const auto oldest = std::find_if(connections_.begin(), connections_.end(),
                                    [](const auto& c) { return c->state() == tcp::State::time_wait; });

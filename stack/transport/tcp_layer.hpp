@@ -50,8 +50,8 @@ class Tcp final : public TransportInput {
   // The half-open connections are at their cap: answers `syn` with a SYN cookie's SYN,ACK, built in place.
   Verdict send_cookie(PacketBuffer& segment, const TcpView& syn, const IpContext& ip, FrameContext& frame);
   // An ACK to a listening port that brings back a valid SYN cookie makes its connection; nullopt if it does not.
-  std::optional<Verdict> accept_cookie(const TcpView& ack, const IpContext& ip, tcp::Service service,
-                                       FrameContext& frame);
+  std::optional<Verdict> accept_cookie(PacketBuffer& segment, const TcpView& ack, const IpContext& ip,
+                                       tcp::Service service, FrameContext& frame);
   // Finishes `header` over `segment` (built in place, options already there) and sends it back to ip.source;
   // returns the frame dropped for `drop` if given, else handled.
   Verdict reply_in_place(PacketBuffer& segment, const TcpHeader& header, const IpContext& ip, std::uint8_t tos,
@@ -64,6 +64,7 @@ class Tcp final : public TransportInput {
   tcp::Connection* find(const tcp::Endpoints& endpoints);
   // Room for one more connection: true if there is, or a TIME-WAIT one was recycled to make it.
   bool make_room();
+  bool has_room() const;  // whether make_room() would succeed (counting the TIME-WAIT connection it may evict)
   void forget_closed();
 
   StackContext& context_;

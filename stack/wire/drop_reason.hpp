@@ -60,15 +60,18 @@ namespace ministack {
   X(tcp_to_broadcast, "", "TCP segment to a broadcast or multicast address: never answered", "RFC 1122 §4.2.3.10")     \
   X(tcp_reset_ignored, "", "TCP RST for no connection: never answered", "RFC 9293 §3.10.7.1")                          \
   X(tcp_port_closed, "", "TCP segment for a port nobody listens on (RST sent)", "RFC 9293 §3.10.7.1")                  \
-  X(tcp_listen_no_syn, "", "TCP segment without SYN, ACK or RST to a listening port", "RFC 9293 §3.10.7.2")            \
-  X(tcp_syn_queue_full, "", "SYN dropped: the half-open connections are at their cap", "RFC 4987 §3.3")                \
-  X(tcp_too_many_connections, "", "SYN dropped: the connections or their buffers are at their cap",                    \
+  X(tcp_listen_no_syn, "", "TCP segment to a listening port without SYN, ACK or RST, or with SYN and FIN",             \
     "RFC 9293 §3.10.7.2")                                                                                              \
-  X(tcp_out_of_window, "", "TCP segment outside the receive window (ACK sent)", "RFC 9293 §3.10.7.4")                  \
+  X(tcp_syn_queue_full, "", "SYN dropped: the half-open connections are at their cap", "RFC 4987 §3.3")                \
+  X(tcp_too_many_connections, "",                                                                                      \
+    "TCP connection refused at the cap on connections or buffers (SYN dropped, SYN cookie's ACK reset)",               \
+    "RFC 9293 §3.10.7.2")                                                                                              \
+  X(tcp_out_of_window, "", "TCP segment outside the receive window (ACK sent, rate-limited)", "RFC 9293 §3.10.7.4")    \
   X(tcp_reset_challenged, "", "TCP RST in the window but not at RCV.NXT (challenge ACK sent)", "RFC 5961 §3.2")        \
   X(tcp_syn_challenged, "", "TCP SYN on a synchronized connection (challenge ACK sent)", "RFC 5961 §4.2")              \
   X(tcp_no_ack, "", "TCP segment without ACK on a connection", "RFC 9293 §3.10.7.4")                                   \
-  X(tcp_bad_ack, "", "TCP ACK in SYN-RECEIVED for something we did not send (RST sent)", "RFC 9293 §3.10.7.4")         \
+  X(tcp_bad_ack, "", "TCP ACK for something we did not send, in SYN-RECEIVED or to a listening port (RST sent)",       \
+    "RFC 9293 §3.10.7.2, §3.10.7.4")                                                                                   \
   X(tcp_ack_unsent, "", "TCP ACK for data not yet sent (ACK sent)", "RFC 5961 §5.2")                                   \
   X(tcp_ack_too_old, "", "TCP ACK older than the largest send window (ACK sent)", "RFC 5961 §5.2")                     \
   X(tcp_out_of_order, "", "TCP data past a hole, with the out-of-order runs at their cap (duplicate ACK sent)",        \

@@ -112,6 +112,46 @@ TEST_P(TcpOpenTest, SynsBeyondTheHalfOpenCapGetNothing) {
   EXPECT_EQ(count(Counter::tcpPassiveOpens), 3u);
 }
 
+// With the half-open cap full a SYN gets a cookie, but only while its ACK could still make a connection: at the
+// connection cap a SYN gets nothing (the client retries, as at any full server). A cookie's ACK that comes back when
+// the cap has filled since is answered with a RST (as Linux's tcp_abort_on_overflow), so that the client does not
+// believe itself connected to nothing.
+TEST_P(TcpOpenTest, NoSynCookieThatCouldNotBecomeAConnection) {
+  config_.tcp.max_half_open = 1;
+  config_.tcp.max_connections = 2;
+  Peer a{.port = 40001}, b{.port = 40002}, c{.port = 40003}, d{.port = 40004};
+  open(a, kLinuxSynOptions, at(0));  // half-open: the cap
+  open(b, kLinuxSynOptions, at(1));  // a cookie (room for one more connection)
+  EXPECT_EQ(count(Counter::TcpExtSyncookiesSent), 1u);
+  EXPECT_TRUE(send(a.segment(), at(2)).empty()) << "a established";
+  open(c, kLinuxSynOptions, at(3));  // half-open: two connections, the cap
+  packets::Tcp syn = d.segment(flag::syn);
+  syn.acknowledgment = 0;
+  EXPECT_TRUE(send(syn, at(4)).empty()) << "no cookie at the connection cap";
+  EXPECT_EQ(name(last_drop()), "tcp_too_many_connections");
+  EXPECT_EQ(count(Counter::TcpExtSyncookiesSent), 1u);
+  const std::vector<Sent> reset = send(b.segment(), at(5));
+  ASSERT_EQ(reset.size(), 1u) << "b's cookie is good, but there is no room: a RST";
+  EXPECT_EQ(reset[0].flags, flag::rst);
+  EXPECT_EQ(reset[0].seq, b.iss + 1);
+  EXPECT_EQ(name(last_drop()), "tcp_too_many_connections");
+}
+
+// A SYN with FIN is dropped, as Linux does; a peer's MSS below 48 bytes (Linux's tcp_min_snd_mss, CVE-2019-11479)
+// is raised to 48, so that it cannot make every echoed byte a segment of its own.
+TEST_P(TcpOpenTest, SynWithFinIsDroppedAndATinyMssIsRaised) {
+  Peer f{.port = 40001};
+  EXPECT_TRUE(send(f.segment(flag::syn | flag::fin), at(0)).empty());
+  EXPECT_EQ(name(last_drop()), "tcp_listen_no_syn");
+  Peer p{.port = 40002};
+  ASSERT_NO_FATAL_FAILURE(establish(p, Frame{0x02, 0x04, 0x00, 0x01}, at(1)));
+  const Frame data = packets::distinct_bytes(480, 3);
+  const std::vector<Sent> echo = send_data(p, data, at(2));
+  EXPECT_EQ(echoed(echo, p.iss + 1, std::nullopt), data);
+  for (const Sent& s : echo) EXPECT_LE(s.data.size(), 48u);
+  EXPECT_GE(echo.size(), 10u) << "48-byte segments";
+}
+
 // The queues together stay within total_buffer_bytes: with room for two connections' buffers, a third SYN is
 // dropped with nothing sent, whether the others are established or half-open.
 TEST_P(TcpOpenTest, SynsBeyondTheBufferCapGetNothing) {

@@ -224,12 +224,14 @@ TEST_P(TcpRecoveryTest, ARstInTheWindowButNotAtRcvNxtIsChallenged) {
 TEST_P(TcpRecoveryTest, ASynOnAnEstablishedConnectionGetsAChallengeAck) {
   Peer p;
   ASSERT_NO_FATAL_FAILURE(establish(p));
+  std::int64_t now = 10;
   for (const std::uint32_t seq : {p.seq + 10, p.seq - 1}) {
     packets::Tcp syn = p.segment(flag::syn);
     syn.sequence = seq;
     syn.acknowledgment = 0;
     syn.options = kLinuxSynOptions;
-    const std::vector<Sent> challenge = send(syn, at(10));
+    const std::vector<Sent> challenge = send(syn, at(now));
+    now += 500;  // apart by the rate limit's interval
     ASSERT_EQ(challenge.size(), 1u) << "seq " << seq;
     EXPECT_EQ(challenge[0].flags, flag::ack);
     EXPECT_EQ(challenge[0].seq, p.iss + 1);
@@ -237,7 +239,33 @@ TEST_P(TcpRecoveryTest, ASynOnAnEstablishedConnectionGetsAChallengeAck) {
   }
   EXPECT_EQ(count(Counter::tcpPassiveOpens), 1u);
   EXPECT_EQ(count(Counter::tcpCurrEstab), 1u);
-  echo(p, packets::bytes_of("alive"), 20);
+  echo(p, packets::bytes_of("alive"), now);
+}
+
+// RFC 5961 §7: challenge ACKs, and ACKs for segments without data outside the window, are what an attacker can
+// draw at will; at most one per 500 ms per connection (Linux's tcp_invalid_ratelimit). Old data outside the window
+// is always answered: a retransmission needs its duplicate ACK.
+TEST_P(TcpRecoveryTest, AnswersToInvalidSegmentsAreRateLimited) {
+  Peer p;
+  ASSERT_NO_FATAL_FAILURE(establish(p));
+  std::size_t acks = 0;
+  for (int i = 0; i < 100; ++i) {
+    packets::Tcp rst = p.segment(flag::rst);
+    rst.sequence = p.seq + 100 + static_cast<std::uint32_t>(i);  // in the window, not at RCV.NXT
+    acks += send(rst, at(10 + i)).size();
+    packets::Tcp old = p.segment();
+    old.sequence = p.seq - 5000;  // an ACK far outside the window
+    acks += send(old, at(10 + i)).size();
+  }
+  EXPECT_EQ(acks, 1u) << "one answer for 200 invalid segments in 110 ms";
+  EXPECT_EQ(count(DropReason::tcp_reset_challenged), 100u) << "each counted";
+  packets::Tcp stale = p.segment(flag::ack | flag::psh, packets::bytes_of("old"));
+  stale.sequence = p.seq - 3;
+  EXPECT_EQ(send(stale, at(120)).size(), 1u) << "old data: answered, whatever the limit";
+  packets::Tcp rst = p.segment(flag::rst);
+  rst.sequence = p.seq + 1;
+  EXPECT_EQ(send(rst, at(510)).size(), 1u) << "500 ms after the last one: answered again";
+  EXPECT_EQ(count(Counter::tcpCurrEstab), 1u);
 }
 
 // RFC 9293 §3.10.7.4: a segment outside the window, ahead or wholly old, gets an ACK of RCV.NXT and is not taken.
