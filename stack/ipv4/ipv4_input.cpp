@@ -16,6 +16,7 @@ IpContext ipv4_context(const Ipv4View& ip, bool to_broadcast, bool link_broadcas
                    .destination = ip.destination(),
                    .protocol = ip.protocol(),
                    .tos = ip.tos(),
+                   .hop_limit = ip.ttl(),
                    .to_broadcast = to_broadcast,
                    .link_broadcast = link_broadcast,
                    .datagram = ip.bytes(),

@@ -1,6 +1,10 @@
 #include "stack/wire/address.hpp"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
 #include <charconv>
+#include <string>
 
 #include <fmt/format.h>
 
@@ -65,5 +69,54 @@ std::optional<Ipv4Interface> Ipv4Interface::parse(std::string_view text) {
 }
 
 std::string Ipv4Interface::to_string() const { return fmt::format("{}/{}", address.to_string(), prefix_length); }
+
+// inet_pton and inet_ntop are libc's, pure functions with no I/O: they parse and write RFC 4291 §2.2 text, and
+// glibc's inet_ntop writes RFC 5952's form.
+std::optional<Ipv6Address> Ipv6Address::parse(std::string_view text) {
+  if (text.size() >= INET6_ADDRSTRLEN) return std::nullopt;
+  const std::string copy(text);
+  Ipv6Address a;
+  if (inet_pton(AF_INET6, copy.c_str(), a.bytes.data()) != 1) return std::nullopt;
+  return a;
+}
+
+std::string Ipv6Address::to_string() const {
+  char text[INET6_ADDRSTRLEN];
+  if (!inet_ntop(AF_INET6, bytes.data(), text, sizeof text)) return "?";
+  return text;
+}
+
+Ipv6Address Ipv6Address::link_local_from_mac(const MacAddress& mac) {
+  const auto& m = mac.bytes;
+  return Ipv6Address{{0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe,
+                      m[3], m[4], m[5]}};
+}
+
+Ipv6Address Ipv6Address::solicited_node() const {
+  return Ipv6Address{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, bytes[13], bytes[14], bytes[15]}};
+}
+
+MacAddress Ipv6Address::multicast_mac() const { return MacAddress{{0x33, 0x33, bytes[12], bytes[13], bytes[14], bytes[15]}}; }
+
+std::optional<Ipv6Interface> Ipv6Interface::parse(std::string_view text) {
+  const auto slash = text.find('/');
+  const auto address = Ipv6Address::parse(text.substr(0, slash));
+  if (!address) return std::nullopt;
+  if (slash == std::string_view::npos) return Ipv6Interface{*address, 128};
+  const auto prefix = parse_number(text.substr(slash + 1), 10, 128);
+  if (!prefix) return std::nullopt;
+  return Ipv6Interface{*address, static_cast<std::uint8_t>(*prefix)};
+}
+
+bool Ipv6Interface::contains(const Ipv6Address& a) const {
+  std::size_t bits = prefix_length;
+  for (std::size_t i = 0; i < 16 && bits > 0; ++i, bits -= std::min<std::size_t>(bits, 8)) {
+    const auto mask = static_cast<std::uint8_t>(bits >= 8 ? 0xff : 0xff << (8 - bits));
+    if ((a.bytes[i] ^ address.bytes[i]) & mask) return false;
+  }
+  return true;
+}
+
+std::string Ipv6Interface::to_string() const { return fmt::format("{}/{}", address.to_string(), prefix_length); }
 
 }  // namespace ministack
