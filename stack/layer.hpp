@@ -42,7 +42,7 @@ struct Verdict {
 // Who sent the frame at the link layer: answers go back there, whatever their IP next hop (TAP only).
 struct LinkPeer {
   std::optional<MacAddress> address;
-  bool broadcast = false;  // the frame was sent to the link's broadcast address
+  bool broadcast = false;  // the frame was sent to the link's broadcast address or to a multicast group
 };
 
 // One frame's journey through the layers (or one datagram the stack originates): when, where answers go, what

@@ -20,14 +20,27 @@ Stack::Stack(const StackConfig& config)
       context_(config_, counters_),
       link_(context_, config_.neighbors),
       ipv4_(context_, link_),
+      ipv6_(context_, link_),
+      network_(ipv4_, ipv6_),
       icmp_(context_, ipv4_),
-      udp_(context_, ipv4_, icmp_),
-      tcp_(context_, ipv4_) {
-  link_.set_network(&ipv4_);
+      icmp6_(context_, ipv6_, link_),
+      udp_(context_, network_),
+      tcp_(context_, network_) {
+  link_.set_network(&ipv4_, config_.ipv6 ? &ipv6_ : nullptr, &icmp6_);
+  network_.set_error_reporters(&icmp_, &icmp6_);
   ipv4_.register_protocol(ip_protocol::icmp, &icmp_);
   ipv4_.register_protocol(ip_protocol::udp, &udp_);
   ipv4_.register_protocol(ip_protocol::tcp, &tcp_);
   ipv4_.set_error_reporter(&icmp_);
+  ipv6_.register_protocol(ip_protocol::icmpv6, &icmp6_);
+  ipv6_.register_protocol(ip_protocol::udp, &udp_);
+  ipv6_.register_protocol(ip_protocol::tcp, &tcp_);
+  ipv6_.set_error_reporter(&icmp6_);
+}
+
+void Stack::announce(FrameSink& out) {
+  link_.announce(out);
+  if (config_.ipv6) icmp6_.announce(out);
 }
 
 Verdict Stack::receive(MutableBytes buffer, std::size_t length, Instant now, FrameSink& out) {
@@ -53,6 +66,7 @@ std::size_t Stack::set_mtu(std::size_t mtu) {
 
 void Stack::poll(Instant now, FrameSink& out) {
   ipv4_.poll(now);
+  ipv6_.poll(now);
   link_.poll(now, out);
   FrameContext frame{now, out, {}, 0};
   tcp_.poll(frame);
@@ -66,6 +80,8 @@ StackUsage Stack::usage() const {
   return StackUsage{
       .reassembly_bytes = {reassembly.bytes_reserved(), reassembly.limits().max_bytes},
       .reassembly_datagrams = {reassembly.datagrams_in_progress(), reassembly.limits().max_datagrams},
+      .reassembly6_bytes = {reassembler6().bytes_reserved(), reassembler6().limits().max_bytes},
+      .reassembly6_datagrams = {reassembler6().datagrams_in_progress(), reassembler6().limits().max_datagrams},
       .neighbors = {cache.size(), neighbor_limits.capacity},
       .pending_packets = {cache.pending_packets(), neighbor_limits.queue_packets},
       .pending_bytes = {cache.pending_bytes(), neighbor_limits.queue_bytes},

@@ -5,7 +5,10 @@
 //                                                        -> Udp    (echo service on port 7)
 //                                                        -> Tcp    (connections: echo on 7, discard on 9; else RST)
 //                                                        -> else   (ICMP protocol / port unreachable, rate-limited)
-//   TUN:  packet -> Link (raw IP) --> Ipv4 -> ...
+//                                  -> Ipv6 -> extension headers, reassembly -> Icmpv6 (echo, neighbor discovery)
+//                                                                           -> Udp, Tcp (the same services)
+//                                                                           -> else (parameter problem)
+//   TUN:  packet -> Link (raw IP) --> Ipv4 or Ipv6 -> ...
 //
 // Each layer is a component with its own state (stack/link, stack/ipv4, stack/transport); Stack wires them
 // together and keeps what they share. No I/O and no globals: the device loop owns the buffers and the clock. An
@@ -19,9 +22,12 @@
 
 #include "stack/config.hpp"
 #include "stack/ipv4/ipv4_layer.hpp"
+#include "stack/ipv6/ipv6_layer.hpp"
 #include "stack/layer.hpp"
 #include "stack/link/link.hpp"
+#include "stack/network.hpp"
 #include "stack/transport/icmp_layer.hpp"
+#include "stack/transport/icmpv6_layer.hpp"
 #include "stack/transport/tcp_layer.hpp"
 #include "stack/transport/udp_layer.hpp"
 #include "stack/usage.hpp"
@@ -55,8 +61,9 @@ class Stack {
   void poll(Instant now, FrameSink& out);
   // When a TCP timer next needs poll(), if one runs: the device loop waits no longer than that.
   std::optional<Instant> next_deadline() const { return tcp_.next_deadline(); }
-  // Announces our address with a gratuitous ARP request (RFC 5227 §2.3, "ARP Announcement"); TAP only.
-  void announce(FrameSink& out) { link_.announce(out); }
+  // Announces our address with a gratuitous ARP request (RFC 5227 §2.3, "ARP Announcement") and probes our IPv6
+  // addresses with duplicate address detection (RFC 4862 §5.4.2); TAP only.
+  void announce(FrameSink& out);
   // Sends a UDP datagram we originate (Udp::send). Its next hop is resolved through the neighbor cache; while ARP
   // resolves it, the packet waits in a small queue. Returns false if it could not even be queued.
   bool send_udp(Ipv4Address destination, std::uint16_t source_port, std::uint16_t destination_port, Bytes payload,
@@ -69,6 +76,7 @@ class Stack {
   const Counters& counters() const { return counters_; }
   const NeighborCache& neighbors() const { return link_.neighbors(); }
   const Ipv4Reassembler& reassembler() const { return ipv4_.reassembler(); }
+  const FragmentStore& reassembler6() const { return ipv6_.reassembly(); }
   // Every bounded table's use and cap (reassembly, neighbor cache, ARP queue); each within its cap at all times.
   StackUsage usage() const;
 
@@ -78,7 +86,10 @@ class Stack {
   StackContext context_;
   Link link_;
   Ipv4 ipv4_;
+  Ipv6 ipv6_;
+  Network network_;
   Icmp icmp_;
+  Icmpv6 icmp6_;
   Udp udp_;
   Tcp tcp_;
 };

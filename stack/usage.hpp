@@ -17,6 +17,8 @@ struct Bounded {
 struct StackUsage {
   Bounded reassembly_bytes;      // reassembly buffers and piece lists, in use or kept for reuse (bytes)
   Bounded reassembly_datagrams;  // datagrams in progress
+  Bounded reassembly6_bytes;     // the same for IPv6
+  Bounded reassembly6_datagrams;
   Bounded neighbors;             // neighbor cache entries
   Bounded pending_packets;       // datagrams waiting for ARP resolution
   Bounded pending_bytes;         // their bytes (IP datagrams, without link headroom)
@@ -29,6 +31,8 @@ struct StackUsage {
   void for_each(Fn&& fn) const {
     fn(std::string_view{"reassembly_bytes"}, reassembly_bytes);
     fn(std::string_view{"reassembly_datagrams"}, reassembly_datagrams);
+    fn(std::string_view{"reassembly6_bytes"}, reassembly6_bytes);
+    fn(std::string_view{"reassembly6_datagrams"}, reassembly6_datagrams);
     fn(std::string_view{"neighbors"}, neighbors);
     fn(std::string_view{"pending_packets"}, pending_packets);
     fn(std::string_view{"pending_bytes"}, pending_bytes);

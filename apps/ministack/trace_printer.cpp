@@ -15,8 +15,10 @@ int indent(Layer layer) {
     case Layer::link:
     case Layer::out: return 2;
     case Layer::arp:
-    case Layer::ipv4: return 4;
+    case Layer::ipv4:
+    case Layer::ipv6: return 4;
     case Layer::icmp:
+    case Layer::icmpv6:
     case Layer::udp:
     case Layer::tcp: return 6;
   }
@@ -27,8 +29,10 @@ fmt::text_style layer_style(Layer layer) {
   switch (layer) {
     case Layer::link: return fmt::fg(fmt::terminal_color::blue);
     case Layer::arp: return fmt::fg(fmt::terminal_color::magenta);
-    case Layer::ipv4: return fmt::fg(fmt::terminal_color::cyan);
+    case Layer::ipv4:
+    case Layer::ipv6: return fmt::fg(fmt::terminal_color::cyan);
     case Layer::icmp:
+    case Layer::icmpv6:
     case Layer::udp:
     case Layer::tcp: return fmt::fg(fmt::terminal_color::yellow);
     case Layer::out: return fmt::fg(fmt::terminal_color::green);

@@ -17,7 +17,8 @@ constexpr std::size_t kInitialPieces = 8;
 
 }  // namespace
 
-FragmentStore::FragmentStore(ReassemblyLimits limits, Counters& counters) : limits_(limits), counters_(counters) {}
+FragmentStore::FragmentStore(ReassemblyLimits limits, Counters& counters, ReassemblyCounters names)
+    : limits_(limits), counters_(counters), names_(names) {}
 
 std::size_t FragmentStore::datagrams_in_progress() const {
   return static_cast<std::size_t>(std::count_if(slots_.begin(), slots_.end(), [](const Slot& s) { return s.in_use; }));
@@ -50,7 +51,7 @@ FragmentStore::Slot* FragmentStore::oldest_in_use(const Slot* except) {
 
 void FragmentStore::give_up(Slot& slot) {
   slot.in_use = false;  // the buffer stays, for the next datagram
-  counters_.count(Counter::ipReasmFails);
+  counters_.count(names_.fails);
 }
 
 void FragmentStore::evict(Slot& slot, DropReason reason) {
@@ -68,7 +69,7 @@ FragmentStore::Result FragmentStore::fail(Slot* slot, DropReason reason) {
   if (slot) {
     give_up(*slot);
   } else {
-    counters_.count(Counter::ipReasmFails);  // a datagram condemned by its first fragment to arrive
+    counters_.count(names_.fails);  // a datagram condemned by its first fragment to arrive
   }
   return Result{.datagram = std::nullopt, .drop = reason, .buffer = {}, .header_length = 0};
 }
@@ -162,7 +163,7 @@ MutableBytes FragmentStore::complete(Slot& slot) {
   const MutableBytes datagram =
       MutableBytes{slot.buffer.get(), slot.capacity}.subspan(kPayloadStart - header_length, length);
   slot.in_use = false;  // the buffer stays valid until the next add() or expire()
-  counters_.count(Counter::ipReasmOKs);
+  counters_.count(names_.oks);
   return datagram;
 }
 
@@ -191,7 +192,7 @@ std::optional<DropReason> FragmentStore::place(const Slot& slot, std::size_t off
 }
 
 FragmentStore::Result FragmentStore::add(const Fragment& fragment, Instant now) {
-  counters_.count(Counter::ipReasmReqds);
+  counters_.count(names_.requireds);
   expire(now);
 
   const Bytes payload = fragment.data;

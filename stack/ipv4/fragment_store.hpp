@@ -18,7 +18,7 @@
 // datagram or a growing one would exceed a cap, the oldest datagrams (by first arrival) are evicted first.
 //
 // Counting: add() counts ipReasmReqds for every fragment, ipReasmOKs for every datagram completed and ipReasmFails
-// for every datagram given up (RFC 4293's ipSystemStatsReasm*, for either version). A drop reported in
+// for every datagram given up (RFC 4293's ipSystemStatsReasm*; Ip6Reasm* in an IPv6 store). A drop reported in
 // Result::drop is the caller's to count, as the stack does for every frame it drops; drops the caller never sees
 // (datagrams evicted to make room, datagrams timed out) are counted here, by reason.
 #pragma once
@@ -60,20 +60,28 @@ struct Fragment {
   Bytes header;            // this fragment's header (IPv4: with options); becomes the datagram's if offset is 0
 };
 
+// The counters a store counts in: IP-MIB's ipReasm* for IPv4, Ip6Reasm* for IPv6.
+struct ReassemblyCounters {
+  Counter requireds = Counter::ipReasmReqds;
+  Counter oks = Counter::ipReasmOKs;
+  Counter fails = Counter::ipReasmFails;
+};
+
 class FragmentStore {
  public:
   // Bytes before a completed datagram the caller may write (an Ethernet header).
   static constexpr std::size_t kHeadroom = 14;
   // The longest header a fragment may carry (an IPv4 header with 40 bytes of options).
   static constexpr std::size_t kMaxHeaderLength = 60;
-  // The longest datagram, header included: the 16-bit total length (RFC 791 §3.1).
+  // The longest datagram, header included: the 16-bit total length (RFC 791 §3.1). An IPv6 datagram is held to the
+  // same bound (40 bytes short of the 65535-byte payload RFC 8200 allows): longer ones are dropped as oversize.
   static constexpr std::size_t kMaxDatagramLength = 65535;
   // Every completed datagram's Result::buffer holds at least kHeadroom + kMinRoom bytes, so a reply of up to 576
   // bytes (an ICMP error never exceeds that, RFC 1812 §4.3.2.3) can be built in place even for a tiny datagram,
   // Ethernet header and padding included.
   static constexpr std::size_t kMinRoom = 576;
 
-  FragmentStore(ReassemblyLimits limits, Counters& counters);
+  FragmentStore(ReassemblyLimits limits, Counters& counters, ReassemblyCounters names = {});
 
   struct Result {
     std::optional<MutableBytes> datagram;  // set when this fragment completed a datagram
@@ -145,6 +153,7 @@ class FragmentStore {
 
   ReassemblyLimits limits_;
   Counters& counters_;
+  ReassemblyCounters names_;
   std::vector<Slot> slots_;  // grows to at most limits_.max_datagrams
   std::uint64_t next_sequence_ = 1;
 };

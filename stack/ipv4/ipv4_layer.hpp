@@ -14,39 +14,12 @@
 #include "stack/ipv4/ipv4_reassembler.hpp"
 #include "stack/layer.hpp"
 #include "stack/link/link.hpp"
+#include "stack/network.hpp"
 #include "stack/wire/ip.hpp"
 #include "stack/wire/ipv4.hpp"
 #include "stack/wire/packet_buffer.hpp"
 
 namespace ministack {
-
-// A protocol above IP, as IP sees it: where a delivered datagram's payload goes.
-class TransportInput {
- public:
-  virtual ~TransportInput() = default;
-  // `message` is the datagram's payload, with the IP and link headers' bytes as headroom; `ip` describes the
-  // datagram. Answers may be built in place over both.
-  virtual Verdict receive(PacketBuffer& message, const IpContext& ip, FrameContext& frame) = 0;
-};
-
-// Who reports, with an ICMP error, a datagram the stack could not deliver (RFC 1122 §3.2.2.1).
-class ErrorReporter {
- public:
-  virtual ~ErrorReporter() = default;
-  // Sends a protocol unreachable about `offending` if the rules and rate limits allow.
-  virtual void protocol_unreachable(const IpContext& offending, FrameContext& frame) = 0;
-};
-
-// What a protocol above IP asks for when it sends: the IP header is written by Ipv4 alone.
-struct Ipv4Send {
-  IpAddress destination;
-  std::uint8_t protocol = 0;
-  std::uint8_t tos = 0;
-  // Linux sets DF on what a socket sends that fits the MTU (IP_PMTUDISC_WANT); replies from the kernel itself
-  // (echo replies, ICMP errors) go without it.
-  bool dont_fragment_if_fits = false;
-  Bytes options;  // already laid out: a multiple of 4 bytes, at most 40 (RFC 791 §3.1)
-};
 
 class Ipv4 final : public NetworkInput {
  public:
@@ -62,7 +35,7 @@ class Ipv4 final : public NetworkInput {
   // Sends `payload` (with at least header and link room in front: options.size() + 20 + the link's header) as one
   // datagram from our address, fragmented to the MTU if it is longer (RFC 791 §3.2). False if the link could
   // neither send nor queue it.
-  bool send(PacketBuffer& payload, const Ipv4Send& request, const NextHop& next_hop, FrameContext& frame);
+  bool send(PacketBuffer& payload, const IpSend& request, const NextHop& next_hop, FrameContext& frame);
   // Reassembly timeouts.
   void poll(Instant now) { reassembler_.expire(now); }
 

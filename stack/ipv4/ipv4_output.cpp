@@ -10,7 +10,7 @@
 
 namespace ministack {
 
-bool Ipv4::send(PacketBuffer& payload, const Ipv4Send& request, const NextHop& next_hop, FrameContext& frame) {
+bool Ipv4::send(PacketBuffer& payload, const IpSend& request, const NextHop& next_hop, FrameContext& frame) {
   const std::size_t header_length = kIpv4MinHeaderLength + request.options.size();
   const std::size_t total = header_length + payload.size();
   assert(total <= FragmentStore::kMaxDatagramLength);

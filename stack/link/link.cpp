@@ -9,7 +9,19 @@
 namespace ministack {
 
 Link::Link(StackContext& context, NeighborLimits neighbor_limits)
-    : context_(context), neighbors_(neighbor_limits), arp_tx_(kEthernetMinFrameLength) {}
+    : context_(context), neighbors_(neighbor_limits), arp_tx_(kEthernetMinFrameLength) {
+  // RFC 4861 §7.2.1: a host joins the all-nodes group and the solicited-node group of each of its addresses.
+  const StackConfig& config = context.config;
+  if (config.ipv6) {
+    groups_ = {kIpv6AllNodes.multicast_mac(), config.link_local6().solicited_node().multicast_mac(),
+               config.interface6.address.solicited_node().multicast_mac()};
+  }
+}
+
+bool Link::joined(const MacAddress& destination) const {
+  if (destination == context_.config.mac || destination.is_broadcast()) return true;
+  return std::find(groups_.begin(), groups_.end(), destination) != groups_.end();
+}
 
 Verdict Link::receive(PacketBuffer& frame, FrameContext& context) {
   if (context_.config.link == LinkLayer::ethernet) return receive_ethernet(frame, context);
@@ -17,9 +29,9 @@ Verdict Link::receive(PacketBuffer& frame, FrameContext& context) {
   const std::size_t length = frame.size();
   const unsigned version = length ? frame.data()[0] >> 4 : 0;
   context_.trace(Layer::link, "TUN: an IP packet of {} bytes, version {}", length, version);
-  if (version == 6) return context_.drop(DropReason::ipv6_not_spoken, context);
+  if (version == 6 && !ipv6_) return context_.drop(DropReason::ipv6_not_spoken, context);
   context_.counters.count(Counter::ifInUcastPkts);  // no link addresses on TUN: every packet is ours alone
-  return ipv4_->receive(frame, context);
+  return version == 6 ? ipv6_->receive(frame, context) : ipv4_->receive(frame, context);
 }
 
 Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
@@ -29,24 +41,34 @@ Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
   const MacAddress& us = context_.config.mac;
   context_.trace(Layer::link, "Ethernet {} > {}, type 0x{:04x}, {} bytes", eth->source(), destination, eth->ethertype(),
                  frame.size());
-  if (destination != us && !destination.is_broadcast()) return context_.drop(DropReason::eth_not_for_us, context);
-  context_.trace(Layer::link, "{}: type 0x{:04x} goes to {}", destination.is_broadcast() ? "broadcast" : "our MAC",
-                 eth->ethertype(),
-                 eth->ethertype() == ethertype::arp    ? "ARP"
-                 : eth->ethertype() == ethertype::ipv4 ? "IPv4"
-                                                       : "nobody");
+  if (!joined(destination)) {
+    return context_.drop(destination.is_group() ? DropReason::eth_multicast_not_joined : DropReason::eth_not_for_us,
+                         context);
+  }
+  const std::uint16_t type = eth->ethertype();
+  const bool group = destination != us;
+  context_.trace(Layer::link, "{}: type 0x{:04x} goes to {}",
+                 destination == us ? "our MAC" : (destination.is_broadcast() ? "broadcast" : "a group we joined"),
+                 type,
+                 type == ethertype::arp    ? "ARP"
+                 : type == ethertype::ipv4 ? "IPv4"
+                 : type == ethertype::ipv6 ? (ipv6_ ? "IPv6" : "nobody (IPv6 is off)")
+                                           : "nobody");
   // A group address is never a valid source, and an answer to one would go to every host on the link.
   const MacAddress source = eth->source();
   if (source.is_group()) return context_.drop(DropReason::eth_bad_source, context);
-  context.peer = LinkPeer{source, destination.is_broadcast()};  // answers go back where the request came from
+  context.peer = LinkPeer{source, group};  // answers go back where the request came from
 
-  const std::uint16_t type = eth->ethertype();
-  if (type != ethertype::arp && type != ethertype::ipv4)
+  if (type == ethertype::ipv6 && !ipv6_) return context_.drop(DropReason::ipv6_not_spoken, context);
+  if (type != ethertype::arp && type != ethertype::ipv4 && type != ethertype::ipv6) {
     return context_.drop(DropReason::eth_unsupported_type, context);
-  context_.counters.count(destination.is_broadcast() ? Counter::ifInBroadcastPkts : Counter::ifInUcastPkts);
+  }
+  context_.counters.count(!group                        ? Counter::ifInUcastPkts
+                          : destination.is_broadcast() ? Counter::ifInBroadcastPkts
+                                                       : Counter::ifInMulticastPkts);
   if (type == ethertype::arp) return receive_arp(frame, context);
   frame.pull(kEthernetHeaderLength);
-  return ipv4_->receive(frame, context);
+  return type == ethertype::ipv6 ? ipv6_->receive(frame, context) : ipv4_->receive(frame, context);
 }
 
 void Link::frame_ethernet(PacketBuffer& packet, const MacAddress& destination, std::uint16_t type) const {
@@ -58,26 +80,39 @@ bool Link::send_ip(PacketBuffer& packet, const NextHop& next_hop, FrameContext& 
     transmit(packet, context);
     return true;
   }
+  const bool v6 = next_hop.address.is_v6();
   std::optional<MacAddress> mac = next_hop.link_address;
+  if (!mac && v6 && next_hop.address.v6().is_multicast()) mac = next_hop.address.v6().multicast_mac();
   if (!mac) mac = neighbors_.lookup_fresh(next_hop.address, context.now);
   if (mac) {
-    frame_ethernet(packet, *mac, ethertype::ipv4);
+    frame_ethernet(packet, *mac, v6 ? ethertype::ipv6 : ethertype::ipv4);
     transmit(packet, context);
     return true;
   }
-  // RFC 1122 §2.3.2.2: keep the packet while ARP resolves its next hop.
+  // RFC 1122 §2.3.2.2, RFC 4861 §7.2.2: keep the packet while its next hop is resolved.
   switch (neighbors_.enqueue(next_hop.address, packet.bytes(), context.now)) {
     case NeighborCache::Queued::full: context_.counters.count(DropReason::arp_queue_full); return false;
     case NeighborCache::Queued::first_for_destination:
-      send_arp_request(next_hop.address.v4(), context.sink);
+      if (v6) {
+        solicitor_->solicit(next_hop.address.v6(), context.sink);
+      } else {
+        send_arp_request(next_hop.address.v4(), context.sink);
+      }
       return true;
     case NeighborCache::Queued::behind_others: return true;
   }
   return true;
 }
 
-void Link::transmit(PacketBuffer& frame, FrameContext& context, bool broadcast) {
+void Link::transmit(PacketBuffer& frame, FrameContext& context) {
   Bytes wire = frame.bytes();
+  Counter counter = Counter::ifOutUcastPkts;
+  if (context_.config.link == LinkLayer::ethernet) {
+    const MacAddress destination = load_mac(frame.data());
+    if (destination.is_group()) {
+      counter = destination.is_broadcast() ? Counter::ifOutBroadcastPkts : Counter::ifOutMulticastPkts;
+    }
+  }
   if (context_.config.link == LinkLayer::ethernet && frame.size() < kEthernetMinFrameLength) {
     // Pad in place where the buffer has room behind the frame; else in arp_tx_ (never the case for a frame
     // already there: it is the minimum size).
@@ -89,7 +124,7 @@ void Link::transmit(PacketBuffer& frame, FrameContext& context, bool broadcast) 
     }
     wire = room.first(pad_ethernet_frame(room, frame.size()));
   }
-  context_.counters.count(broadcast ? Counter::ifOutBroadcastPkts : Counter::ifOutUcastPkts);
+  context_.counters.count(counter);
   if (context_.tracer) context_.tracer->sent(wire);
   context.sink.send(wire);
   ++context.frames_sent;
@@ -101,8 +136,27 @@ void Link::poll(Instant now, FrameSink& sink) {
     const auto due = neighbors_.due_request(now, dropped);
     for (std::size_t i = 0; i < dropped; ++i) context_.counters.count(DropReason::arp_unresolved);
     if (!due) break;
-    send_arp_request(due->v4(), sink);
+    if (due->is_v6()) {
+      solicitor_->solicit(due->v6(), sink);
+    } else {
+      send_arp_request(due->v4(), sink);
+    }
   }
+}
+
+void Link::learn(const IpAddress& ip, const MacAddress& mac, bool create, FrameContext& context) {
+  if (!neighbors_.update(ip, mac, context.now) && (create || neighbors_.resolving(ip))) {
+    neighbors_.insert(ip, mac, context.now);
+  }
+  if (neighbors_.lookup(ip)) release(ip, mac, context);
+}
+
+void Link::release(const IpAddress& ip, const MacAddress& mac, FrameContext& context) {
+  neighbors_.release(ip, [&](MutableBytes waiting) {
+    PacketBuffer packet(waiting, NeighborCache::kHeadroom, waiting.size() - NeighborCache::kHeadroom);
+    frame_ethernet(packet, mac, ip.is_v6() ? ethertype::ipv6 : ethertype::ipv4);
+    transmit(packet, context);
+  });
 }
 
 }  // namespace ministack

@@ -2,11 +2,12 @@
 //
 //   TAP:  frame -> Ethernet -> ARP    (reply; datagrams waiting for the sender released)
 //                           -> IPv4   (NetworkInput)
-//   TUN:  packet ------------> IPv4
+//                           -> IPv6   (to our MAC, or to a group we joined: all-nodes, our solicited-node groups)
+//   TUN:  packet -- version -> IPv4 or IPv6
 //
-// Going down, it frames what the network layer sends (resolving the next hop through ARP where the frame answers
-// nobody in particular), pads short Ethernet frames and hands them to the sink. Nothing above it knows which link
-// it is, beyond header_length().
+// Going down, it frames what the network layer sends (resolving the next hop through ARP, or IPv6 neighbor
+// discovery, where the frame answers nobody in particular), pads short Ethernet frames and hands them to the sink.
+// Nothing above it knows which link it is, beyond header_length(). The neighbor cache serves both versions.
 #pragma once
 
 #include <cstddef>
@@ -29,6 +30,13 @@ class NetworkInput {
   virtual Verdict receive(PacketBuffer& packet, FrameContext& frame) = 0;
 };
 
+// Who asks for an IPv6 neighbor's link-layer address (RFC 4861 §7.2.2): ICMPv6, which writes the solicitation.
+class NeighborSolicitor {
+ public:
+  virtual ~NeighborSolicitor() = default;
+  virtual void solicit(const Ipv6Address& target, FrameSink& sink) = 0;
+};
+
 // Where an IP packet goes next on the link: back to the link address a received frame came from, or to an IP
 // next hop to resolve.
 struct NextHop {
@@ -41,7 +49,12 @@ struct NextHop {
 class Link {
  public:
   Link(StackContext& context, NeighborLimits neighbor_limits);
-  void set_network(NetworkInput* ipv4) { ipv4_ = ipv4; }
+  // Where IPv4 and IPv6 packets go (`ipv6` null: IPv6 is not spoken), and who solicits IPv6 neighbors.
+  void set_network(NetworkInput* ipv4, NetworkInput* ipv6, NeighborSolicitor* solicitor) {
+    ipv4_ = ipv4;
+    ipv6_ = ipv6;
+    solicitor_ = solicitor;
+  }
 
   // Bytes of link header the layers above leave as headroom in front of every packet they send.
   std::size_t header_length() const { return link_header_length(context_.config.link); }
@@ -49,13 +62,17 @@ class Link {
   // Handles frame (a received frame; the rest of its space is room for padding an answer).
   Verdict receive(PacketBuffer& frame, FrameContext& context);
   // Sends the IP packet to `next_hop`, with header_length() bytes of headroom in front of it. On Ethernet an
-  // unresolved next hop queues the packet and asks ARP (RFC 1122 §2.3.2.2). False if it was neither sent nor
+  // unresolved next hop queues the packet and asks ARP (RFC 1122 §2.3.2.2) or solicits the IPv6 neighbor (RFC 4861
+  // §7.2.2); an IPv6 multicast next hop maps to its group MAC (RFC 2464 §7). False if it was neither sent nor
   // queued (the queue is full; counted as arp_queue_full).
   bool send_ip(PacketBuffer& packet, const NextHop& next_hop, FrameContext& context);
   // Announces our address with a gratuitous ARP request (RFC 5227 §2.3); nothing on raw IP.
   void announce(FrameSink& sink);
-  // ARP retries, and drops of queued packets whose resolution failed.
+  // ARP and neighbor solicitation retries, and drops of queued packets whose resolution failed.
   void poll(Instant now, FrameSink& sink);
+  // What IPv6 neighbor discovery learned (RFC 4861 §7.2.3, §7.2.5): `ip` is at `mac`. Refreshes an entry; adds one
+  // if `create` or a resolution of `ip` is under way; then sends whatever waited for it.
+  void learn(const IpAddress& ip, const MacAddress& mac, bool create, FrameContext& context);
 
   const NeighborCache& neighbors() const { return neighbors_; }
 
@@ -65,12 +82,19 @@ class Link {
   void send_arp_request(Ipv4Address target, FrameSink& sink);
   // Puts an Ethernet header in front of `packet` (in its headroom).
   void frame_ethernet(PacketBuffer& packet, const MacAddress& destination, std::uint16_t type) const;
-  // Pads a short Ethernet frame to the minimum, counts it (as a broadcast if `broadcast`: only ARP requests are),
+  // Pads a short Ethernet frame to the minimum, counts it by its destination (unicast, broadcast or multicast),
   // traces it and hands it to the sink.
-  void transmit(PacketBuffer& frame, FrameContext& context, bool broadcast = false);
+  void transmit(PacketBuffer& frame, FrameContext& context);
+  // Sends every packet that waited for `ip`, now known to be at `mac`.
+  void release(const IpAddress& ip, const MacAddress& mac, FrameContext& context);
+  // Whether a frame to `destination` is for us: our MAC, broadcast, or a group we joined.
+  bool joined(const MacAddress& destination) const;
 
   StackContext& context_;
   NetworkInput* ipv4_ = nullptr;
+  NetworkInput* ipv6_ = nullptr;
+  NeighborSolicitor* solicitor_ = nullptr;
+  std::vector<MacAddress> groups_;  // the multicast MACs we take frames to (RFC 2464 §7)
   NeighborCache neighbors_;
   std::vector<std::uint8_t> arp_tx_;  // ARP requests, and short frames with no room to pad where they lie
 };

@@ -30,11 +30,7 @@ Verdict Link::receive_arp(PacketBuffer& frame, FrameContext& context) {
     }
     if (neighbors_.lookup(sender_ip)) {
       context_.trace(Layer::arp, "neighbor cache: {} is-at {} (RFC 826 merge)", sender_ip, sender_mac);
-      neighbors_.release(sender_ip, [&](MutableBytes waiting) {
-        PacketBuffer packet(waiting, NeighborCache::kHeadroom, waiting.size() - NeighborCache::kHeadroom);
-        frame_ethernet(packet, sender_mac, ethertype::ipv4);
-        transmit(packet, context);
-      });
+      release(sender_ip, sender_mac, context);
     }
   }
   if (operation != arp_op::request) return context_.drop(DropReason::arp_not_request, context);
@@ -60,7 +56,7 @@ void Link::send_arp_request(Ipv4Address target, FrameSink& sink) {
   write_ethernet_header(frame.bytes(), MacAddress::broadcast(), context_.config.mac, ethertype::arp);
   context_.counters.count(Counter::arpOutRequests);
   FrameContext context{Instant{}, sink, {}, 0};
-  transmit(frame, context, /*broadcast=*/true);
+  transmit(frame, context);
 }
 
 void Link::announce(FrameSink& sink) {

@@ -50,6 +50,11 @@ void NeighborCache::insert(IpAddress ip, const MacAddress& mac, Instant now) {
   slot = Entry{ip, mac, now, next_order_++, true};
 }
 
+bool NeighborCache::resolving(IpAddress ip) const {
+  return std::any_of(resolutions_.begin(), resolutions_.end(),
+                     [&ip](const Resolution& r) { return r.in_use && r.ip == ip; });
+}
+
 std::size_t NeighborCache::size() const {
   return static_cast<std::size_t>(
       std::count_if(entries_.begin(), entries_.end(), [](const Entry& e) { return e.in_use; }));

@@ -1,4 +1,5 @@
-// The ARP table: IPv4 address -> MAC, learned from ARP (RFC 826 "Packet Reception"), aged, and capped in size;
+// The neighbor cache: IP address -> MAC, learned from ARP (RFC 826 "Packet Reception") and IPv6 neighbor discovery
+// (RFC 4861 §7.3, its states reduced to fresh or stale, as a host that mostly answers needs), aged, capped in size;
 // plus the datagrams we originate that wait for an address to resolve (RFC 1122 §2.3.2.2).
 // Fixed capacity and no heap use per packet: a full table replaces its least recently confirmed entry.
 #pragma once
@@ -61,6 +62,8 @@ class NeighborCache {
   // Timers: returns an address due for another ARP request, if any (call until nullopt); datagrams whose
   // resolution ran out of requests are dropped, and `dropped` counts them.
   std::optional<IpAddress> due_request(Instant now, std::size_t& dropped);
+  // Whether a resolution of `ip` is under way (requests sent, packets waiting).
+  bool resolving(IpAddress ip) const;
   std::size_t pending_packets() const;
   std::size_t pending_bytes() const { return pending_bytes_; }  // datagram bytes, without headroom
   const NeighborLimits& limits() const { return limits_; }

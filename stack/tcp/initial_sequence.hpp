@@ -26,6 +26,12 @@ struct Endpoints {
   friend bool operator==(const Endpoints&, const Endpoints&) = default;
 };
 
+// The longest 4-tuple write_endpoints() writes: two IPv6 addresses and two ports.
+inline constexpr std::size_t kEndpointsMaxLength = 36;
+// Writes the 4-tuple at `out` (kEndpointsMaxLength bytes of room) for hashing: local address, local port, remote
+// address, remote port, in network order, 12 bytes for IPv4 and 36 for IPv6. Returns the bytes written.
+std::size_t write_endpoints(std::uint8_t* out, const Endpoints& endpoints);
+
 // The ISN for a connection with these endpoints opened at `now`.
 std::uint32_t initial_sequence(const IsnSecret& secret, const Endpoints& endpoints, Instant now);
 

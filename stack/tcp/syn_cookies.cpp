@@ -17,16 +17,13 @@ std::uint32_t minute(Instant now) { return static_cast<std::uint32_t>(now.since_
 
 // F: SipHash-2-4 of the 4-tuple, the counter and the client's ISN; the low 24 bits.
 std::uint32_t keyed_hash(const IsnSecret& secret, const Endpoints& e, std::uint32_t client_isn, std::uint32_t counter) {
-  std::array<std::uint8_t, 20> input{};
-  store_be32(input.data(), e.local.v4().value);
-  store_be16(input.data() + 4, e.local_port);
-  store_be32(input.data() + 6, e.remote.v4().value);
-  store_be16(input.data() + 10, e.remote_port);
-  store_be32(input.data() + 12, client_isn);
-  store_be32(input.data() + 16, counter);
+  std::array<std::uint8_t, kEndpointsMaxLength + 8> input{};
+  const std::size_t tuple = write_endpoints(input.data(), e);
+  store_be32(input.data() + tuple, client_isn);
+  store_be32(input.data() + tuple + 4, counter);
   std::array<std::uint8_t, crypto_shorthash_BYTES> hash{};
-  // 20 bytes of input where the ISN hashes 12: a cookie tells nothing about the ISN of the same 4-tuple.
-  crypto_shorthash(hash.data(), input.data(), input.size(), secret.data());
+  // 8 bytes more input than the ISN hashes: a cookie tells nothing about the ISN of the same 4-tuple.
+  crypto_shorthash(hash.data(), input.data(), tuple + 8, secret.data());
   return load_be32(hash.data()) & kLow24;
 }
 

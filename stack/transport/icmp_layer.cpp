@@ -10,7 +10,7 @@ Icmp::Icmp(StackContext& context, Ipv4& ip)
     : context_(context),
       ip_(ip),
       limiter_(context.config.icmp_rate),
-      error_tx_(Ipv4::kHeadroom + kIcmpErrorMaxMessage) {}
+      error_tx_(Network::kHeadroom + kIcmpErrorMaxMessage) {}
 
 Verdict Icmp::receive(PacketBuffer& message, const IpContext& ip, FrameContext& frame) {
   context_.counters.count(Counter::icmpInMsgs);
@@ -34,11 +34,13 @@ Verdict Icmp::receive(PacketBuffer& message, const IpContext& ip, FrameContext& 
     if (echo_reply_refused(ip.options(), us)) return context_.drop(DropReason::ip_bad_options, frame);
     options_length = echo_reply_options(ip.options(), us, frame.now.ms_since_midnight_ut(), options);
   }
-  const Ipv4Send reply{.destination = ip.source,
+  const IpSend reply{.destination = ip.source,
                        .protocol = ip_protocol::icmp,
                        .tos = ip.tos,  // Linux echoes the request's TOS too
                        .dont_fragment_if_fits = false,
-                       .options = Bytes{options, options_length}};
+                       .options = Bytes{options, options_length},
+                       .source6 = std::nullopt,
+                       .hop_limit = 0};
 
   // The reply reuses the request's bytes: the message is patched in place (RFC 1624), and the new IP header goes
   // where the request's was (the echoed options are never longer than the request's).
@@ -81,7 +83,7 @@ void Icmp::send_unreachable(std::uint8_t code, const IpContext& offending, Frame
   context_.trace(Layer::icmp, "destination unreachable, code {} ({}), quoting the datagram", code,
                  code == icmp_unreachable::port ? "port" : "protocol");
   // At most 576 bytes in all, so never fragmented.
-  PacketBuffer message(error_tx_, Ipv4::kHeadroom, 0);
+  PacketBuffer message(error_tx_, Network::kHeadroom, 0);
   message.resize(write_icmp_error(message.to_end(), icmp_unreachable::type, code, offending));
   context_.counters.count(Counter::icmpOutMsgs);
   context_.counters.count(Counter::icmpOutDestUnreachs);
@@ -90,7 +92,9 @@ void Icmp::send_unreachable(std::uint8_t code, const IpContext& offending, Frame
             .protocol = ip_protocol::icmp,
             .tos = kIcmpErrorTos,
             .dont_fragment_if_fits = false,
-            .options = {}},
+            .options = {},
+            .source6 = std::nullopt,
+            .hop_limit = 0},
            NextHop::answering(offending.source, frame), frame);
 }
 

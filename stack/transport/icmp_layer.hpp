@@ -19,7 +19,7 @@ class Icmp final : public TransportInput, public ErrorReporter {
 
   Verdict receive(PacketBuffer& message, const IpContext& ip, FrameContext& frame) override;
   void protocol_unreachable(const IpContext& offending, FrameContext& frame) override;
-  void port_unreachable(const IpContext& offending, FrameContext& frame);
+  void port_unreachable(const IpContext& offending, FrameContext& frame) override;
 
  private:
   // Sends destination unreachable `code` about `offending` if RFC 1122 §3.2.2 and the rate limit allow.

@@ -29,7 +29,14 @@ class Tcp::SegmentOutput final : public tcp::Output {
   FrameContext& frame_;
 };
 
-Tcp::Tcp(StackContext& context, Ipv4& ip) : context_(context), ip_(ip) {}
+namespace {
+// The IPv6 source of a segment from `us`: that address itself (the one the peer connected to).
+std::optional<Ipv6Address> source6_of(const IpAddress& us) {
+  return us.is_v6() ? std::optional{us.v6()} : std::nullopt;
+}
+}  // namespace
+
+Tcp::Tcp(StackContext& context, Network& network) : context_(context), network_(network) {}
 Tcp::~Tcp() = default;
 
 std::optional<tcp::Service> Tcp::service_on(std::uint16_t port) const {
@@ -106,19 +113,21 @@ Verdict Tcp::listen(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
                              .peer_mac = frame.peer.address,
                              .service = service,
                              .iss = tcp::initial_sequence(config.isn_secret, endpoints, frame.now),
-                             .mss = our_mss(),
+                             .mss = our_mss(ip.source),
                              .now = frame.now};
   SegmentOutput out(*this, frame);
   connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, opening, tcp, out));
   return StackContext::handled(frame);
 }
 
-std::size_t Tcp::our_mss() const { return context_.config.mtu - kIpv4MinHeaderLength - kTcpMinHeaderLength; }
+std::size_t Tcp::our_mss(const IpAddress& peer) const {
+  return network_.payload_mtu(peer, context_.config.mtu) - kTcpMinHeaderLength;
+}
 
 Verdict Tcp::send_cookie(PacketBuffer& segment, const TcpView& syn, const IpContext& ip, FrameContext& frame) {
   const tcp::Config& config = context_.config.tcp;
   const std::uint16_t mss = static_cast<std::uint16_t>(
-      std::min<std::size_t>(our_mss(), syn.parsed_options().mss.value_or(tcp::kCookieMss[0])));
+      std::min<std::size_t>(our_mss(ip.source), syn.parsed_options().mss.value_or(tcp::kCookieMss[0])));
   const tcp::Endpoints endpoints{ip.destination, syn.destination_port(), ip.source, syn.source_port()};
   const std::uint32_t cookie =
       tcp::make_syn_cookie(config.isn_secret, endpoints, syn.sequence_number(), mss, frame.now);
@@ -138,7 +147,7 @@ Verdict Tcp::send_cookie(PacketBuffer& segment, const TcpView& syn, const IpCont
   std::uint8_t* options = segment.data() + kTcpMinHeaderLength;
   options[0] = tcp_option::mss;
   options[1] = kMssOptionLength;
-  store_be16(options + 2, static_cast<std::uint16_t>(our_mss()));
+  store_be16(options + 2, static_cast<std::uint16_t>(our_mss(ip.source)));
   return reply_in_place(segment, reply, ip, 0, std::nullopt, frame);
 }
 
@@ -164,7 +173,7 @@ std::optional<Verdict> Tcp::accept_cookie(PacketBuffer& segment, const TcpView& 
                              .peer_mac = frame.peer.address,
                              .service = service,
                              .iss = iss,
-                             .mss = std::min<std::size_t>(*mss, our_mss()),
+                             .mss = std::min<std::size_t>(*mss, our_mss(ip.source)),
                              .now = frame.now};
   connections_.push_back(std::make_unique<tcp::Connection>(context_, config.connection, opening, irs));
   SegmentOutput out(*this, frame);
@@ -226,10 +235,10 @@ void Tcp::trace_sent(const tcp::Connection& connection, const tcp::Outgoing& seg
   // The options, which a student would otherwise see only in tcpdump -v; a SYN's window is never scaled.
   if (segment.syn_options && connection.window_scaling()) {
     context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, options MSS {}, window scale {}{}",
-                   TcpFlags{segment.flags}, segment.seq, segment.ack, segment.window, our_mss(), shift, again);
+                   TcpFlags{segment.flags}, segment.seq, segment.ack, segment.window, our_mss(connection.endpoints().remote), shift, again);
   } else if (segment.syn_options) {
     context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, options MSS {}{}", TcpFlags{segment.flags},
-                   segment.seq, segment.ack, segment.window, our_mss(), again);
+                   segment.seq, segment.ack, segment.window, our_mss(connection.endpoints().remote), again);
   } else if (shift > 0 && (segment.flags & tcp_flag::rst) == 0) {
     context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {} (<< {} = {} bytes), {} data bytes{}",
                    TcpFlags{segment.flags}, segment.seq, segment.ack, segment.window, shift,
@@ -241,18 +250,18 @@ void Tcp::trace_sent(const tcp::Connection& connection, const tcp::Outgoing& seg
 }
 
 void Tcp::send(const tcp::Connection& connection, const tcp::Outgoing& segment, FrameContext& frame) {
-  if (tx_.empty()) tx_.resize(Ipv4::kHeadroom + kTcpMaxHeaderLength + FragmentStore::kMaxDatagramLength);
+  if (tx_.empty()) tx_.resize(Network::kHeadroom + kTcpMaxHeaderLength + FragmentStore::kMaxDatagramLength);
   std::size_t header_length = kTcpMinHeaderLength;
   if (segment.syn_options) {
     header_length += kMssOptionLength + (connection.window_scaling() ? kWindowScaleOptionLength : 0);
   }
-  PacketBuffer out(tx_, Ipv4::kHeadroom, header_length + segment.data_length);
+  PacketBuffer out(tx_, Network::kHeadroom, header_length + segment.data_length);
   std::uint8_t* options = out.data() + kTcpMinHeaderLength;
   if (segment.syn_options) {
     options[0] = tcp_option::mss;
     options[1] = 4;
     // Ours: what we can take (RFC 9293 §3.7.1), whatever the peer's (which bounds only what we send).
-    store_be16(options + 2, static_cast<std::uint16_t>(our_mss()));
+    store_be16(options + 2, static_cast<std::uint16_t>(our_mss(connection.endpoints().remote)));
     if (connection.window_scaling()) {
       options[4] = tcp_option::nop;
       options[5] = tcp_option::window_scale;
@@ -274,10 +283,15 @@ void Tcp::send(const tcp::Connection& connection, const tcp::Outgoing& segment, 
   context_.counters.count(segment.retransmission ? Counter::tcpRetransSegs : Counter::tcpOutSegs);
   if ((segment.flags & tcp_flag::rst) != 0) context_.counters.count(Counter::tcpOutRsts);
   trace_sent(connection, segment);
-  ip_.send(
-      out,
-      {.destination = e.remote, .protocol = ip_protocol::tcp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},
-      NextHop{e.remote, connection.peer_mac()}, frame);
+  network_.send(out,
+                {.destination = e.remote,
+                 .protocol = ip_protocol::tcp,
+                 .tos = 0,
+                 .dont_fragment_if_fits = true,
+                 .options = {},
+                 .source6 = source6_of(e.local),
+                 .hop_limit = 0},
+                NextHop{e.remote, connection.peer_mac()}, frame);
 }
 
 Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& ip, DropReason reason,
@@ -308,18 +322,20 @@ Verdict Tcp::refuse(PacketBuffer& segment, const TcpView& tcp, const IpContext& 
 
 Verdict Tcp::reply_in_place(PacketBuffer& segment, const TcpHeader& header, const IpContext& ip, std::uint8_t tos,
                             std::optional<DropReason> drop, FrameContext& frame) {
-  const IpAddress us = context_.config.interface.address;
+  const IpAddress us = ip.destination;  // never a broadcast or group: those get nothing (tcp_to_broadcast)
   finish_tcp(segment.bytes(), header, us, ip.source);
   context_.counters.count(Counter::tcpOutSegs);
   if ((header.flags & tcp_flag::rst) != 0) context_.counters.count(Counter::tcpOutRsts);
   // DF, as Linux's control socket sends (it does path MTU discovery).
-  ip_.send(segment,
-           {.destination = ip.source,
-            .protocol = ip_protocol::tcp,
-            .tos = tos,
-            .dont_fragment_if_fits = true,
-            .options = {}},
-           NextHop::answering(ip.source, frame), frame);
+  network_.send(segment,
+                {.destination = ip.source,
+                 .protocol = ip_protocol::tcp,
+                 .tos = tos,
+                 .dont_fragment_if_fits = true,
+                 .options = {},
+                 .source6 = source6_of(us),
+                 .hop_limit = 0},
+                NextHop::answering(ip.source, frame), frame);
   return drop ? context_.drop(*drop, frame) : StackContext::handled(frame);
 }
 

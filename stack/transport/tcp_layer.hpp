@@ -9,7 +9,8 @@
 #include <optional>
 #include <vector>
 
-#include "stack/ipv4/ipv4_layer.hpp"
+#include "stack/ipv4/fragment_store.hpp"
+#include "stack/network.hpp"
 #include "stack/layer.hpp"
 #include "stack/tcp/connection.hpp"
 #include "stack/wire/ip.hpp"
@@ -20,7 +21,7 @@ namespace ministack {
 
 class Tcp final : public TransportInput {
  public:
-  Tcp(StackContext& context, Ipv4& ip);
+  Tcp(StackContext& context, Network& network);
   Tcp(const Tcp&) = delete;
   Tcp& operator=(const Tcp&) = delete;
   ~Tcp() override;
@@ -56,7 +57,7 @@ class Tcp final : public TransportInput {
   // returns the frame dropped for `drop` if given, else handled.
   Verdict reply_in_place(PacketBuffer& segment, const TcpHeader& header, const IpContext& ip, std::uint8_t tos,
                          std::optional<DropReason> drop, FrameContext& frame);
-  std::size_t our_mss() const;  // the MTU less the IPv4 and TCP headers
+  std::size_t our_mss(const IpAddress& peer) const;  // the MTU less the IP (of `peer`'s version) and TCP headers
   // Writes and sends one segment of `connection`.
   void send(const tcp::Connection& connection, const tcp::Outgoing& segment, FrameContext& frame);
   void trace_sent(const tcp::Connection& connection, const tcp::Outgoing& segment);
@@ -68,7 +69,7 @@ class Tcp final : public TransportInput {
   void forget_closed();
 
   StackContext& context_;
-  Ipv4& ip_;
+  Network& network_;
   std::vector<std::unique_ptr<tcp::Connection>> connections_;
   std::vector<std::uint8_t> tx_;        // segments of connections are built here; allocated on first use
   std::optional<Instant> last_cookie_;  // when a SYN cookie was last sent

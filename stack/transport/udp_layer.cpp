@@ -2,11 +2,13 @@
 
 #include <algorithm>
 
+#include "stack/ipv4/fragment_store.hpp"
+#include "stack/wire/ipv4.hpp"
 #include "stack/wire/udp.hpp"
 
 namespace ministack {
 
-Udp::Udp(StackContext& context, Ipv4& ip, Icmp& icmp) : context_(context), ip_(ip), icmp_(icmp) {}
+Udp::Udp(StackContext& context, Network& network) : context_(context), network_(network) {}
 
 Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& frame) {
   const auto udp = UdpView::parse(datagram.bytes(), ip.source, ip.destination);
@@ -14,7 +16,7 @@ Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& 
   context_.trace(Layer::udp, "port {} > {}, {} bytes, checksum 0x{:04x} {}", udp->source_port(),
                  udp->destination_port(), udp->length(), udp->checksum(), udp->checksum() ? "verified" : "(none)");
   if (udp->destination_port() != kEchoPort) {
-    icmp_.port_unreachable(ip, frame);                              // never for broadcasts (RFC 1122 §3.2.2)
+    network_.errors(ip).port_unreachable(ip, frame);                            // never for broadcasts (RFC 1122 §3.2.2)
     return context_.drop(DropReason::udp_port_unreachable, frame);  // counts toward udpNoPorts
   }
   context_.counters.count(Counter::udpInDatagrams);
@@ -28,17 +30,29 @@ Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& 
   const std::uint16_t peer_port = udp->source_port();
   const bool checksummed = udp->checksum() != 0;
   datagram.resize(udp->length());  // bytes past the length field are IP-layer slack
-  const Ipv4Address us = context_.config.interface.address;
-  if (checksummed && ip.destination == IpAddress{us}) {
+  // From the address it was sent to; from ours for one sent to a broadcast or group (IPv6: of the right scope).
+  std::optional<Ipv6Address> source6;
+  IpAddress us = context_.config.interface.address;
+  if (ip.source.is_v6()) {
+    us = ip.to_broadcast ? IpAddress{context_.config.interface6.address} : ip.destination;
+    if (ip.to_broadcast && ip.source.v6().is_link_local()) us = context_.config.link_local6();
+    source6 = us.v6();
+  }
+  if (checksummed && ip.destination == us) {
     turn_udp_around(datagram.bytes());  // the same words summed: the checksum stands
   } else {
     finish_udp(datagram.bytes(), us, ip.source, kEchoPort, peer_port);
   }
   context_.counters.count(Counter::udpOutDatagrams);
-  ip_.send(
-      datagram,
-      {.destination = ip.source, .protocol = ip_protocol::udp, .tos = 0, .dont_fragment_if_fits = true, .options = {}},
-      NextHop::answering(ip.source, frame), frame);
+  network_.send(datagram,
+                {.destination = ip.source,
+                 .protocol = ip_protocol::udp,
+                 .tos = 0,
+                 .dont_fragment_if_fits = true,
+                 .options = {},
+                 .source6 = source6,
+                 .hop_limit = 0},
+                NextHop::answering(ip.source, frame), frame);
   return StackContext::handled(frame);
 }
 
@@ -51,17 +65,19 @@ bool Udp::send(Ipv4Address destination, std::uint16_t source_port, std::uint16_t
       kIpv4MinHeaderLength + length > FragmentStore::kMaxDatagramLength) {
     return false;
   }
-  if (originate_.empty()) originate_.resize(Ipv4::kHeadroom + FragmentStore::kMaxDatagramLength);
-  PacketBuffer datagram(originate_, Ipv4::kHeadroom, length);
+  if (originate_.empty()) originate_.resize(Network::kHeadroom + FragmentStore::kMaxDatagramLength);
+  PacketBuffer datagram(originate_, Network::kHeadroom, length);
   std::copy(payload.begin(), payload.end(), datagram.data() + kUdpHeaderLength);
   finish_udp(datagram.bytes(), us.address, destination, source_port, destination_port);
   context_.counters.count(Counter::udpOutDatagrams);
-  return ip_.send(datagram,
+  return network_.send(datagram,
                   {.destination = destination,
                    .protocol = ip_protocol::udp,
                    .tos = 0,
                    .dont_fragment_if_fits = true,
-                   .options = {}},
+                   .options = {},
+                   .source6 = std::nullopt,
+                   .hop_limit = 0},
                   NextHop{destination, std::nullopt}, frame);
 }
 

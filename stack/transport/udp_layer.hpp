@@ -1,13 +1,12 @@
-// UDP in the pipeline (RFC 768): the echo service on port 7 (RFC 862), port unreachable for every other port, and
-// the datagrams the stack originates.
+// UDP in the pipeline (RFC 768), over IPv4 and IPv6: the echo service on port 7 (RFC 862), port unreachable for
+// every other port, and the datagrams the stack originates.
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
-#include "stack/ipv4/ipv4_layer.hpp"
 #include "stack/layer.hpp"
-#include "stack/transport/icmp_layer.hpp"
+#include "stack/network.hpp"
 #include "stack/wire/ip.hpp"
 #include "stack/wire/packet_buffer.hpp"
 
@@ -17,7 +16,7 @@ class Udp final : public TransportInput {
  public:
   static constexpr std::uint16_t kEchoPort = 7;  // RFC 862
 
-  Udp(StackContext& context, Ipv4& ip, Icmp& icmp);
+  Udp(StackContext& context, Network& network);
 
   Verdict receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& frame) override;
   // Sends a datagram we originate to an on-link `destination` (ministack has no routes, so no gateway). False if it
@@ -28,8 +27,7 @@ class Udp final : public TransportInput {
 
  private:
   StackContext& context_;
-  Ipv4& ip_;
-  Icmp& icmp_;
+  Network& network_;
   std::vector<std::uint8_t> originate_;  // datagrams we originate, allocated on first use
 };
 

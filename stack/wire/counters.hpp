@@ -1,6 +1,8 @@
 // Per-layer counters, named after the SNMP MIB objects they are (IF-MIB RFC 2863, IP-MIB RFC 4293, the ICMP group of
 // RFC 2011, UDP-MIB RFC 4113, TCP-MIB RFC 4022), plus ARP's, which no MIB counts and which are marked as ministack's
-// own; and one counter per drop reason.
+// own; and one counter per drop reason. RFC 4293 counts IPv6 in the same objects as IPv4, in a row per version
+// (ipSystemStatsTable, icmpMsgStatsTable); the IPv6 rows carry the names Linux gives them (/proc/net/snmp6, nstat),
+// Ip6* and Icmp6*. UDP and TCP count both versions together, as their MIBs do.
 //
 // Some MIB counters are aggregates of drops (ipInHdrErrors, icmpInErrors, ...): each drop reason names the one it
 // counts toward (drop_reason.hpp), and Counters::get() adds them up, so the two can never disagree.
@@ -17,19 +19,21 @@
 namespace ministack {
 
 // The groups of the counters table, in order.
-enum class CounterGroup { link, arp, ipv4, fragments, icmp, udp, tcp };
-inline constexpr std::size_t kCounterGroupCount = 7;
+enum class CounterGroup { link, arp, ipv4, fragments, icmp, ipv6, icmpv6, udp, tcp };
+inline constexpr std::size_t kCounterGroupCount = 9;
 
 // X(name, group, source, meaning): source is the MIB that defines the name, "Linux" for a counter named as Linux's
 // nstat names it, or "ministack" for our own.
 #define MINISTACK_COUNTERS(X)                                                                                      \
   X(ifInUcastPkts, link, "IF-MIB", "frames to our MAC (TAP) or packets (TUN) passed up to ARP or IP")              \
   X(ifInBroadcastPkts, link, "IF-MIB", "broadcast frames passed up to ARP or IP")                                  \
+  X(ifInMulticastPkts, link, "IF-MIB", "frames to a multicast group we joined (IPv6 all-nodes, solicited-node)")   \
   X(ifInDiscards, link, "IF-MIB", "frames for another host's MAC, discarded")                                      \
   X(ifInErrors, link, "IF-MIB", "frames too short for Ethernet or too long to read, or from a group MAC address")  \
   X(ifInUnknownProtos, link, "IF-MIB", "frames of a protocol not spoken (an EtherType, or IPv6 on TUN)")           \
   X(ifOutUcastPkts, link, "IF-MIB", "frames or packets sent to one host")                                          \
   X(ifOutBroadcastPkts, link, "IF-MIB", "frames sent to the Ethernet broadcast address (ARP requests)")            \
+  X(ifOutMulticastPkts, link, "IF-MIB", "frames sent to a multicast group (neighbor solicitations, DAD)")          \
   X(arpInRequests, arp, "ministack", "ARP requests for our address")                                               \
   X(arpOutReplies, arp, "ministack", "ARP replies sent")                                                           \
   X(arpOutRequests, arp, "ministack", "ARP requests sent (resolution and gratuitous)")                             \
@@ -52,6 +56,29 @@ inline constexpr std::size_t kCounterGroupCount = 7;
   X(icmpOutMsgs, icmp, "IP-MIB", "ICMP messages sent")                                                             \
   X(icmpOutEchoReps, icmp, "IP-MIB", "ICMP echo replies sent")                                                     \
   X(icmpOutDestUnreachs, icmp, "IP-MIB", "ICMP destination unreachable messages sent")                             \
+  X(Ip6InReceives, ipv6, "IP-MIB", "IPv6 packets received, including those in error")                             \
+  X(Ip6InHdrErrors, ipv6, "IP-MIB", "IPv6 packets with a bad header or extension header")                         \
+  X(Ip6InTruncatedPkts, ipv6, "IP-MIB", "IPv6 packets shorter than their header or payload length")               \
+  X(Ip6InAddrErrors, ipv6, "IP-MIB", "IPv6 packets not for our addresses, or from an address no host may have")   \
+  X(Ip6InUnknownProtos, ipv6, "IP-MIB", "IPv6 packets for us with a next header not spoken")                      \
+  X(Ip6InDelivers, ipv6, "IP-MIB", "IPv6 packets handed to ICMPv6, UDP or TCP")                                   \
+  X(Ip6OutRequests, ipv6, "IP-MIB", "IPv6 packets sent")                                                          \
+  X(Ip6ReasmReqds, ipv6, "IP-MIB", "IPv6 fragments received that needed reassembly")                              \
+  X(Ip6ReasmOKs, ipv6, "IP-MIB", "IPv6 packets reassembled")                                                      \
+  X(Ip6ReasmFails, ipv6, "IP-MIB", "IPv6 packets whose reassembly failed")                                        \
+  X(Ip6FragOKs, ipv6, "IP-MIB", "IPv6 packets fragmented to fit the MTU")                                         \
+  X(Ip6FragCreates, ipv6, "IP-MIB", "IPv6 fragments sent")                                                        \
+  X(Icmp6InMsgs, icmpv6, "IP-MIB", "ICMPv6 messages received, including those in error")                          \
+  X(Icmp6InErrors, icmpv6, "IP-MIB", "ICMPv6 messages too short, with a bad checksum, or invalid ND")             \
+  X(Icmp6InEchos, icmpv6, "IP-MIB", "ICMPv6 echo requests received")                                              \
+  X(Icmp6InNeighborSolicits, icmpv6, "IP-MIB", "neighbor solicitations received")                                 \
+  X(Icmp6InNeighborAdvertisements, icmpv6, "IP-MIB", "neighbor advertisements received")                          \
+  X(Icmp6OutMsgs, icmpv6, "IP-MIB", "ICMPv6 messages sent")                                                       \
+  X(Icmp6OutEchoReplies, icmpv6, "IP-MIB", "ICMPv6 echo replies sent")                                            \
+  X(Icmp6OutDestUnreachs, icmpv6, "IP-MIB", "ICMPv6 destination unreachable messages sent")                       \
+  X(Icmp6OutParmProblems, icmpv6, "IP-MIB", "ICMPv6 parameter problem messages sent")                             \
+  X(Icmp6OutNeighborSolicits, icmpv6, "IP-MIB", "neighbor solicitations sent (resolution and DAD)")               \
+  X(Icmp6OutNeighborAdvertisements, icmpv6, "IP-MIB", "neighbor advertisements sent")                             \
   X(udpInDatagrams, udp, "UDP-MIB", "UDP datagrams delivered to a port")                                           \
   X(udpNoPorts, udp, "UDP-MIB", "UDP datagrams for a port nobody listens on")                                      \
   X(udpInErrors, udp, "UDP-MIB", "UDP datagrams too short or with a bad checksum")                                 \
@@ -106,7 +133,7 @@ constexpr CounterGroup counter_group(Counter c) { return describe(c).group; }
 
 constexpr std::string_view counter_group_name(CounterGroup g) {
   constexpr std::string_view names[] = {
-      "link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "UDP", "TCP"};
+      "link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "IPv6", "ICMPv6", "UDP", "TCP"};
   return names[static_cast<std::size_t>(g)];
 }
 
@@ -174,7 +201,9 @@ class Counters {
   // Every frame read from the device is counted by exactly one of the ifIn* counters: their sum.
   std::uint64_t frames_received() const;
   // Every frame written to the device: ifOutUcastPkts + ifOutBroadcastPkts.
-  std::uint64_t frames_sent() const { return get(Counter::ifOutUcastPkts) + get(Counter::ifOutBroadcastPkts); }
+  std::uint64_t frames_sent() const {
+    return get(Counter::ifOutUcastPkts) + get(Counter::ifOutBroadcastPkts) + get(Counter::ifOutMulticastPkts);
+  }
 
  private:
   std::array<std::uint64_t, kCounterCount> values_{};
@@ -190,7 +219,8 @@ inline std::uint64_t Counters::get(Counter c) const {
 }
 
 inline std::uint64_t Counters::frames_received() const {
-  return get(Counter::ifInUcastPkts) + get(Counter::ifInBroadcastPkts) + get(Counter::ifInDiscards) +
+  return get(Counter::ifInUcastPkts) + get(Counter::ifInBroadcastPkts) + get(Counter::ifInMulticastPkts) +
+         get(Counter::ifInDiscards) +
          get(Counter::ifInErrors) + get(Counter::ifInUnknownProtos);
 }
 

@@ -11,10 +11,10 @@
 
 namespace ministack {
 
-enum class Layer { link, arp, ipv4, icmp, udp, tcp, out };
+enum class Layer { link, arp, ipv4, icmp, ipv6, icmpv6, udp, tcp, out };
 
 constexpr std::string_view layer_name(Layer layer) {
-  constexpr std::string_view names[] = {"link", "arp", "ipv4", "icmp", "udp", "tcp", "out"};
+  constexpr std::string_view names[] = {"link", "arp", "ipv4", "icmp", "ipv6", "icmpv6", "udp", "tcp", "out"};
   return names[static_cast<int>(layer)];
 }
 

@@ -27,6 +27,8 @@ Parsed<UdpView> UdpView::parse(Bytes datagram, const IpAddress& source, const Ip
   datagram = datagram.first(length);
   // RFC 768: "An all zero transmitted checksum value means that the transmitter generated no checksum". RFC 1122
   // §4.1.3.4 lets a host accept those; Linux does too.
+  // RFC 8200 §8.1: over IPv6 the checksum is mandatory, and a zero one is discarded.
+  if (load_be16(datagram.data() + 6) == 0 && source.is_v6()) return DropReason::udp_bad_checksum;
   if (load_be16(datagram.data() + 6) != 0 && udp_checksum(datagram, source, destination) != 0) {
     return DropReason::udp_bad_checksum;
   }
