@@ -109,13 +109,22 @@ std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side, 
   auto device = open_queue(opt, log);
   if (!opt.host_config) {
     host_side = "host side left as it is";
-  } else if (host_side_configured(device->name(), opt.host_ip)) {
-    // Already done (a persistent device set up once by root): nothing to change, so no privilege needed.
-    host_side = fmt::format("host side already up with {}", opt.host_ip.to_string());
-  } else {
-    configure_host_side(device->name(), opt.host_ip);
-    host_side = fmt::format("host side {}, link up", opt.host_ip.to_string());
+    return device;
   }
+  const std::optional<Ipv6Interface> host6 = opt.ipv6 ? std::optional(opt.host_ip6) : std::nullopt;
+  if (host_side_configured(device->name(), opt.host_ip, host6)) {
+    // Already done (a persistent device set up once by root): nothing to change, so no privilege needed.
+    host_side = fmt::format("host side already up with {}{}", opt.host_ip.to_string(),
+                            host6 ? " and " + host6->to_string() : "");
+    return device;
+  }
+  // Only what is missing is changed; an IPv6 address the host cannot have is a warning, never a failure.
+  const HostSideReport report = configure_host_side(device->name(), opt.host_ip, host6);
+  const std::string addresses = opt.host_ip.to_string() +
+                                (report.has_ipv6 ? " and " + opt.host_ip6.to_string() : std::string{});
+  host_side = report.changed ? fmt::format("host side {}, link up", addresses)
+                             : fmt::format("host side already up with {}", addresses);
+  if (!report.ipv6_warning.empty()) log.warn("{}", report.ipv6_warning);
   return device;
 }
 
@@ -173,6 +182,8 @@ StackConfig stack_config(const Options& opt, const Device& device) {
   StackConfig config;
   config.link = device.link();
   config.interface = opt.ip;
+  config.ipv6 = opt.ipv6;
+  config.interface6 = opt.ip6;
   config.mac = opt.mac;
   config.mtu = opt.mtu ? opt.mtu : device.mtu();
   config.answer_broadcast_echo = opt.answer_broadcast_echo;
@@ -196,13 +207,23 @@ LoopOptions loop_options_for(const Options& opt, const Device& device, Logger& l
   return options;
 }
 
+// Where the stack answers: "192.168.3.12/24, fd00:3::12/64 and fe80::ff:fe00:1%tap0". The link-local address is
+// ours on TUN too (derived from the MAC all the same); a replay's has no zone, for a capture is no interface.
+std::string our_addresses(const Options& opt, const Device& device, const Stack& stack) {
+  if (!stack.config().ipv6) return opt.ip.to_string();
+  const std::string zone = opt.mode == Options::Mode::live ? "%" + device.name() : std::string{};
+  return fmt::format("{}, {} and {}{}", opt.ip.to_string(), stack.config().interface6.to_string(),
+                     stack.config().link_local6(), zone);
+}
+
 std::string describe_start(const Options& opt, const Device& device, const Stack& stack, const std::string& host_side) {
   const bool tap = device.link() == LinkLayer::ethernet;
+  const std::string addresses = our_addresses(opt, device, stack);
   std::string line =
       opt.mode == Options::Mode::replay
-          ? fmt::format("replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN", opt.ip.to_string())
+          ? fmt::format("replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN", addresses)
           : fmt::format("listening on {} ({}, MTU {}, {}, busy-poll {} µs) as {}", device.name(), tap ? "TAP" : "TUN",
-                        stack.config().mtu, device.io_stats().mode, opt.busy_poll_us, opt.ip.to_string());
+                        stack.config().mtu, device.io_stats().mode, opt.busy_poll_us, addresses);
   if (tap) line += ", MAC " + stack.config().mac.to_string();
   if (opt.mode == Options::Mode::live) {
     line += "; " + host_side;
@@ -261,6 +282,7 @@ int main(int argc, char** argv) {
   if (!parsed.options) return parsed.exit_code;
   const Options& opt = *parsed.options;
   Logger log(opt.log_level);
+  for (const std::string& warning : parsed.warnings) log.warn("{}", warning);
   install_signal_handlers();
   ignore_sigpipe_when_serving(opt);
   if (opt.queues > 1) return run_queues(opt, log);

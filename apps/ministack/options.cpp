@@ -16,6 +16,52 @@ std::string check_interface(const std::string& text) {
                                     : fmt::format("'{}' is not an IPv4 address/prefix such as 192.168.3.12/24", text);
 }
 
+// Whose IPv6 address an option gives, for check_interface6()'s messages.
+enum class Side { ours, host };
+
+// An IPv6 address/prefix that can be an interface's own unicast address (RFC 4291 §2.4, §2.5): what is wrong with
+// `text` and what to give instead, or "" when it will do. Our link-local address is not an option: it is derived
+// from the MAC (RFC 4291 §2.5.1), as the kernel derives the host side's.
+std::string check_interface6(const std::string& text, Side side) {
+  const std::string_view example = side == Side::ours ? "fd00:3::12/64" : "fd00:3::11/64";
+  const std::string_view option = side == Side::ours ? "--ip6" : "--host-ip6";
+  const auto address = Ipv6Address::parse(std::string_view(text).substr(0, text.find('/')));
+  if (!address) return fmt::format("'{}' is not an IPv6 address/prefix such as {}", text, example);
+  const auto interface = Ipv6Interface::parse(text);
+  if (!interface || interface->prefix_length == 0) {
+    return fmt::format("'{}' has a prefix length outside 1 to 128: give one such as /64, as in {}", text, example);
+  }
+  if (address->is_multicast()) {
+    return fmt::format("'{}' is a multicast address (ff00::/8), which no interface may have as its own: give a "
+                       "unicast address such as {}",
+                       text, example);
+  }
+  if (address->is_unspecified()) {
+    return fmt::format("'{}' is the unspecified address (::), which stands for no address: give one such as {}", text,
+                       example);
+  }
+  if (address->is_loopback()) {
+    return fmt::format("'{}' is the loopback address (::1), which never leaves a host: give one such as {}", text,
+                       example);
+  }
+  if (address->is_link_local()) {
+    return side == Side::ours
+               ? fmt::format("'{}' is link-local (fe80::/10): ministack's link-local address is derived from --mac "
+                             "({} for the default MAC) and answers besides --ip6; give --ip6 a global or unique-local "
+                             "(fd00::/8) address such as {}",
+                             text, StackConfig{}.link_local6().to_string(), example)
+               : fmt::format("'{}' is link-local (fe80::/10): the kernel gives the host side a link-local address of "
+                             "its own; give --host-ip6 a global or unique-local (fd00::/8) address such as {}",
+                             text, example);
+  }
+  if (address->is_v4_mapped()) {
+    return fmt::format("'{}' is an IPv4-mapped address (::ffff:0:0/96), which is never on the wire (RFC 4291 "
+                       "§2.5.5.2): give IPv4 addresses with {}, and {} an IPv6 one such as {}",
+                       text, side == Side::ours ? "--ip" : "--host-ip", option, example);
+  }
+  return "";
+}
+
 std::string check_mac(const std::string& text) {
   const auto mac = MacAddress::parse(text);
   if (!mac) return fmt::format("'{}' is not a MAC address such as 02:00:00:00:00:01", text);
@@ -33,14 +79,15 @@ std::string check_ifname(const std::string& text) {
 
 ParsedOptions usage_error(const std::string& message) {
   fmt::print(stderr, "ministack: {}\nTry 'ministack --help' for more information.\n", message);
-  return {std::nullopt, 2};
+  return {std::nullopt, 2, {}};
 }
 
 // What the command line says before it is checked and turned into Options.
 struct Raw {
   std::string tap, tun, replay, pcap;
   std::string ip = "192.168.3.12/24", mac = "02:00:00:00:00:01", host_ip = "192.168.3.11/24";
-  bool no_host_config = false, verbose = false, quiet = false;
+  std::string ip6 = "fd00:3::12/64", host_ip6 = "fd00:3::11/64";
+  bool no_ipv6 = false, no_host_config = false, verbose = false, quiet = false;
   std::string log_level;
   std::string explain_file;
   std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
@@ -66,16 +113,27 @@ std::optional<std::uint16_t> service_port(const std::string& text) {
   return static_cast<std::uint16_t>(std::stoul(text));
 }
 
-// --ip and --mac, which the program and `explain` both take.
-void add_address_options(CLI::App& app, Raw& raw) {
+// --ip, --ip6, --no-ipv6 and --mac, which the program and `explain` both take. Returns --no-ipv6, which
+// add_io_options() makes exclude --host-ip6.
+CLI::Option* add_address_options(CLI::App& app, Raw& raw) {
   app.add_option("--ip", raw.ip, "ministack's address and prefix")
       ->capture_default_str()
       ->type_name("ADDR/LEN")
       ->check(check_interface);
+  auto* ip6_opt =
+      app.add_option("--ip6", raw.ip6,
+                     "ministack's global or unique-local IPv6 address and prefix (its link-local one comes from --mac)")
+          ->capture_default_str()
+          ->type_name("ADDR6/LEN")
+          ->check([](const std::string& text) { return check_interface6(text, Side::ours); });
+  auto* no_ipv6_opt =
+      app.add_flag("--no-ipv6", raw.no_ipv6, "Speak no IPv6, and give the host side no IPv6 address (IPv4 only)");
+  no_ipv6_opt->excludes(ip6_opt);
   app.add_option("--mac", raw.mac, "ministack's MAC address (TAP)")
       ->capture_default_str()
       ->type_name("MAC")
       ->check(check_mac);
+  return no_ipv6_opt;
 }
 
 // Where frames come from and go to: a device, or a capture; and the host side of a device.
@@ -92,16 +150,22 @@ void add_io_options(CLI::App& app, Raw& raw) {
   app.add_option("--pcap", raw.pcap,
                  "Write a capture: live, both directions; with --replay, exactly the frames the stack sent")
       ->option_text("FILE");
-  add_address_options(app, raw);
+  auto* no_ipv6_opt = add_address_options(app, raw);
   auto* host_ip_opt = app.add_option("--host-ip", raw.host_ip, "Address given to the host side of the device")
                           ->capture_default_str()
                           ->type_name("ADDR/LEN")
                           ->check(check_interface);
+  auto* host_ip6_opt =
+      app.add_option("--host-ip6", raw.host_ip6, "IPv6 address given to the host side of the device (without DAD)")
+          ->capture_default_str()
+          ->type_name("ADDR6/LEN")
+          ->check([](const std::string& text) { return check_interface6(text, Side::host); });
   auto* no_host_opt = app.add_flag("--no-host-config", raw.no_host_config,
-                                   "Leave the host side of the device as it is (link, address)");
+                                   "Leave the host side of the device as it is (link, addresses)");
   tap_opt->excludes(tun_opt, replay_opt);
   tun_opt->excludes(replay_opt);
-  replay_opt->excludes(host_ip_opt, no_host_opt);
+  replay_opt->excludes(host_ip_opt, host_ip6_opt, no_host_opt);
+  no_ipv6_opt->excludes(host_ip6_opt);
 }
 
 void add_log_options(CLI::App& app, Raw& raw) {
@@ -231,7 +295,8 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   }
   if (explain) {
     if (!raw.tap.empty() || !raw.tun.empty() || !raw.replay.empty() || !raw.pcap.empty()) {
-      return usage_error("explain takes only a capture (and --ip, --mac): no device, --replay or --pcap");
+      return usage_error(
+          "explain takes only a capture (and --ip, --ip6, --no-ipv6, --mac): no device, --replay or --pcap");
     }
     o.mode = Options::Mode::replay;
     o.replay_input = raw.explain_file;
@@ -259,6 +324,26 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
     return usage_error(fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
                                    o.ip.address.to_string()));
   }
+  o.ipv6 = !raw.no_ipv6;
+  o.ip6 = *Ipv6Interface::parse(raw.ip6);
+  o.host_ip6 = *Ipv6Interface::parse(raw.host_ip6);
+  std::vector<std::string> warnings;
+  if (o.host_config && o.ipv6) {
+    if (o.ip6.address == o.host_ip6.address) {
+      return usage_error(
+          fmt::format("--ip6 and --host-ip6 are both {}: the host and ministack need different addresses",
+                      o.ip6.address));
+    }
+    // A warning, not a refusal: the addresses still work with a route added by hand (as IPv4's do), which some
+    // set-ups want (a /128 on each side, or a wider prefix on the host's).
+    if (!o.ip6.contains(o.host_ip6.address) || !o.host_ip6.contains(o.ip6.address)) {
+      warnings.push_back(fmt::format(
+          "--ip6 {} and --host-ip6 {} are not in one prefix: the host has no route to ministack's address through "
+          "{}, so 'ping -6 {}' needs one added by hand (ip -6 route add {} dev {}); give both the same prefix, such as "
+          "fd00:3::12/64 and fd00:3::11/64",
+          o.ip6.to_string(), o.host_ip6.to_string(), o.device, o.ip6.address, o.ip6.address, o.device));
+    }
+  }
   if (o.queues > 1 && (o.mode != Options::Mode::live || !o.pcap_output.empty() || o.trace)) {
     return usage_error(
         "--queues N runs one worker per queue of a live device; it does not combine with --replay, --pcap or "
@@ -267,7 +352,7 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   if (!o.pcap_output.empty() && o.pcap_output == o.replay_input) {
     return usage_error("--pcap would overwrite the --replay input: choose another output file");
   }
-  return {o, 0};
+  return {o, 0, warnings};
 }
 
 }  // namespace
@@ -307,7 +392,7 @@ ParsedOptions parse_options(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return {std::nullopt, app.exit(e)};  // --help, --version: printed to stdout, exit 0
+    return {std::nullopt, app.exit(e), {}};  // --help, --version: printed to stdout, exit 0
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
   }

@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "log.hpp"
 #include "stack/stack.hpp"
@@ -20,6 +21,9 @@ struct Options {
   Ipv4Interface ip;
   MacAddress mac;
   Ipv4Interface host_ip;
+  bool ipv6 = true;        // false with --no-ipv6: the stack speaks no IPv6, the host side gets no IPv6 address
+  Ipv6Interface ip6;       // --ip6: our global or unique-local address (the link-local one comes from the MAC)
+  Ipv6Interface host_ip6;  // --host-ip6: the host side's
   bool host_config = true;
   LogLevel log_level = LogLevel::info;
   std::string stats_json;       // --stats-json FILE, or empty
@@ -43,10 +47,12 @@ struct Options {
 };
 
 // Parses argv. On --help/--version it prints to stdout and returns exit code 0; on a usage error it prints the
-// problem and a hint to stderr and returns 2. Otherwise returns the options.
+// problem and a hint to stderr and returns 2. Otherwise returns the options, and `warnings`: what is allowed but
+// probably not meant (each a sentence for the log, which the caller has and the parser has not).
 struct ParsedOptions {
   std::optional<Options> options;
   int exit_code = 0;
+  std::vector<std::string> warnings;
 };
 ParsedOptions parse_options(int argc, char** argv);
 

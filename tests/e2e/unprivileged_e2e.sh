@@ -78,6 +78,9 @@ ms_pid=$!
 pids+=("$ms_pid")
 for _ in $(seq 50); do grep -qs "listening on" "$log" && break; sleep 0.1; done
 grep -q "listening on tap0 .*host side already up with 192.168.3.11/24" "$log" || fail "did not start on nobody's tap0"
+# Root gave it no IPv6 address, which nobody may add: a warning that says what to do, and IPv4 goes on.
+grep -q "warning: the host side of tap0 gets no fd00:3::11/64.*adding it needs CAP_NET_ADMIN.*ip -6 addr add fd00:3::11/64 dev tap0 nodad" "$log" ||
+  fail "no warning that the host side lacks its IPv6 address"
 out=$(in_ns ping -n -c 3 -i 0.2 -W 2 192.168.3.12 2>&1)
 echo "$out" | grep -q " 0% packet loss" || fail "ping on nobody's device:"$'\n'"$out"
 # ip netns exec may fork: ministack is the last of the started process's line of children.
