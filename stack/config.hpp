@@ -20,7 +20,7 @@ struct StackConfig {
   // link-local one derived from `mac` (link_local6()).
   bool ipv6 = true;
   Ipv6Interface interface6{{{0xfd, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x12}}, 64};  // fd00:3::12/64
-  std::size_t mtu = 1500;                                   // largest IP datagram sent unfragmented, in bytes
+  std::size_t mtu = 1500;  // largest IP datagram sent unfragmented, in bytes
   // Answer echo requests sent to a broadcast or multicast address. Off by default, as Linux's
   // icmp_echo_ignore_broadcasts=1, so the stack cannot be used as a smurf amplifier (RFC 1122 §3.2.2.6 allows both).
   bool answer_broadcast_echo = false;

@@ -68,9 +68,7 @@ class Network {
   // IPv6 as that address is, fragmented to the MTU if need be. False if the link could neither send nor queue it.
   bool send(PacketBuffer& payload, const IpSend& request, const NextHop& next_hop, FrameContext& frame);
   // The ICMP or ICMPv6 error reporter for datagrams of `offending`'s version.
-  ErrorReporter& errors(const IpContext& offending) const {
-    return offending.source.is_v6() ? *icmpv6_ : *icmp_;
-  }
+  ErrorReporter& errors(const IpContext& offending) const { return offending.source.is_v6() ? *icmpv6_ : *icmp_; }
   // The largest transport segment that fits the MTU unfragmented toward `peer`: the MTU less the IP header (bytes).
   std::size_t payload_mtu(const IpAddress& peer, std::size_t mtu) const { return mtu - (peer.is_v6() ? 40 : 20); }
 

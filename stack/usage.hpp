@@ -19,12 +19,12 @@ struct StackUsage {
   Bounded reassembly_datagrams;  // datagrams in progress
   Bounded reassembly6_bytes;     // the same for IPv6
   Bounded reassembly6_datagrams;
-  Bounded neighbors;             // neighbor cache entries
-  Bounded pending_packets;       // datagrams waiting for ARP resolution
-  Bounded pending_bytes;         // their bytes (IP datagrams, without link headroom)
-  Bounded tcp_connections;       // TCP connections in any state
-  Bounded tcp_half_open;         // of them, in SYN-RECEIVED
-  Bounded tcp_queue_bytes;       // the echo queues' capacity: the buffers, each with its slack (tcp/connection.hpp)
+  Bounded neighbors;        // neighbor cache entries
+  Bounded pending_packets;  // datagrams waiting for ARP resolution
+  Bounded pending_bytes;    // their bytes (IP datagrams, without link headroom)
+  Bounded tcp_connections;  // TCP connections in any state
+  Bounded tcp_half_open;    // of them, in SYN-RECEIVED
+  Bounded tcp_queue_bytes;  // the echo queues' capacity: the buffers, each with its slack (tcp/connection.hpp)
 
   // Calls fn(name, bounded) for every quantity, in the order above.
   template <class Fn>

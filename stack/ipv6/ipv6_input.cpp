@@ -67,7 +67,8 @@ Ipv6::Ipv6(StackContext& context, Link& link)
       next_identification_(0) {}
 
 const Ipv6Address& Ipv6::source_for(const Ipv6Address& destination) const {
-  const bool link_scope = destination.is_link_local() || (destination.is_multicast() && (destination.bytes[1] & 0x0f) <= 2);
+  const bool link_scope = destination.is_link_local() ||
+                          (destination.is_multicast() && (destination.bytes[1] & 0x0f) <= 2);
   return link_scope ? link_local_ : global_;
 }
 
@@ -97,8 +98,8 @@ Verdict Ipv6::receive(PacketBuffer& packet, FrameContext& frame) {
   return walk(packet, *ip, kIpv6HeaderLength, ip->next_header(), false, frame);
 }
 
-Verdict Ipv6::walk(PacketBuffer& packet, const Ipv6View& ip, std::size_t offset, std::uint8_t next,
-                   bool reassembled, FrameContext& frame) {
+Verdict Ipv6::walk(PacketBuffer& packet, const Ipv6View& ip, std::size_t offset, std::uint8_t next, bool reassembled,
+                   FrameContext& frame) {
   const Bytes p = ip.bytes();
   std::size_t next_field = ipv6_field::next_header;  // where `next` was read: a parameter problem points there
   for (;;) {
@@ -123,8 +124,8 @@ Verdict Ipv6::walk(PacketBuffer& packet, const Ipv6View& ip, std::size_t offset,
         break;
       default: {
         const IpContext context = ipv6_context(ip, offset, next, frame.peer.broadcast);
-        return problem(context, icmpv6_code::unrecognized_next_header, next_field,
-                       DropReason::ipv6_unknown_next_header, frame);
+        return problem(context, icmpv6_code::unrecognized_next_header, next_field, DropReason::ipv6_unknown_next_header,
+                       frame);
       }
     }
     const IpContext context = ipv6_context(ip, offset, next, frame.peer.broadcast);
@@ -159,8 +160,8 @@ Verdict Ipv6::walk(PacketBuffer& packet, const Ipv6View& ip, std::size_t offset,
   }
 }
 
-std::optional<Verdict> Ipv6::check_options(const IpContext& ip, std::size_t offset, std::size_t length,
-                                           bool hop_by_hop, FrameContext& frame) {
+std::optional<Verdict> Ipv6::check_options(const IpContext& ip, std::size_t offset, std::size_t length, bool hop_by_hop,
+                                           FrameContext& frame) {
   const Bytes p = ip.datagram;
   const std::size_t end = offset + length;
   for (std::size_t at = offset + 2; at < end;) {
@@ -169,7 +170,8 @@ std::optional<Verdict> Ipv6::check_options(const IpContext& ip, std::size_t offs
       ++at;
       continue;
     }
-    if (end - at < 2 || std::size_t{p[at + 1]} > end - at - 2) return context_.drop(DropReason::ipv6_bad_extension, frame);
+    if (end - at < 2 || std::size_t{p[at + 1]} > end - at - 2)
+      return context_.drop(DropReason::ipv6_bad_extension, frame);
     const std::size_t next = at + 2 + p[at + 1];
     if (type == kPadN || (hop_by_hop && type == kRouterAlert)) {
       at = next;
@@ -203,8 +205,7 @@ Verdict Ipv6::reassemble(const Ipv6View& ip, std::size_t fragment_at, FrameConte
                    DropReason::ipv6_bad_fragment, frame);
   }
   if (fragment.offset + data.size() > 65535) {
-    return problem(context, icmpv6_code::erroneous_header_field, fragment_at + 2, DropReason::ipv6_bad_fragment,
-                   frame);
+    return problem(context, icmpv6_code::erroneous_header_field, fragment_at + 2, DropReason::ipv6_bad_fragment, frame);
   }
   // The reassembled packet is the IPv6 header of the offset-0 fragment, whose Next Header becomes the Fragment
   // header's (RFC 8200 §4.5: the headers before the Fragment header were processed already), and the payload.

@@ -61,8 +61,8 @@ class Ipv6 final : public NetworkInput {
   // Walks the extension headers from `next_header` at `offset` to the upper-layer header; delivers, reassembles
   // or drops (RFC 8200 §4.1 order).
   // `reassembled`: the packet is one the store completed, in which a second fragment header is refused.
-  Verdict walk(PacketBuffer& packet, const Ipv6View& ip, std::size_t offset, std::uint8_t next_header,
-               bool reassembled, FrameContext& frame);
+  Verdict walk(PacketBuffer& packet, const Ipv6View& ip, std::size_t offset, std::uint8_t next_header, bool reassembled,
+               FrameContext& frame);
   // The options of a hop-by-hop or destination options header of `length` bytes at `offset` (RFC 8200 §4.2);
   // nullopt if all are understood or skipped, else the drop (and the parameter problem their type calls for).
   std::optional<Verdict> check_options(const IpContext& ip, std::size_t offset, std::size_t length, bool hop_by_hop,
@@ -71,8 +71,8 @@ class Ipv6 final : public NetworkInput {
   Verdict deliver(PacketBuffer& packet, const Ipv6View& ip, std::size_t header_length, std::uint8_t next_header,
                   FrameContext& frame);
   // A parameter problem about `ip` and the drop that goes with it.
-  Verdict problem(const IpContext& ip, std::uint8_t code, std::size_t pointer, DropReason reason,
-                  FrameContext& frame, bool even_to_multicast = false);
+  Verdict problem(const IpContext& ip, std::uint8_t code, std::size_t pointer, DropReason reason, FrameContext& frame,
+                  bool even_to_multicast = false);
   bool output(PacketBuffer& packet, const NextHop& next_hop, FrameContext& frame);
   bool fragment(const PacketBuffer& packet, const NextHop& next_hop, FrameContext& frame);
 

@@ -48,8 +48,7 @@ Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
   const std::uint16_t type = eth->ethertype();
   const bool group = destination != us;
   context_.trace(Layer::link, "{}: type 0x{:04x} goes to {}",
-                 destination == us ? "our MAC" : (destination.is_broadcast() ? "broadcast" : "a group we joined"),
-                 type,
+                 destination == us ? "our MAC" : (destination.is_broadcast() ? "broadcast" : "a group we joined"), type,
                  type == ethertype::arp    ? "ARP"
                  : type == ethertype::ipv4 ? "IPv4"
                  : type == ethertype::ipv6 ? (ipv6_ ? "IPv6" : "nobody (IPv6 is off)")
@@ -63,7 +62,7 @@ Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
   if (type != ethertype::arp && type != ethertype::ipv4 && type != ethertype::ipv6) {
     return context_.drop(DropReason::eth_unsupported_type, context);
   }
-  context_.counters.count(!group                        ? Counter::ifInUcastPkts
+  context_.counters.count(!group                       ? Counter::ifInUcastPkts
                           : destination.is_broadcast() ? Counter::ifInBroadcastPkts
                                                        : Counter::ifInMulticastPkts);
   if (type == ethertype::arp) return receive_arp(frame, context);

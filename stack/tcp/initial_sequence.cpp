@@ -13,8 +13,8 @@ static_assert(crypto_shorthash_KEYBYTES == std::tuple_size_v<IsnSecret>);
 
 std::size_t write_endpoints(std::uint8_t* out, const Endpoints& endpoints) {
   std::uint8_t* p = out;
-  for (const auto& [address, port] : {std::pair{endpoints.local, endpoints.local_port},
-                                      std::pair{endpoints.remote, endpoints.remote_port}}) {
+  for (const auto& [address, port] :
+       {std::pair{endpoints.local, endpoints.local_port}, std::pair{endpoints.remote, endpoints.remote_port}}) {
     if (address.is_v6()) {
       std::copy(address.v6().bytes.begin(), address.v6().bytes.end(), p);
       p += 16;

@@ -35,12 +35,12 @@ Verdict Icmp::receive(PacketBuffer& message, const IpContext& ip, FrameContext& 
     options_length = echo_reply_options(ip.options(), us, frame.now.ms_since_midnight_ut(), options);
   }
   const IpSend reply{.destination = ip.source,
-                       .protocol = ip_protocol::icmp,
-                       .tos = ip.tos,  // Linux echoes the request's TOS too
-                       .dont_fragment_if_fits = false,
-                       .options = Bytes{options, options_length},
-                       .source6 = std::nullopt,
-                       .hop_limit = 0};
+                     .protocol = ip_protocol::icmp,
+                     .tos = ip.tos,  // Linux echoes the request's TOS too
+                     .dont_fragment_if_fits = false,
+                     .options = Bytes{options, options_length},
+                     .source6 = std::nullopt,
+                     .hop_limit = 0};
 
   // The reply reuses the request's bytes: the message is patched in place (RFC 1624), and the new IP header goes
   // where the request's was (the echoed options are never longer than the request's).

@@ -114,8 +114,9 @@ Verdict Icmpv6::echo(PacketBuffer& message, const Icmpv6View& request, const IpC
   message.data()[0] = icmpv6_type::echo_reply;
   if (source == to) {
     // The pseudo-header's addresses swap places: the same words. Only the type changes (RFC 1624).
-    store_be16(message.data() + 2, checksum_update16(old_checksum, static_cast<std::uint16_t>(icmpv6_type::echo_request << 8 | code),
-                                                     static_cast<std::uint16_t>(icmpv6_type::echo_reply << 8 | code)));
+    store_be16(message.data() + 2,
+               checksum_update16(old_checksum, static_cast<std::uint16_t>(icmpv6_type::echo_request << 8 | code),
+                                 static_cast<std::uint16_t>(icmpv6_type::echo_reply << 8 | code)));
   } else {
     finish_icmpv6(message.bytes(), source, peer);
   }

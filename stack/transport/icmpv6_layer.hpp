@@ -40,8 +40,7 @@ class Icmpv6 final : public TransportInput, public ErrorReporter, public Ipv6Err
 
  private:
   Verdict echo(PacketBuffer& message, const Icmpv6View& request, const IpContext& ip, FrameContext& frame);
-  Verdict neighbor_solicitation(PacketBuffer& message, const Icmpv6View& ns, const IpContext& ip,
-                                FrameContext& frame);
+  Verdict neighbor_solicitation(PacketBuffer& message, const Icmpv6View& ns, const IpContext& ip, FrameContext& frame);
   Verdict neighbor_advertisement(const Icmpv6View& na, const IpContext& ip, FrameContext& frame);
   // Sends error (type, code, parameter) about `offending` if RFC 4443 §2.4 (e) and the rate limit allow.
   void send_error(std::uint8_t type, std::uint8_t code, std::uint32_t parameter, const IpContext& offending,

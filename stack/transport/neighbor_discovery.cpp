@@ -33,8 +33,8 @@ Verdict Icmpv6::neighbor_solicitation(PacketBuffer& message, const Icmpv6View& n
   const std::uint8_t flags = probe ? na_flag::override_ : (na_flag::solicited | na_flag::override_);
   context_.trace(Layer::icmpv6, "{} is ours: advertisement to {}, flags{}{}, target link-layer address {}", target,
                  destination, probe ? "" : " solicited", " override", context_.config.mac);
-  message.resize(write_neighbor_advertisement(message.to_end(), target, context_.config.mac, flags, target,
-                                              destination));
+  message.resize(
+      write_neighbor_advertisement(message.to_end(), target, context_.config.mac, flags, target, destination));
   context_.counters.count(Counter::Icmp6OutNeighborAdvertisements);
   send_nd(message, target, destination,
           probe ? NextHop{destination, std::nullopt} : NextHop::answering(ip.source, frame), frame);

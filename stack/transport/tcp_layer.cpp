@@ -235,7 +235,8 @@ void Tcp::trace_sent(const tcp::Connection& connection, const tcp::Outgoing& seg
   // The options, which a student would otherwise see only in tcpdump -v; a SYN's window is never scaled.
   if (segment.syn_options && connection.window_scaling()) {
     context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, options MSS {}, window scale {}{}",
-                   TcpFlags{segment.flags}, segment.seq, segment.ack, segment.window, our_mss(connection.endpoints().remote), shift, again);
+                   TcpFlags{segment.flags}, segment.seq, segment.ack, segment.window,
+                   our_mss(connection.endpoints().remote), shift, again);
   } else if (segment.syn_options) {
     context_.trace(Layer::tcp, "sends [{}] seq {}, ack {}, window {}, options MSS {}{}", TcpFlags{segment.flags},
                    segment.seq, segment.ack, segment.window, our_mss(connection.endpoints().remote), again);

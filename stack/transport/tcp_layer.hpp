@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "stack/ipv4/fragment_store.hpp"
-#include "stack/network.hpp"
 #include "stack/layer.hpp"
+#include "stack/network.hpp"
 #include "stack/tcp/connection.hpp"
 #include "stack/wire/ip.hpp"
 #include "stack/wire/packet_buffer.hpp"

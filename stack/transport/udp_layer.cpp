@@ -16,7 +16,7 @@ Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& 
   context_.trace(Layer::udp, "port {} > {}, {} bytes, checksum 0x{:04x} {}", udp->source_port(),
                  udp->destination_port(), udp->length(), udp->checksum(), udp->checksum() ? "verified" : "(none)");
   if (udp->destination_port() != kEchoPort) {
-    network_.errors(ip).port_unreachable(ip, frame);                            // never for broadcasts (RFC 1122 §3.2.2)
+    network_.errors(ip).port_unreachable(ip, frame);                // never for broadcasts (RFC 1122 §3.2.2)
     return context_.drop(DropReason::udp_port_unreachable, frame);  // counts toward udpNoPorts
   }
   context_.counters.count(Counter::udpInDatagrams);
@@ -71,14 +71,14 @@ bool Udp::send(Ipv4Address destination, std::uint16_t source_port, std::uint16_t
   finish_udp(datagram.bytes(), us.address, destination, source_port, destination_port);
   context_.counters.count(Counter::udpOutDatagrams);
   return network_.send(datagram,
-                  {.destination = destination,
-                   .protocol = ip_protocol::udp,
-                   .tos = 0,
-                   .dont_fragment_if_fits = true,
-                   .options = {},
-                   .source6 = std::nullopt,
-                   .hop_limit = 0},
-                  NextHop{destination, std::nullopt}, frame);
+                       {.destination = destination,
+                        .protocol = ip_protocol::udp,
+                        .tos = 0,
+                        .dont_fragment_if_fits = true,
+                        .options = {},
+                        .source6 = std::nullopt,
+                        .hop_limit = 0},
+                       NextHop{destination, std::nullopt}, frame);
 }
 
 }  // namespace ministack

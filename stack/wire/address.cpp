@@ -88,15 +88,17 @@ std::string Ipv6Address::to_string() const {
 
 Ipv6Address Ipv6Address::link_local_from_mac(const MacAddress& mac) {
   const auto& m = mac.bytes;
-  return Ipv6Address{{0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe,
-                      m[3], m[4], m[5]}};
+  return Ipv6Address{
+      {0xfe, 0x80, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(m[0] ^ 0x02), m[1], m[2], 0xff, 0xfe, m[3], m[4], m[5]}};
 }
 
 Ipv6Address Ipv6Address::solicited_node() const {
   return Ipv6Address{{0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0xff, bytes[13], bytes[14], bytes[15]}};
 }
 
-MacAddress Ipv6Address::multicast_mac() const { return MacAddress{{0x33, 0x33, bytes[12], bytes[13], bytes[14], bytes[15]}}; }
+MacAddress Ipv6Address::multicast_mac() const {
+  return MacAddress{{0x33, 0x33, bytes[12], bytes[13], bytes[14], bytes[15]}};
+}
 
 std::optional<Ipv6Interface> Ipv6Interface::parse(std::string_view text) {
   const auto slash = text.find('/');

@@ -56,29 +56,29 @@ inline constexpr std::size_t kCounterGroupCount = 9;
   X(icmpOutMsgs, icmp, "IP-MIB", "ICMP messages sent")                                                             \
   X(icmpOutEchoReps, icmp, "IP-MIB", "ICMP echo replies sent")                                                     \
   X(icmpOutDestUnreachs, icmp, "IP-MIB", "ICMP destination unreachable messages sent")                             \
-  X(Ip6InReceives, ipv6, "IP-MIB", "IPv6 packets received, including those in error")                             \
-  X(Ip6InHdrErrors, ipv6, "IP-MIB", "IPv6 packets with a bad header or extension header")                         \
-  X(Ip6InTruncatedPkts, ipv6, "IP-MIB", "IPv6 packets shorter than their header or payload length")               \
-  X(Ip6InAddrErrors, ipv6, "IP-MIB", "IPv6 packets not for our addresses, or from an address no host may have")   \
-  X(Ip6InUnknownProtos, ipv6, "IP-MIB", "IPv6 packets for us with a next header not spoken")                      \
-  X(Ip6InDelivers, ipv6, "IP-MIB", "IPv6 packets handed to ICMPv6, UDP or TCP")                                   \
-  X(Ip6OutRequests, ipv6, "IP-MIB", "IPv6 packets sent")                                                          \
-  X(Ip6ReasmReqds, ipv6, "IP-MIB", "IPv6 fragments received that needed reassembly")                              \
-  X(Ip6ReasmOKs, ipv6, "IP-MIB", "IPv6 packets reassembled")                                                      \
-  X(Ip6ReasmFails, ipv6, "IP-MIB", "IPv6 packets whose reassembly failed")                                        \
-  X(Ip6FragOKs, ipv6, "IP-MIB", "IPv6 packets fragmented to fit the MTU")                                         \
-  X(Ip6FragCreates, ipv6, "IP-MIB", "IPv6 fragments sent")                                                        \
-  X(Icmp6InMsgs, icmpv6, "IP-MIB", "ICMPv6 messages received, including those in error")                          \
-  X(Icmp6InErrors, icmpv6, "IP-MIB", "ICMPv6 messages too short, with a bad checksum, or invalid ND")             \
-  X(Icmp6InEchos, icmpv6, "IP-MIB", "ICMPv6 echo requests received")                                              \
-  X(Icmp6InNeighborSolicits, icmpv6, "IP-MIB", "neighbor solicitations received")                                 \
-  X(Icmp6InNeighborAdvertisements, icmpv6, "IP-MIB", "neighbor advertisements received")                          \
-  X(Icmp6OutMsgs, icmpv6, "IP-MIB", "ICMPv6 messages sent")                                                       \
-  X(Icmp6OutEchoReplies, icmpv6, "IP-MIB", "ICMPv6 echo replies sent")                                            \
-  X(Icmp6OutDestUnreachs, icmpv6, "IP-MIB", "ICMPv6 destination unreachable messages sent")                       \
-  X(Icmp6OutParmProblems, icmpv6, "IP-MIB", "ICMPv6 parameter problem messages sent")                             \
-  X(Icmp6OutNeighborSolicits, icmpv6, "IP-MIB", "neighbor solicitations sent (resolution and DAD)")               \
-  X(Icmp6OutNeighborAdvertisements, icmpv6, "IP-MIB", "neighbor advertisements sent")                             \
+  X(Ip6InReceives, ipv6, "IP-MIB", "IPv6 packets received, including those in error")                              \
+  X(Ip6InHdrErrors, ipv6, "IP-MIB", "IPv6 packets with a bad header or extension header")                          \
+  X(Ip6InTruncatedPkts, ipv6, "IP-MIB", "IPv6 packets shorter than their header or payload length")                \
+  X(Ip6InAddrErrors, ipv6, "IP-MIB", "IPv6 packets not for our addresses, or from an address no host may have")    \
+  X(Ip6InUnknownProtos, ipv6, "IP-MIB", "IPv6 packets for us with a next header not spoken")                       \
+  X(Ip6InDelivers, ipv6, "IP-MIB", "IPv6 packets handed to ICMPv6, UDP or TCP")                                    \
+  X(Ip6OutRequests, ipv6, "IP-MIB", "IPv6 packets sent")                                                           \
+  X(Ip6ReasmReqds, ipv6, "IP-MIB", "IPv6 fragments received that needed reassembly")                               \
+  X(Ip6ReasmOKs, ipv6, "IP-MIB", "IPv6 packets reassembled")                                                       \
+  X(Ip6ReasmFails, ipv6, "IP-MIB", "IPv6 packets whose reassembly failed")                                         \
+  X(Ip6FragOKs, ipv6, "IP-MIB", "IPv6 packets fragmented to fit the MTU")                                          \
+  X(Ip6FragCreates, ipv6, "IP-MIB", "IPv6 fragments sent")                                                         \
+  X(Icmp6InMsgs, icmpv6, "IP-MIB", "ICMPv6 messages received, including those in error")                           \
+  X(Icmp6InErrors, icmpv6, "IP-MIB", "ICMPv6 messages too short, with a bad checksum, or invalid ND")              \
+  X(Icmp6InEchos, icmpv6, "IP-MIB", "ICMPv6 echo requests received")                                               \
+  X(Icmp6InNeighborSolicits, icmpv6, "IP-MIB", "neighbor solicitations received")                                  \
+  X(Icmp6InNeighborAdvertisements, icmpv6, "IP-MIB", "neighbor advertisements received")                           \
+  X(Icmp6OutMsgs, icmpv6, "IP-MIB", "ICMPv6 messages sent")                                                        \
+  X(Icmp6OutEchoReplies, icmpv6, "IP-MIB", "ICMPv6 echo replies sent")                                             \
+  X(Icmp6OutDestUnreachs, icmpv6, "IP-MIB", "ICMPv6 destination unreachable messages sent")                        \
+  X(Icmp6OutParmProblems, icmpv6, "IP-MIB", "ICMPv6 parameter problem messages sent")                              \
+  X(Icmp6OutNeighborSolicits, icmpv6, "IP-MIB", "neighbor solicitations sent (resolution and DAD)")                \
+  X(Icmp6OutNeighborAdvertisements, icmpv6, "IP-MIB", "neighbor advertisements sent")                              \
   X(udpInDatagrams, udp, "UDP-MIB", "UDP datagrams delivered to a port")                                           \
   X(udpNoPorts, udp, "UDP-MIB", "UDP datagrams for a port nobody listens on")                                      \
   X(udpInErrors, udp, "UDP-MIB", "UDP datagrams too short or with a bad checksum")                                 \
@@ -132,8 +132,8 @@ constexpr std::string_view counter_meaning(Counter c) { return describe(c).meani
 constexpr CounterGroup counter_group(Counter c) { return describe(c).group; }
 
 constexpr std::string_view counter_group_name(CounterGroup g) {
-  constexpr std::string_view names[] = {
-      "link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "IPv6", "ICMPv6", "UDP", "TCP"};
+  constexpr std::string_view names[] = {"link / interface", "ARP", "IPv4", "reassembly / fragmentation", "ICMP", "IPv6",
+                                        "ICMPv6",           "UDP", "TCP"};
   return names[static_cast<std::size_t>(g)];
 }
 
@@ -220,8 +220,7 @@ inline std::uint64_t Counters::get(Counter c) const {
 
 inline std::uint64_t Counters::frames_received() const {
   return get(Counter::ifInUcastPkts) + get(Counter::ifInBroadcastPkts) + get(Counter::ifInMulticastPkts) +
-         get(Counter::ifInDiscards) +
-         get(Counter::ifInErrors) + get(Counter::ifInUnknownProtos);
+         get(Counter::ifInDiscards) + get(Counter::ifInErrors) + get(Counter::ifInUnknownProtos);
 }
 
 }  // namespace ministack

@@ -17,7 +17,8 @@ namespace ministack {
   X(eth_multicast_not_joined, "ifInDiscards",                                                                          \
     "destination MAC is a multicast group we have not joined (IPv6 routers, MLD, IPv4 multicast)", "RFC 2464 §7")      \
   X(eth_bad_source, "ifInErrors", "source MAC is a group (multicast or broadcast) address", "IEEE 802 §8.2")           \
-  X(eth_unsupported_type, "ifInUnknownProtos", "EtherType is not IPv4 (0x0800), ARP (0x0806) or IPv6 (0x86dd)", "RFC 894")       \
+  X(eth_unsupported_type, "ifInUnknownProtos", "EtherType is not IPv4 (0x0800), ARP (0x0806) or IPv6 (0x86dd)",        \
+    "RFC 894")                                                                                                         \
   X(arp_truncated, "", "ARP packet shorter than its address lengths require", "RFC 826")                               \
   X(arp_unsupported_format, "", "ARP hardware/protocol type or address lengths are not Ethernet/IPv4", "RFC 826")      \
   X(arp_bad_sender, "", "ARP sender hardware address is a group address", "RFC 1122 §2.3.2.1")                         \
@@ -46,16 +47,14 @@ namespace ministack {
   X(ip_unknown_protocol, "ipInUnknownProtos",                                                                          \
     "IP protocol ministack does not speak (protocol unreachable sent if allowed)", "RFC 1122 §3.2.2.1")                \
   X(ipv6_not_spoken, "ifInUnknownProtos", "IPv6 packet, and IPv6 is turned off (--no-ipv6)", "RFC 8200 §3")            \
-  X(ipv6_truncated, "Ip6InTruncatedPkts", "shorter than the 40-byte IPv6 header or its payload length",                 \
-    "RFC 8200 §3")                                                                                                     \
+  X(ipv6_truncated, "Ip6InTruncatedPkts", "shorter than the 40-byte IPv6 header or its payload length", "RFC 8200 §3") \
   X(ipv6_bad_version, "Ip6InHdrErrors", "IPv6 version field is not 6", "RFC 8200 §3")                                  \
   X(ipv6_bad_length, "Ip6InHdrErrors", "payload length 0 with a hop-by-hop header: a jumbogram, not taken",            \
     "RFC 2675 §3")                                                                                                     \
   X(ipv6_not_for_us, "Ip6InAddrErrors", "destination is not one of our IPv6 addresses or groups", "RFC 4291 §2.8")     \
   X(ipv6_bad_source, "Ip6InAddrErrors",                                                                                \
-    "source is multicast, loopback, IPv4-mapped or ours, or unspecified outside neighbor discovery", "RFC 4291 §2.5")   \
-  X(ipv6_bad_extension, "Ip6InHdrErrors", "extension header or option runs past the end of the packet",                \
-    "RFC 8200 §4")                                                                                                     \
+    "source is multicast, loopback, IPv4-mapped or ours, or unspecified outside neighbor discovery", "RFC 4291 §2.5")  \
+  X(ipv6_bad_extension, "Ip6InHdrErrors", "extension header or option runs past the end of the packet", "RFC 8200 §4") \
   X(ipv6_unrecognized_option, "Ip6InHdrErrors",                                                                        \
     "option whose type says discard when unrecognized (parameter problem sent if it says so)", "RFC 8200 §4.2")        \
   X(ipv6_routing_header, "Ip6InHdrErrors", "routing header with segments left: we route nothing (parameter problem)",  \
@@ -77,15 +76,16 @@ namespace ministack {
   X(nd_invalid, "Icmp6InErrors",                                                                                       \
     "neighbor discovery message failing validation (hop limit not 255, code, length, target, options)",                \
     "RFC 4861 §7.1")                                                                                                   \
-  X(nd_not_for_us, "", "neighbor solicitation for another node's address", "RFC 4861 §7.2.3")                         \
-  X(nd_no_link_layer, "", "neighbor discovery on TUN, a link without link-layer addresses", "RFC 4861 §1")            \
-  X(nd_router_ignored, "", "router solicitation, advertisement or redirect: ministack is a host with static addresses", \
-    "RFC 4861 §6.1.1")                                                                                                 \
+  X(nd_not_for_us, "", "neighbor solicitation for another node's address", "RFC 4861 §7.2.3")                          \
+  X(nd_no_link_layer, "", "neighbor discovery on TUN, a link without link-layer addresses", "RFC 4861 §1")             \
+  X(nd_router_ignored, "",                                                                                             \
+    "router solicitation, advertisement or redirect: ministack is a host with static addresses", "RFC 4861 §6.1.1")    \
   X(nd_duplicate_address, "", "another node claims one of our IPv6 addresses (duplicate address detection)",           \
     "RFC 4862 §5.4")                                                                                                   \
   X(mld_ignored, "", "MLD query or report: ministack joins no group it must report", "RFC 3810 §6")                    \
   X(udp_truncated, "udpInErrors", "UDP datagram shorter than its header or its length field", "RFC 768")               \
-  X(udp_bad_checksum, "udpInErrors", "UDP checksum does not verify, or is zero over IPv6", "RFC 1122 §4.1.3.4, RFC 8200 §8.1")                              \
+  X(udp_bad_checksum, "udpInErrors", "UDP checksum does not verify, or is zero over IPv6",                             \
+    "RFC 1122 §4.1.3.4, RFC 8200 §8.1")                                                                                \
   X(udp_port_unreachable, "udpNoPorts", "UDP to a port nobody listens on (port unreachable sent if allowed)",          \
     "RFC 1122 §4.1.3.1")                                                                                               \
   X(tcp_truncated, "tcpInErrs", "TCP segment shorter than its 20-byte header", "RFC 9293 §3.1")                        \

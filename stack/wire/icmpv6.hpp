@@ -25,9 +25,9 @@
 namespace ministack {
 
 inline constexpr std::size_t kIcmpv6HeaderLength = 8;
-inline constexpr std::size_t kNdMessageLength = 24;        // NS and NA before their options (RFC 4861 §4.3, §4.4)
+inline constexpr std::size_t kNdMessageLength = 24;           // NS and NA before their options (RFC 4861 §4.3, §4.4)
 inline constexpr std::size_t kNdLinkAddressOptionLength = 8;  // type, length 1, a 6-byte MAC (RFC 4861 §4.6.1)
-inline constexpr std::uint8_t kNdHopLimit = 255;           // RFC 4861 §7.1: proof that it came from the link
+inline constexpr std::uint8_t kNdHopLimit = 255;              // RFC 4861 §7.1: proof that it came from the link
 
 namespace icmpv6_type {
 inline constexpr std::uint8_t destination_unreachable = 1;
@@ -91,8 +91,8 @@ class Icmpv6View {
 // A neighbor solicitation or advertisement that passed RFC 4861 §7.1's checks (the caller checks the hop limit).
 struct NdMessage {
   Ipv6Address target;
-  std::uint8_t flags = 0;                     // NA: na_flag bits
-  std::optional<MacAddress> link_address;     // the source (NS) or target (NA) link-layer address option
+  std::uint8_t flags = 0;                  // NA: na_flag bits
+  std::optional<MacAddress> link_address;  // the source (NS) or target (NA) link-layer address option
 };
 
 // RFC 4861 §7.1.1 and §7.1.2 for a checksum-verified NS or NA (`message`, type already known): code 0, at least 24
@@ -103,8 +103,7 @@ Parsed<NdMessage> parse_nd(const Icmpv6View& message);
 // Writes an NA for `target` at `out` (32 bytes: the message and a target link-layer address option for `mac`),
 // checksummed for `source` -> `destination`; returns its length.
 std::size_t write_neighbor_advertisement(MutableBytes out, const Ipv6Address& target, const MacAddress& mac,
-                                         std::uint8_t flags, const Ipv6Address& source,
-                                         const Ipv6Address& destination);
+                                         std::uint8_t flags, const Ipv6Address& source, const Ipv6Address& destination);
 // Writes an NS for `target` at `out` (24 bytes, and 8 more with a source link-layer address option when `mac` is
 // given: never for duplicate address detection, RFC 4862 §5.4.2); returns its length.
 std::size_t write_neighbor_solicitation(MutableBytes out, const Ipv6Address& target, std::optional<MacAddress> mac,

@@ -21,7 +21,7 @@ class IpAddress {
  public:
   constexpr IpAddress() = default;
   // An IPv4 address is an IP address: implicit, so that IPv4 code reads naturally.
-  constexpr IpAddress(Ipv4Address a) : v4_(a) {}  // NOLINT(google-explicit-constructor)
+  constexpr IpAddress(Ipv4Address a) : v4_(a) {}                                  // NOLINT(google-explicit-constructor)
   constexpr IpAddress(const Ipv6Address& a) : version_(IpVersion::v6), v6_(a) {}  // NOLINT(google-explicit-constructor)
 
   constexpr IpVersion version() const { return version_; }

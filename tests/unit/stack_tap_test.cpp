@@ -204,14 +204,21 @@ TEST_F(StackTapTest, DropsTruncatedFrames) {
 }
 
 TEST_F(StackTapTest, DropsFramesForOtherMacs) {
-  for (const MacAddress& other : {MacAddress{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}},     // another host
-                                  MacAddress{{0x03, 0x00, 0x00, 0x00, 0x00, 0x01}},     // ours with the group bit
+  const MacAddress other{{0x02, 0x00, 0x00, 0x00, 0x00, 0x02}};  // another host
+  expect_drop(packets::echo_request_frame({}, {}, {.destination = other}), DropReason::eth_not_for_us);
+  expect_drop(packets::arp_frame({}, {other, kPeerMac, kArpType}), DropReason::eth_not_for_us);
+  // Groups we never joined (RFC 2464 §7: we join all-nodes and our solicited-node groups, nothing else).
+  for (const MacAddress& group : {MacAddress{{0x03, 0x00, 0x00, 0x00, 0x00, 0x01}},     // ours with the group bit
                                   MacAddress{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}},     // IPv4 multicast
-                                  MacAddress{{0x33, 0x33, 0x00, 0x00, 0x00, 0x01}}}) {  // IPv6 multicast
-    SCOPED_TRACE(other.to_string());
-    expect_drop(packets::echo_request_frame({}, {}, {.destination = other}), DropReason::eth_not_for_us);
-    expect_drop(packets::arp_frame({}, {other, kPeerMac, kArpType}), DropReason::eth_not_for_us);
+                                  MacAddress{{0x33, 0x33, 0x00, 0x00, 0x00, 0x02}},     // IPv6 all-routers
+                                  MacAddress{{0x33, 0x33, 0xff, 0x00, 0x00, 0x02}}}) {  // another solicited-node
+    SCOPED_TRACE(group.to_string());
+    expect_drop(packets::echo_request_frame({}, {}, {.destination = group}), DropReason::eth_multicast_not_joined);
+    expect_drop(packets::arp_frame({}, {group, kPeerMac, kArpType}), DropReason::eth_multicast_not_joined);
   }
+  // A group we joined takes the frame in; IPv4 then refuses its unicast destination (RFC 1122 §3.3.6).
+  expect_drop(packets::echo_request_frame({}, {}, {.destination = MacAddress{{0x33, 0x33, 0, 0, 0, 0x01}}}),
+              DropReason::ip_link_broadcast);
 }
 
 // IEEE 802 §8.2: a group address is never a source; answering one would reach every host on the link.
@@ -225,16 +232,6 @@ TEST_F(StackTapTest, DropsFramesFromGroupAddresses) {
 }
 
 TEST_F(StackTapTest, DropsOtherEthertypes) {
-  // A real-looking IPv6 echo request to fe80::ff:fe00:1.
-  Frame ipv6 = {0x60, 0x00, 0x00, 0x00, 0x00, 0x10, 0x3a, 0x40};
-  ipv6.resize(8 + 32 + 16, 0x00);
-  ipv6[8] = 0xfe;
-  ipv6[9] = 0x80;
-  ipv6[24] = 0xfe;
-  ipv6[25] = 0x80;
-  ipv6[40] = 0x80;  // ICMPv6 echo request
-  expect_drop(packets::ethernet({.type = packets::ethertype::ipv6}, ipv6), DropReason::eth_unsupported_type);
-
   // 802.1Q: the tag hides an otherwise good echo request; no VLAN is configured.
   const Frame tag = {0x00, 0x05, 0x08, 0x00};  // VLAN 5, then EtherType IPv4
   const Frame tagged = packets::concat(tag, packets::echo_request());
