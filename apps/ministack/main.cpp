@@ -65,12 +65,15 @@ void ignore_sigpipe_when_serving(const Options& opt) {
 
 // One line for the log; the full table goes to stdout.
 void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
-  log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} ICMP echo replies, {} UDP, {} TCP segments, {} "
-           "ICMP errors, "
-           "{} fragments), {} dropped, {} send errors",
-           c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies), c.get(Counter::icmpOutEchoReps),
-           c.get(Counter::udpOutDatagrams), c.get(Counter::tcpOutSegs), c.get(Counter::icmpOutDestUnreachs),
-           c.get(Counter::ipFragCreates), c.total_drops(), loop.transmit_errors);
+  log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} neighbor advertisements, {} echo replies, {} UDP, "
+           "{} TCP segments, {} ICMP errors, {} fragments), {} dropped, {} send errors",
+           c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies),
+           c.get(Counter::Icmp6OutNeighborAdvertisements),
+           c.get(Counter::icmpOutEchoReps) + c.get(Counter::Icmp6OutEchoReplies), c.get(Counter::udpOutDatagrams),
+           c.get(Counter::tcpOutSegs),
+           c.get(Counter::icmpOutDestUnreachs) + c.get(Counter::Icmp6OutDestUnreachs) +
+               c.get(Counter::Icmp6OutParmProblems),
+           c.get(Counter::ipFragCreates) + c.get(Counter::Ip6FragCreates), c.total_drops(), loop.transmit_errors);
 }
 
 // The counters as a table on stdout and, with --stats-json, as JSON: at exit and on SIGUSR1.

@@ -14,6 +14,7 @@
 
 #include "device/pcap_writer.hpp"
 #include "packets.hpp"
+#include "packets6.hpp"
 #include "stack/tcp/initial_sequence.hpp"
 #include "temp_files.hpp"
 #include "trace_harness.hpp"
@@ -81,8 +82,9 @@ std::vector<Crafted> crafted_ethernet_frames() {
       {"echo request to another MAC", packets::echo_request_frame({}, {}, {.destination = kPeerMac}),
        DropReason::eth_not_for_us},
       {"from a multicast MAC", packets::echo_request_frame({}, {}, {.source = kGroupMac}), DropReason::eth_bad_source},
-      {"an IPv6 EtherType", ethernet({.type = packets::ethertype::ipv6}, pattern(40)),
-       DropReason::eth_unsupported_type},
+      {"an IPv6 EtherType holding no IPv6", ethernet({.type = packets::ethertype::ipv6}, pattern(40)),
+       DropReason::ipv6_bad_version},
+      {"802.1Q-tagged", ethernet({.type = packets::ethertype::vlan}, pattern(40)), DropReason::eth_unsupported_type},
       {"ARP cut to 20 bytes", arp_cut, DropReason::arp_truncated},
       {"ARP over hardware type 6", packets::arp_frame({.htype = 6}), DropReason::arp_unsupported_format},
       {"ARP from a multicast sender", packets::arp_frame({.sender_mac = kGroupMac}), DropReason::arp_bad_sender},
@@ -145,6 +147,58 @@ std::vector<Crafted> crafted_ethernet_frames() {
   };
 }
 
+// IPv6 on TAP: every reason the IPv6, ICMPv6 and neighbor discovery code can drop a frame for.
+std::vector<Crafted> crafted_ipv6_frames() {
+  using namespace packets6;  // NOLINT(google-build-using-namespace): the test vocabulary
+  const Frame echo = packets::slice(echo_request6(), 40, 64);
+  const auto options = [&](std::uint8_t type) {
+    return ipv6({.next_header = 60}, packets::concat(Frame{58, 0, type, 2, 0, 0, 1, 0}, echo));
+  };
+  Frame long_payload = echo_request6();
+  packets::put16(long_payload, 4, 500);
+  Frame version7 = echo_request6();
+  version7[0] = 0x70;
+  Frame bad_sum = echo_request6();
+  bad_sum[60] ^= 1;
+  Frame routing = {58, 2, 0, 1, 0, 0, 0, 0};
+  routing.resize(24, 0);
+  const packets6::Ipv6 nd{.source = kPeerGlobal, .destination = kOurGlobal, .hop_limit = 255};
+  const packets6::Ipv6 to_all{.source = kPeerLinkLocal, .destination = kAllNodes, .hop_limit = 255};
+  const packets6::Ipv6 mld{.source = kPeerLinkLocal, .destination = kAllNodes, .hop_limit = 1};
+  const ministack::MacAddress all_nodes = group_mac(kAllNodes);
+  return {
+      {"IPv6 to a group we never joined (MLDv2 routers)", frame6(echo_request6(), group_mac(address("ff02::16"))),
+       DropReason::eth_multicast_not_joined},
+      {"IPv6 payload length beyond the frame", frame6(long_payload), DropReason::ipv6_truncated},
+      {"IPv6 version 7", frame6(version7), DropReason::ipv6_bad_version},
+      {"IPv6 jumbogram (payload length 0, hop-by-hop)", frame6(ipv6({.next_header = 0}, {})),
+       DropReason::ipv6_bad_length},
+      {"IPv6 to another address", frame6(echo_request6({.destination = address("fd00:3::99")})),
+       DropReason::ipv6_not_for_us},
+      {"IPv6 from ::1", frame6(echo_request6({.source = address("::1")})), DropReason::ipv6_bad_source},
+      {"IPv6 options past the header", frame6(ipv6({.next_header = 60}, Frame{58, 1, 1, 4, 0, 0, 0, 0})),
+       DropReason::ipv6_bad_extension},
+      {"IPv6 option type 0x9e (discard, report)", frame6(options(0x9e)), DropReason::ipv6_unrecognized_option},
+      {"IPv6 routing header with a segment left", frame6(ipv6({.next_header = 43}, packets::concat(routing, echo))),
+       DropReason::ipv6_routing_header},
+      {"IPv6 first fragment of 13 bytes", frame6(ipv6({.next_header = 44}, Frame{17, 0, 0, 1, 0, 0, 0, 9, 1, 2, 3, 4, 5})),
+       DropReason::ipv6_bad_fragment},
+      {"IPv6 next header 99", frame6(ipv6({.next_header = 99}, pattern(16))), DropReason::ipv6_unknown_next_header},
+      {"IPv6 no next header", frame6(ipv6({.next_header = 59}, {})), DropReason::ipv6_no_next_header},
+      {"ICMPv6 of 4 bytes", frame6(ipv6({}, Frame{128, 0, 0, 0})), DropReason::icmp6_truncated},
+      {"bad ICMPv6 checksum", frame6(bad_sum), DropReason::icmp6_bad_checksum},
+      {"an ICMPv6 echo reply", frame6(ipv6({}, icmpv6(129, 0, 0, pattern(8), {}))), DropReason::icmp6_type_ignored},
+      {"NS with hop limit 64", frame6(neighbor_solicitation(kOurGlobal, {.hop_limit = 64})), DropReason::nd_invalid},
+      {"NS for another address", frame6(neighbor_solicitation(address("fd00:3::77"), nd)), DropReason::nd_not_for_us},
+      {"a router advertisement", frame6(ipv6(to_all, icmpv6(134, 0, 0, pattern(8), to_all)), all_nodes),
+       DropReason::nd_router_ignored},
+      {"NA claiming our address", frame6(neighbor_advertisement(kOurGlobal, packets::kPeerMac, 0x20, to_all), all_nodes),
+       DropReason::nd_duplicate_address},
+      {"an MLD query", frame6(ipv6(mld, icmpv6(130, 0, 0, pattern(20), mld)), all_nodes), DropReason::mld_ignored},
+      {"an IPv6 echo request", frame6(echo_request6()), std::nullopt},
+  };
+}
+
 // The TUN capture's configuration: TCP caps small enough to reach with a few frames (one half-open connection,
 // queues for two connections in all, one run of data held out of order).
 StackConfig crafted_ip_config() {
@@ -177,7 +231,10 @@ std::vector<Crafted> crafted_ip_packets() {
   namespace flag = packets::tcp_flags;
   Frame ipv6(40);
   ipv6[0] = 0x60;
-  std::vector<Crafted> out = {{"an IPv6 packet on TUN", ipv6, DropReason::ipv6_not_spoken},
+  const packets6::Ipv6 nd{.destination = packets6::kOurGlobal, .hop_limit = 255};
+  std::vector<Crafted> out = {{"an IPv6 jumbogram on TUN", ipv6, DropReason::ipv6_bad_length},
+                              {"a neighbor solicitation on TUN",
+                               packets6::neighbor_solicitation(packets6::kOurGlobal, nd), DropReason::nd_no_link_layer},
                               {"an IPv4 echo request on TUN", packets::echo_request(), std::nullopt}};
   // Our ISS for a SYN from `port` arriving as the next frame: the stack's own RFC 6528 function, with its secret.
   const StackConfig config = crafted_ip_config();
@@ -259,10 +316,17 @@ TEST_F(CraftedTrace, EveryDropFromReceiveIsNamedWithItsRule) {
   StackConfig tap;
   tap.reassembly.max_bytes = 8 * 1024;
   const auto ethernet_frames = crafted_ethernet_frames();
+  const auto ipv6_frames = crafted_ipv6_frames();
   const auto ip_packets = crafted_ip_packets();
   std::set<DropReason> seen;
   check(ethernet_frames, explain(ethernet_frames, kDltEthernet, tap), seen);
+  check(ipv6_frames, explain(ipv6_frames, kDltEthernet, StackConfig{}), seen);
   check(ip_packets, explain(ip_packets, kDltRaw, crafted_ip_config()), seen);
+  StackConfig no_ipv6;
+  no_ipv6.ipv6 = false;
+  const std::vector<Crafted> off = {
+      {"IPv6 with IPv6 turned off", packets6::frame6(packets6::echo_request6()), DropReason::ipv6_not_spoken}};
+  check(off, explain(off, kDltEthernet, no_ipv6), seen);
 
   // No unexplained drop: every reason is either triggered above, printed with its rule, or one no received frame
   // can end in. A new reason fails here until it is crafted or listed in kNotFromReceive.

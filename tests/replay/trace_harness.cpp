@@ -101,6 +101,24 @@ bool mentions_a_rule(std::string_view rule) {
   return rule.find("RFC ") != std::string_view::npos || rule.find("IEEE ") != std::string_view::npos;
 }
 
+namespace {
+// An IPv6 packet at f[ip]: its upper layer past the extension headers (RFC 8200 §4), and whether it is a fragment.
+Carried carried_ipv6(const std::vector<std::uint8_t>& f, std::size_t ip) {
+  Carried c;
+  c.ipv6 = true;
+  std::uint8_t next = f[ip + 6];
+  std::size_t at = ip + 40;
+  while ((next == 0 || next == 43 || next == 44 || next == 60) && at + 8 <= f.size()) {
+    if (next == 44) c.fragment = c.fragment || (packets::get16(f, at + 2) & 0xfff9u) != 0;
+    const std::size_t length = next == 44 ? 8 : (std::size_t{f[at + 1]} + 1) * 8;
+    next = f[at];
+    at += length;
+  }
+  c.ip_protocol = next;
+  return c;
+}
+}  // namespace
+
 Carried carried(LinkLayer link, const std::vector<std::uint8_t>& f) {
   Carried c;
   std::size_t ip = 0;
@@ -108,9 +126,10 @@ Carried carried(LinkLayer link, const std::vector<std::uint8_t>& f) {
     if (f.size() < 14) return c;
     const std::uint16_t type = packets::get16(f, 12);
     c.arp = type == 0x0806;
-    if (type != 0x0800) return c;
+    if (type != 0x0800 && type != 0x86dd) return c;
     ip = 14;
   }
+  if (f.size() >= ip + 40 && (f[ip] >> 4) == 6) return carried_ipv6(f, ip);
   if (f.size() < ip + 20 || (f[ip] >> 4) != 4) return c;
   c.ip_protocol = f[ip + 9];
   c.fragment = (packets::get16(f, ip + 6) & 0x3fff) != 0;  // MF or an offset
@@ -175,7 +194,18 @@ void expect_layers_in_order(const TracedFrame& f, const Carried& c) {
   if (c.arp) {
     expected.push_back(Layer::arp);
   } else {
-    ASSERT_TRUE(c.ip_protocol) << "an answered frame that is neither ARP nor IPv4";
+    ASSERT_TRUE(c.ip_protocol) << "an answered frame that is neither ARP nor IP";
+  }
+  if (c.ipv6) {
+    // Answered and dropped: an ICMPv6 error (a parameter problem, port unreachable) or a TCP RST.
+    expected.push_back(Layer::ipv6);
+    if (f.verdict.drop) {
+      expected.push_back(*c.ip_protocol == 6 ? Layer::tcp : Layer::icmpv6);
+    } else {
+      expected.push_back(*c.ip_protocol == 17 ? Layer::udp : *c.ip_protocol == 6 ? Layer::tcp : Layer::icmpv6);
+    }
+    expected.push_back(Layer::out);
+  } else if (!c.arp) {
     expected.push_back(Layer::ipv4);
     if (*c.ip_protocol == 1) expected.push_back(Layer::icmp);
     if (*c.ip_protocol == 17) expected.push_back(Layer::udp);

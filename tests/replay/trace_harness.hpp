@@ -106,7 +106,8 @@ bool mentions_a_rule(std::string_view rule);
 // What a frame carries, read from its bytes here, independently of the stack.
 struct Carried {
   bool arp = false;
-  std::optional<std::uint8_t> ip_protocol;  // an IPv4 packet, with this protocol
+  std::optional<std::uint8_t> ip_protocol;  // an IPv4 packet with this protocol, or IPv6 with this upper layer
+  bool ipv6 = false;
   bool fragment = false;
 };
 
