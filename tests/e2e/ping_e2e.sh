@@ -25,6 +25,16 @@ ping_ok() {
   pass "$what ($(echo "$out" | grep -o '[0-9]* received'))"
 }
 
+# ping6_ok DESCRIPTION ADDRESS PING-ARGS...: the same over IPv6 (RFC 4443 echo).
+ping6_ok() {
+  local what=$1 address=$2; shift 2
+  local out
+  out=$(in_ns ping -6 -n -W 2 "$@" "$address" 2>&1)
+  echo "$out" | grep -q " 0% packet loss" || fail "$what: replies missing:"$'\n'"$out"
+  if echo "$out" | grep -Eiq "BAD CHECKSUM|truncated|wrong data|DUP!"; then fail "$what: damaged replies:"$'\n'"$out"; fi
+  pass "$what ($(echo "$out" | grep -o '[0-9]* received'))"
+}
+
 live_pcap=$workdir/live.pcap
 start_ministack "$log" "--$mode" "$dev" --pcap "$live_pcap" "${io_args[@]}"
 # ministack itself configured the host side through netlink: link up, 192.168.3.11/24.
@@ -37,6 +47,25 @@ ping_ok "ping -s 1472 (a full 1500-byte packet)" -c 3 -i 0.2 -s 1472 -M do
 ping_ok "ping -s 0" -c 3 -i 0.2 -s 0
 ping_ok "ping -s 1 (odd length)" -c 3 -i 0.2 -s 1
 ping_ok "ping -p ff00 pattern" -c 3 -i 0.2 -p ff00
+# IPv6 (issue 12): the ULA address and the link-local one (fe80::ff:fe00:1, EUI-64 of the MAC), both links.
+in_ns ip -6 -o addr show dev "$dev" | grep -q "inet6 fd00:3::11/64" || fail "host IPv6 address not set on $dev"
+ping6_ok "ping -6 -c 5 fd00:3::12" fd00:3::12 -c 5 -i 0.2
+ping6_ok "ping -6 -c 5 fe80::ff:fe00:1%$dev" "fe80::ff:fe00:1%$dev" -c 5 -i 0.2
+ping6_ok "ping -6 -s 1452 (a full 1500-byte packet)" fd00:3::12 -c 3 -i 0.2 -s 1452 -M do
+ping6_ok "ping -6 -s 4000 (fragments each way, RFC 8200 §4.5)" fd00:3::12 -c 3 -i 0.2 -s 4000
+if [ "$mode" = tap ]; then
+  # The kernel resolved us by neighbor discovery (RFC 4861): our MAC, from our advertisement.
+  neigh=$(in_ns ip -6 neigh show dev "$dev" fd00:3::12)
+  echo "$neigh" | grep -q "lladdr 02:00:00:00:00:01" || fail "the kernel did not resolve fd00:3::12 by ND: $neigh"
+  pass "neighbor discovery: $neigh"
+fi
+if command -v nc >/dev/null; then
+  got=$(echo "hello over IPv6" | in_ns timeout 5 nc -6 -u -w 1 fd00:3::12 7 2>&1)
+  [ "$got" = "hello over IPv6" ] || fail "nc -6 -u to the echo port got '$got'"
+  got=$(echo "hello TCP over IPv6" | in_ns timeout 5 nc -6 -N fd00:3::12 7 2>&1)
+  [ "$got" = "hello TCP over IPv6" ] || fail "nc -6 (TCP) to the echo port got '$got'"
+  pass "UDP and TCP echo over IPv6 with nc -6"
+fi
 if [ "$mode" = tap ]; then
   out=$(in_ns arping -c 3 -w 5 -I "$dev" 192.168.3.12 2>&1)
   echo "$out" | grep -q "Received 3 response" || fail "arping:"$'\n'"$out"
@@ -74,7 +103,15 @@ if [ "$mode" = tap ]; then
   echo "$dump" | grep -q "ARP, Request who-has 192.168.3.12" || fail "live capture lacks the ARP request"
   echo "$dump" | grep -q "ARP, Reply 192.168.3.12 is-at 02:00:00:00:00:01" || fail "live capture lacks the ARP reply"
 fi
-pass "live --pcap: $(tcpdump -nr "$live_pcap" 2>/dev/null | wc -l) frames, $requests requests and $replies replies, read back by tcpdump"
+replies6=$(echo "$dump" | grep -c "ICMP6, echo reply" || true)
+[ "$replies6" -ge 16 ] || fail "live capture: $replies6 ICMPv6 echo replies, want >= 16"$'\n'"$dump"
+if [ "$mode" = tap ]; then
+  echo "$dump" | grep -Eq "ICMP6, neighbor advertisement.*tgt is fd00:3::12" ||
+    fail "live capture lacks our neighbor advertisement"$'\n'"$dump"
+  echo "$dump" | grep -Eq ":: > ff02::1:ff00:12: ICMP6, neighbor solicitation.*who has fd00:3::12" ||
+    fail "live capture lacks our duplicate address detection probe"$'\n'"$dump"
+fi
+pass "live --pcap: $(tcpdump -nr "$live_pcap" 2>/dev/null | wc -l) frames, $requests requests and $replies replies ($replies6 over IPv6), read back by tcpdump"
 
 # A device that already exists and is configured: ministack attaches to it and answers all the same.
 ip netns exec "$ns" ip tuntap add dev "${mode}9" mode "$mode" || fail "cannot create persistent ${mode}9"
