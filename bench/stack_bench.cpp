@@ -15,7 +15,9 @@
 #include "stack/wire/arp.hpp"
 #include "stack/wire/checksum.hpp"
 #include "stack/wire/ethernet.hpp"
+#include "stack/wire/icmpv6.hpp"
 #include "stack/wire/ipv4.hpp"
+#include "stack/wire/ipv6.hpp"
 #include "stack/wire/udp.hpp"
 
 namespace {
@@ -95,6 +97,27 @@ Frame udp_echo_frame(std::size_t data_length) {
   return on_link(LinkLayer::ethernet, ip_datagram(ip_protocol::udp, udp));
 }
 
+// An ICMPv6 echo request (RFC 4443 §4.1) with `data_length` bytes of data, from the peer's fd00:3::11 to our
+// fd00:3::12, in its IPv6 header: the same message as echo_frame()'s over the other version.
+Frame echo6_frame(LinkLayer link, std::size_t data_length) {
+  const Ipv6Address peer = *Ipv6Address::parse("fd00:3::11");
+  const Ipv6Address us = StackConfig{}.interface6.address;
+  Frame packet(kIpv6HeaderLength + 8 + data_length);
+  write_ipv6_header(packet, {.traffic_class = 0,
+                             .payload_length = static_cast<std::uint16_t>(8 + data_length),
+                             .next_header = ip_protocol::icmpv6,
+                             .hop_limit = 64,
+                             .source = peer,
+                             .destination = us});
+  const MutableBytes icmp = MutableBytes{packet}.subspan(kIpv6HeaderLength);
+  icmp[0] = icmpv6_type::echo_request;
+  store_be16(&icmp[4], 0x1234);
+  store_be16(&icmp[6], 1);
+  for (std::size_t i = 0; i < data_length; ++i) icmp[8 + i] = static_cast<std::uint8_t>(i);
+  finish_icmpv6(icmp, peer, us);
+  return on_link(link, packet, ethertype::ipv6);
+}
+
 Frame arp_request_frame() {
   Frame arp(kArpLength);
   write_arp(arp, {arp_op::request, kPeerMac, kPeerIp, MacAddress{}, StackConfig{}.interface.address});
@@ -149,6 +172,16 @@ void BM_EchoTun(benchmark::State& state) {
   run_stack(state, LinkLayer::ip, {echo_frame(LinkLayer::ip, static_cast<std::size_t>(state.range(0)) - 28)},
             Counter::icmpOutEchoReps);
 }
+// The same, over IPv6 (Arg: bytes of IP packet, as above: 40 + 8 + data).
+void BM_Echo6Tap(benchmark::State& state) {
+  run_stack(state, LinkLayer::ethernet,
+            {echo6_frame(LinkLayer::ethernet, static_cast<std::size_t>(state.range(0)) - 48)},
+            Counter::Icmp6OutEchoReplies);
+}
+void BM_Echo6Tun(benchmark::State& state) {
+  run_stack(state, LinkLayer::ip, {echo6_frame(LinkLayer::ip, static_cast<std::size_t>(state.range(0)) - 48)},
+            Counter::Icmp6OutEchoReplies);
+}
 void BM_ArpRequest(benchmark::State& state) {
   run_stack(state, LinkLayer::ethernet, {arp_request_frame()}, Counter::arpOutReplies);
 }
@@ -192,6 +225,8 @@ void BM_Checksum(benchmark::State& state) {
 BENCHMARK(BM_Copy)->Arg(60)->Arg(84)->Arg(98)->Arg(1500)->Arg(1514);
 BENCHMARK(BM_EchoTap)->Arg(84)->Arg(1500);
 BENCHMARK(BM_EchoTun)->Arg(84)->Arg(1500);
+BENCHMARK(BM_Echo6Tap)->Arg(104)->Arg(1500);
+BENCHMARK(BM_Echo6Tun)->Arg(104)->Arg(1500);
 BENCHMARK(BM_ArpRequest);
 BENCHMARK(BM_UdpEcho)->Arg(56)->Arg(1472);
 BENCHMARK(BM_Fragmented65000);

@@ -13,7 +13,7 @@ namespace ministack::fuzz {
 enum class Mode {
   tap,        // Ethernet frames as they come
   tun,        // raw IP packets as they come
-  tap_fixed,  // Ethernet frames, their IPv4 lengths and IPv4/ICMP/UDP checksums made right (fix_ethernet)
+  tap_fixed,  // Ethernet frames, their IP lengths and IPv4, ICMP(v6), UDP and TCP checksums made right (fix_ethernet)
   fragments,  // each frame record is plan + datagram, cut into fragments (cut_into_fragments), sent over Ethernet
 };
 

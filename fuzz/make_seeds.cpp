@@ -8,6 +8,7 @@
 // plus one input per TAP target that makes the stack originate a datagram (the ARP queue), then answers its ARP; and,
 // since pcaps/ holds only the kernel's refusals, one input per target of TCP segments to us (every option TCP reads,
 // data, FIN, RST, the echo and discard ports), built here.
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "device/pcap_replay.hpp"
 #include "fuzz_input.hpp"
 #include "packets.hpp"
+#include "packets6.hpp"
 
 namespace {
 
@@ -107,6 +109,62 @@ void write_tcp_seeds(const fs::path& out) {
   write(out / "fragments" / "tcp-segments", fragments);
 }
 
+// IPv6 packets to us (RFC 8200, RFC 4443, RFC 4861): echo requests to each address and to all-nodes, neighbor
+// solicitations (with a source link-layer address, and a DAD probe), an advertisement, a router advertisement, an
+// MLD query, options, a routing header, UDP and TCP, and a 3000-byte echo in three fragments; as Ethernet frames (to
+// our MAC or the group the destination maps to) or bare packets.
+std::vector<packets::Frame> ipv6_packets() {
+  using namespace packets6;  // NOLINT(google-build-using-namespace): the test vocabulary
+  const Ipv6 nd{.destination = kOurGlobal.solicited_node(), .hop_limit = 255};
+  const Ipv6 to_all{.source = kPeerLinkLocal, .destination = kAllNodes, .hop_limit = 255};
+  const packets::Frame echo = packets::slice(echo_request6(), 40, 64);
+  std::vector<packets::Frame> out = {
+      echo_request6(),
+      echo_request6({.source = kPeerLinkLocal, .destination = kOurLinkLocal}),
+      echo_request6({.source = kPeerLinkLocal, .destination = kAllNodes}),
+      neighbor_solicitation(kOurGlobal, nd),
+      neighbor_solicitation(kOurLinkLocal, {.source = Ipv6Address{}, .destination = kOurLinkLocal.solicited_node(),
+                                            .hop_limit = 255}, false),
+      neighbor_advertisement(kPeerGlobal, packets::kPeerMac, 0x60, {.source = kPeerGlobal, .hop_limit = 255}),
+      ipv6(to_all, icmpv6(134, 0, 0x40000708, packets::pattern(8), to_all)),
+      ipv6({.source = kPeerLinkLocal, .destination = kAllNodes, .hop_limit = 1},
+           icmpv6(130, 0, 0, packets::pattern(20), {.source = kPeerLinkLocal, .destination = kAllNodes})),
+      ipv6({.next_header = 60}, packets::concat(packets::Frame{58, 0, 0x1e, 2, 0, 0, 1, 0}, echo)),
+      ipv6({.next_header = 0}, packets::concat(packets::Frame{58, 0, 5, 2, 0, 0, 1, 0}, echo)),
+      ipv6({.next_header = 43}, packets::concat(packets::Frame{58, 0, 4, 0, 0, 0, 0, 0}, echo)),
+  };
+  for (std::uint8_t protocol : {std::uint8_t{17}, std::uint8_t{6}}) {
+    packets::Frame upper = protocol == 17 ? packets::udp({.destination_port = 7, .payload = packets::pattern(6)})
+                                          : packets::tcp({.destination_port = 7, .flags = packets::tcp_flags::syn});
+    const std::size_t field = protocol == 17 ? 6 : 16;
+    packets::put16(upper, field, checksum6(upper, kPeerGlobal, kOurGlobal, protocol, field));
+    out.push_back(ipv6({.next_header = protocol}, upper));
+  }
+  const packets::Frame big = echo_request6({}, 3000);
+  const packets::Frame icmp = packets::slice(big, 40, big.size() - 40);
+  for (std::size_t offset = 0; offset < icmp.size(); offset += 1232) {
+    const std::size_t n = std::min<std::size_t>(1232, icmp.size() - offset);
+    packets::Frame header = {58, 0, 0, 0, 0, 0, 0x12, 0x34};
+    packets::put16(header, 2, static_cast<std::uint16_t>(offset | (offset + n < icmp.size() ? 1 : 0)));
+    out.push_back(ipv6({.next_header = 44}, packets::concat(header, packets::slice(icmp, offset, n))));
+  }
+  return out;
+}
+
+void write_ipv6_seeds(const fs::path& out) {
+  Input tap, tun;
+  for (const packets::Frame& packet : ipv6_packets()) {
+    const ministack::Ipv6Address destination = packets6::get_address(packet, 24);
+    append_record(tap, packets6::frame6(packet, destination.is_multicast() ? packets6::group_mac(destination)
+                                                                           : packets::kOurMac),
+                  Duration{0});
+    append_record(tun, packet, Duration{0});
+  }
+  write(out / "tap" / "ipv6", tap);
+  write(out / "tap_fixed" / "ipv6", tap);
+  write(out / "tun" / "ipv6", tun);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) try {
@@ -150,7 +208,8 @@ int main(int argc, char** argv) try {
   for (const char* target : {"tap", "tap_fixed"})
     write(out / target / "originate-then-resolve", originate_then_resolve());
   write_tcp_seeds(out);
-  std::printf("make_seeds: %zu seed inputs from %d captures in %s\n", seeds + 6, argc - 2, out.c_str());
+  write_ipv6_seeds(out);
+  std::printf("make_seeds: %zu seed inputs from %d captures in %s\n", seeds + 9, argc - 2, out.c_str());
   return 0;
 } catch (const std::exception& e) {
   std::fprintf(stderr, "make_seeds: %s\n", e.what());

@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "packets.hpp"
+#include "packets6.hpp"
 
 namespace ministack::fuzz {
 
@@ -68,11 +69,41 @@ void fix_ipv4(Packet& ip) {
   set_header_checksum(ip, ihl);
 }
 
+void fix_ipv6(Packet& ip) {
+  constexpr std::size_t kHeader = 40;
+  if (ip.size() < kHeader || ip.size() - kHeader > 0xffff) return;
+  packets::put16(ip, 4, static_cast<std::uint16_t>(ip.size() - kHeader));
+  // Past the extension headers (RFC 8200 §4) to the upper layer; a fragment's checksum is the whole packet's.
+  std::uint8_t next = ip[6];
+  std::size_t at = kHeader;
+  while (next == 0 || next == 43 || next == 60) {
+    if (ip.size() - at < 8) return;
+    const std::size_t length = (std::size_t{ip[at + 1]} + 1) * 8;
+    if (length > ip.size() - at) return;
+    next = ip[at];
+    at += length;
+  }
+  const std::size_t payload = ip.size() - at;
+  const std::size_t field = next == 58 ? 2 : next == kTcp ? 16 : next == kUdp ? 6 : 0;
+  if (field == 0 || payload < field + 2) return;
+  if (next == kUdp) packets::put16(ip, at + 4, static_cast<std::uint16_t>(payload));
+  const packets::ByteView upper = packets::ByteView{ip}.subspan(at);
+  const std::uint16_t sum = packets6::checksum6(upper, packets6::get_address(ip, 8), packets6::get_address(ip, 24),
+                                                next, field);
+  packets::put16(ip, at + field, next == kUdp && sum == 0 ? 0xffff : sum);
+}
+
 void fix_ethernet(Packet& frame) {
   constexpr std::size_t kEthernetHeader = 14;
-  if (frame.size() < kEthernetHeader || packets::get16(frame, 12) != packets::ethertype::ipv4) return;
+  if (frame.size() < kEthernetHeader) return;
+  const std::uint16_t type = packets::get16(frame, 12);
+  if (type != packets::ethertype::ipv4 && type != packets::ethertype::ipv6) return;
   Packet ip(frame.begin() + kEthernetHeader, frame.end());
-  fix_ipv4(ip);
+  if (type == packets::ethertype::ipv4) {
+    fix_ipv4(ip);
+  } else {
+    fix_ipv6(ip);
+  }
   std::copy(ip.begin(), ip.end(), frame.begin() + kEthernetHeader);
 }
 

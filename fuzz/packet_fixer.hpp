@@ -18,8 +18,12 @@ using Packet = std::vector<std::uint8_t>;
 // §3.1, when there is room for a header). Shorter than 20 bytes, or an IHL past the end: left as it is.
 void fix_ipv4(Packet& ip);
 
-// The same for the IPv4 packet inside an Ethernet frame (type 0x0800); other frames are left as they are.
+// The same for the IPv4 or IPv6 packet inside an Ethernet frame (type 0x0800 or 0x86dd); other frames are left as
+// they are.
 void fix_ethernet(Packet& frame);
+// IPv6 (RFC 8200): the payload length made the packet's, and past any hop-by-hop, routing and destination options
+// headers, the ICMPv6, UDP or TCP checksum over the IPv6 pseudo-header (§8.1) made right.
+void fix_ipv6(Packet& ip);
 
 // Cuts a datagram into fragments as `plan` (4 bytes, missing ones read as 0) says, each an IPv4 packet with its own
 // header, for the "fragments" target:

@@ -89,7 +89,7 @@ struct Ipv6Address {
   constexpr bool is_link_local() const { return bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80; }  // fe80::/10
   // ::ffff:0:0/96 (RFC 4291 §2.5.5.2): an IPv4 address written as IPv6, never a source on the wire (RFC 6890).
   constexpr bool is_v4_mapped() const {
-    for (int i = 0; i < 10; ++i)
+    for (std::size_t i = 0; i < 10; ++i)
       if (bytes[i] != 0) return false;
     return bytes[10] == 0xff && bytes[11] == 0xff;
   }

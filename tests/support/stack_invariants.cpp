@@ -8,6 +8,7 @@
 #include "collecting_sink.hpp"
 #include "device/device.hpp"
 #include "packets.hpp"
+#include "packets6.hpp"
 
 namespace ministack::testing {
 
@@ -105,25 +106,79 @@ struct Sent {
   std::size_t ip_payload = 0;  // IPv4 only
   bool icmp_error = false;
   bool fragment = false;  // MF set or a non-zero offset
+  // A SYN,ACK may carry our MSS and window scale options (8 bytes) that the SYN it answers lacked (RFC 9293 §3.7.1).
+  std::size_t grant = 0;
 };
+
+// The bytes of options a SYN we send may add: 8 if `tcp` (a TCP header) has SYN set.
+std::size_t syn_grant(ByteView tcp) { return tcp.size() > 13 && (tcp[13] & 0x02) ? 8 : 0; }
 
 Sent measure(const StackConfig& config, ByteView frame) {
   const std::size_t link = config.link == LinkLayer::ethernet ? kEthernetHeader : 0;
-  if (link && get16(frame, 12) == packets::ethertype::arp) return {link + kArpLength, 0, false, false};
+  if (link && get16(frame, 12) == packets::ethertype::arp) return {link + kArpLength, 0, false, false, 0};
   const ByteView ip = frame.subspan(link);
+  if (ip[0] >> 4 == 6) {
+    // An advertisement (86 bytes on TAP) may outgrow the 78-byte probe it answers: a fixed size, no amplifier.
+    const std::size_t payload = get16(ip, 4);
+    const bool error_or_na = ip[6] == 58 && ip.size() > 40 && (ip[40] < 128 || ip[40] == 136);
+    return {link + 40 + payload, payload, error_or_na, ip[6] == 44, ip[6] == kTcp ? syn_grant(ip.subspan(40)) : 0};
+  }
   const std::size_t total = get16(ip, 2);
   const std::size_t header_length = std::size_t{ip[0] & 0x0fu} * 4;
   const bool unfragmented = (get16(ip, 6) & 0x3fff) == 0;
   const bool error = unfragmented && ip[9] == kIcmp && is_icmp_error(ip[header_length]);
-  return {link + total, total - header_length, error, !unfragmented};
+  return {link + total, total - header_length, error, !unfragmented,
+          unfragmented && ip[9] == kTcp ? syn_grant(ip.subspan(header_length)) : 0};
 }
 
 }  // namespace
 
+// The IPv6 packet `ip` (RFC 8200 §3): its length without padding, or a violation. From one of our addresses (:: only
+// for a duplicate address probe), within the MTU; unfragmented, an ICMPv6 (errors within 1280 bytes, RFC 4443 §2.4),
+// UDP or TCP message whose checksum covers the IPv6 pseudo-header (§8.1).
+std::optional<Violation> check_ipv6(const StackConfig& config, ByteView ip, std::size_t& length) {
+  if (ip.size() < 40) return fmt::format("IPv6 packet of {} bytes, shorter than a header", ip.size());
+  length = 40 + std::size_t{get16(ip, 4)};
+  if (length > ip.size()) return fmt::format("payload length {} but {} bytes carried", length - 40, ip.size() - 40);
+  if (length > config.mtu) return fmt::format("IPv6 packet of {} bytes over the MTU of {}", length, config.mtu);
+  const Ipv6Address source = packets6::get_address(ip, 8);
+  const Ipv6Address destination = packets6::get_address(ip, 24);
+  const std::uint8_t next = ip[6];
+  const bool probe = source.is_unspecified() && next == 58 && length >= 41 && ip[40] == 135;
+  if (source != config.interface6.address && source != config.link_local6() && !probe) {
+    return fmt::format("sent from {}, not our address", source.to_string());
+  }
+  if (destination.is_unspecified() || destination.is_loopback()) {
+    return fmt::format("sent to {}", destination.to_string());
+  }
+  if (next == 44) return std::nullopt;  // a fragment: its checksum covers the other fragments too
+  const ByteView payload = ip.subspan(40, length - 40);
+  const std::size_t field = next == 58 ? 2 : next == kTcp ? 16 : next == kUdp ? 6 : 0;
+  if (field == 0) return fmt::format("sent IPv6 next header {}", next);
+  if (payload.size() < field + 2) return fmt::format("next header {} message of {} bytes", next, payload.size());
+  if (get16(payload, field) != packets6::checksum6(payload, source, destination, next, field)) {
+    return fmt::format("bad checksum over the IPv6 pseudo-header (next header {})", next);
+  }
+  if (next == kUdp && get16(payload, 6) == 0) return std::string("UDP over IPv6 sent without a checksum");
+  if (next == 58 && payload[0] < 128 && length > 1280) {
+    return fmt::format("ICMPv6 error (type {}) of {} bytes, over 1280", payload[0], length);
+  }
+  if (next == 58 && payload[0] >= 133 && payload[0] <= 137 && ip[7] != 255) {
+    return std::string("neighbor discovery sent with a hop limit other than 255");
+  }
+  return std::nullopt;
+}
+
+// The IP packet of either version (by its version nibble).
+std::optional<Violation> check_ip(const StackConfig& config, ByteView ip, std::size_t& length) {
+  if (!ip.empty() && ip[0] >> 4 == 6) return check_ipv6(config, ip, length);
+  return check_ipv4(config, ip, length);
+}
+
 std::optional<Violation> check_sent_frame(const StackConfig& config, Bytes frame) {
   if (config.link == LinkLayer::ip) {
     std::size_t length = 0;
-    auto v = check_ipv4(config, frame, length);
+    auto v = check_ip(config, frame, length);
     if (!v && length != frame.size()) v = fmt::format("{} bytes after the IPv4 packet on TUN", frame.size() - length);
     return v;
   }
@@ -147,6 +202,13 @@ std::optional<Violation> check_sent_frame(const StackConfig& config, Bytes frame
   } else if (type == packets::ethertype::ipv4) {
     if (destination.is_group()) return std::string("IPv4 frame to a group MAC");
     if (auto v = check_ipv4(config, frame.subspan(kEthernetHeader), length)) return v;
+  } else if (type == packets::ethertype::ipv6) {
+    if (auto v = check_ipv6(config, frame.subspan(kEthernetHeader), length)) return v;
+    // RFC 2464 §7: a multicast destination maps to its 33:33 group; a unicast one never to a group.
+    const Ipv6Address to = packets6::get_address(frame, kEthernetHeader + 24);
+    if (to.is_multicast() ? destination != packets6::group_mac(to) : destination.is_group()) {
+      return fmt::format("IPv6 to {} in a frame to {}", to.to_string(), destination.to_string());
+    }
   } else {
     return fmt::format("Ethernet type 0x{:04x} sent", type);
   }
@@ -166,9 +228,11 @@ std::optional<Violation> check_answer(const StackConfig& config, const AnswerCon
   std::size_t bytes = 0;
   std::size_t ip_payload = 0;
   bool fragments = false;
+  std::size_t grants = 0;
   for (const auto& frame : sent) {
     const Sent s = measure(config, frame);
     fragments = fragments || s.fragment;
+    grants += s.grant;
     if (s.icmp_error) {
       ++errors;
       continue;
@@ -183,7 +247,7 @@ std::optional<Violation> check_answer(const StackConfig& config, const AnswerCon
     return std::nullopt;
   }
   const std::size_t link = config.link == LinkLayer::ethernet ? kEthernetHeader : 0;
-  const std::size_t allowed = context.input_length + context.released_bytes + context.released * link;
+  const std::size_t allowed = context.input_length + context.released_bytes + context.released * link + grants;
   // A reply longer than the MTU goes out in fragments, each with its own headers: then only their payloads together
   // must fit in what arrived.
   if (bytes > allowed && (!fragments || ip_payload > context.input_length + context.released_bytes)) {
@@ -220,7 +284,8 @@ std::optional<Violation> CheckedStack::receive(Bytes frame, Instant now) {
   // fast).
   const std::size_t garbage = std::min(buffer_.size() - length, std::size_t{4096});
   std::fill_n(buffer_.begin() + static_cast<std::ptrdiff_t>(length), garbage, 0xe5);
-  const std::uint64_t reassembled = stack_.counters().get(Counter::ipReasmOKs);
+  const std::uint64_t reassembled =
+      stack_.counters().get(Counter::ipReasmOKs) + stack_.counters().get(Counter::Ip6ReasmOKs);
   const std::size_t pending = stack_.usage().pending_packets.used;
   const std::size_t pending_bytes = stack_.usage().pending_bytes.used;
   CollectingSink sink;
@@ -230,7 +295,8 @@ std::optional<Violation> CheckedStack::receive(Bytes frame, Instant now) {
   const StackUsage after = stack_.usage();
   const AnswerContext context{
       .input_length = length,
-      .reassembled = stack_.counters().get(Counter::ipReasmOKs) != reassembled,
+      .reassembled = stack_.counters().get(Counter::ipReasmOKs) + stack_.counters().get(Counter::Ip6ReasmOKs) !=
+                     reassembled,
       .released = pending - std::min(pending, after.pending_packets.used),
       .released_bytes = pending_bytes - std::min(pending_bytes, after.pending_bytes.used),
   };
