@@ -344,6 +344,12 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
           o.ip6.to_string(), o.host_ip6.to_string(), o.device, o.ip6.address, o.ip6.address, o.device));
     }
   }
+  // RFC 8200 §5: IPv6 needs a link MTU of 1280; below it the stack, as Linux, takes no IPv6 at all.
+  if (o.ipv6 && o.mtu != 0 && o.mtu < 1280) {
+    warnings.push_back(fmt::format("--mtu {} is below IPv6's minimum of 1280 (RFC 8200 §5): IPv6 packets will be "
+                                   "dropped as ipv6_not_spoken; give --no-ipv6 to say so, or an MTU of 1280 or more",
+                                   o.mtu));
+  }
   if (o.queues > 1 && (o.mode != Options::Mode::live || !o.pcap_output.empty() || o.trace)) {
     return usage_error(
         "--queues N runs one worker per queue of a live device; it does not combine with --replay, --pcap or "

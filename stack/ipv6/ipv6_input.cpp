@@ -30,6 +30,25 @@ std::string_view next_header_name(std::uint8_t next) {
   }
 }
 
+// RFC 7112 §5, as Linux's ipv6_frag_thdr_truncated(): whether the extension headers in `data` (a first fragment's
+// payload, starting with `next`) and the upper-layer header after them (TCP's 20 bytes, UDP's and ICMPv6's 8, one
+// byte of another) run past its end. A chain that cannot be read is left to the walk after reassembly.
+bool chain_cut_short(Bytes data, std::uint8_t next) {
+  std::size_t at = 0;
+  while (next == ip_protocol::hop_by_hop || next == ip_protocol::ipv6_destination_options ||
+         next == ip_protocol::ipv6_routing) {
+    if (data.size() - at < 2) return true;
+    const std::size_t length = (std::size_t{data[at + 1]} + 1) * 8;
+    next = data[at];
+    at += length;
+    if (at > data.size()) return true;
+  }
+  const std::size_t upper = next == ip_protocol::tcp                                      ? 20
+                            : next == ip_protocol::udp || next == ip_protocol::icmpv6 ? 8
+                                                                                          : 1;
+  return next != ip_protocol::ipv6_no_next_header && data.size() - at < upper;
+}
+
 // RFC 8200 §4.5: the source, destination and Identification tell one packet's fragments from another's.
 FragmentKey key_of(const Ipv6View& ip, std::uint32_t identification) {
   FragmentKey key;
@@ -88,6 +107,9 @@ Verdict Ipv6::receive(PacketBuffer& packet, FrameContext& frame) {
   if (slack) context_.trace(Layer::ipv6, "{} bytes after the payload length are link padding: ignored", slack);
   const Ipv6Address destination = ip->destination();
   if (!accepts(destination)) return context_.drop(DropReason::ipv6_not_for_us, frame);
+  // As IPv4 (RFC 1122 §3.3.6), and as Linux's TCP and UDP do (only PACKET_HOST): a unicast packet in a link-layer
+  // group frame is not answered.
+  if (frame.peer.broadcast && !destination.is_multicast()) return context_.drop(DropReason::ip_link_broadcast, frame);
   // RFC 4291 §2.7 (never a multicast source), §2.5.3 (loopback never leaves a node), §2.5.5.2 (IPv4-mapped never on
   // the wire, RFC 6890); our own address coming back is a spoof or a loop.
   const Ipv6Address source = ip->source();
@@ -129,8 +151,9 @@ Verdict Ipv6::walk(PacketBuffer& packet, const Ipv6View& ip, std::size_t offset,
       }
     }
     const IpContext context = ipv6_context(ip, offset, next, frame.peer.broadcast);
-    if (next == ip_protocol::hop_by_hop && offset != kIpv6HeaderLength) {
-      // RFC 8200 §4.1: hop-by-hop options only immediately after the IPv6 header.
+    if (next == ip_protocol::hop_by_hop && (offset != kIpv6HeaderLength || reassembled)) {
+      // RFC 8200 §4.1: hop-by-hop options only immediately after the IPv6 header (in a reassembled packet they
+      // followed the Fragment header).
       return problem(context, icmpv6_code::unrecognized_next_header, next_field, DropReason::ipv6_unknown_next_header,
                      frame);
     }
@@ -164,16 +187,32 @@ std::optional<Verdict> Ipv6::check_options(const IpContext& ip, std::size_t offs
                                            FrameContext& frame) {
   const Bytes p = ip.datagram;
   const std::size_t end = offset + length;
+  // As Linux (ip6_parse_tlv): padding only to align, at most 7 bytes in a row, and at most 8 options per header
+  // (max_hbh_opts_number, max_dst_opts_number), so that one header cannot make the walk long.
+  constexpr std::size_t kMaxPadding = 7;
+  constexpr std::size_t kMaxOptions = 8;
+  std::size_t padding = 0;
+  std::size_t options = 0;
   for (std::size_t at = offset + 2; at < end;) {
     const std::uint8_t type = p[at];
     if (type == kPad1) {
+      if (++padding > kMaxPadding) return context_.drop(DropReason::ipv6_bad_extension, frame);
       ++at;
       continue;
     }
-    if (end - at < 2 || std::size_t{p[at + 1]} > end - at - 2)
+    if (end - at < 2 || std::size_t{p[at + 1]} > end - at - 2) {
       return context_.drop(DropReason::ipv6_bad_extension, frame);
+    }
     const std::size_t next = at + 2 + p[at + 1];
-    if (type == kPadN || (hop_by_hop && type == kRouterAlert)) {
+    if (type == kPadN) {
+      padding += 2 + std::size_t{p[at + 1]};
+      if (padding > kMaxPadding) return context_.drop(DropReason::ipv6_bad_extension, frame);
+      at = next;
+      continue;
+    }
+    padding = 0;
+    if (++options > kMaxOptions) return context_.drop(DropReason::ipv6_bad_extension, frame);
+    if (hop_by_hop && type == kRouterAlert) {
       at = next;
       continue;
     }
@@ -206,6 +245,10 @@ Verdict Ipv6::reassemble(const Ipv6View& ip, std::size_t fragment_at, FrameConte
   }
   if (fragment.offset + data.size() > 65535) {
     return problem(context, icmpv6_code::erroneous_header_field, fragment_at + 2, DropReason::ipv6_bad_fragment, frame);
+  }
+  // RFC 7112 §5: the first fragment holds the whole header chain, up to and with the upper-layer header.
+  if (fragment.offset == 0 && chain_cut_short(data, fragment.next_header)) {
+    return problem(context, icmpv6_code::header_chain_incomplete, 0, DropReason::ipv6_header_chain_incomplete, frame);
   }
   // The reassembled packet is the IPv6 header of the offset-0 fragment, whose Next Header becomes the Fragment
   // header's (RFC 8200 §4.5: the headers before the Fragment header were processed already), and the payload.

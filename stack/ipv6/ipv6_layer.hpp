@@ -75,6 +75,8 @@ class Ipv6 final : public NetworkInput {
                   bool even_to_multicast = false);
   bool output(PacketBuffer& packet, const NextHop& next_hop, FrameContext& frame);
   bool fragment(const PacketBuffer& packet, const NextHop& next_hop, FrameContext& frame);
+  // The Identification of the next packet fragmented toward `destination` (RFC 7739).
+  std::uint32_t fragment_identification(const Ipv6Address& destination);
 
   StackContext& context_;
   Link& link_;

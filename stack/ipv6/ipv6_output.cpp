@@ -1,8 +1,12 @@
 // IPv6 output: the header of every packet the stack sends, and fragmentation to the MTU (RFC 8200 §4.5), which in
 // IPv6 only the source does.
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
+#include <tuple>
+
+#include <sodium.h>
 
 #include "stack/ipv6/ipv6_layer.hpp"
 
@@ -33,6 +37,18 @@ bool Ipv6::output(PacketBuffer& packet, const NextHop& next_hop, FrameContext& f
   return fragment(packet, next_hop, frame);
 }
 
+std::uint32_t Ipv6::fragment_identification(const Ipv6Address& destination) {
+  // RFC 7739 §5.4: a keyed hash (SipHash, libsodium, with the stack's secret) of the destination and a counter, so
+  // that nobody off the path can predict the next one, as Linux's ipv6_select_ident().
+  std::array<std::uint8_t, 20> input{};
+  std::copy(destination.bytes.begin(), destination.bytes.end(), input.begin());
+  store_be32(input.data() + 16, next_identification_++);
+  std::array<std::uint8_t, crypto_shorthash_BYTES> hash{};
+  static_assert(crypto_shorthash_KEYBYTES == std::tuple_size_v<tcp::IsnSecret>);
+  crypto_shorthash(hash.data(), input.data(), input.size(), context_.config.tcp.isn_secret.data());
+  return load_be32(hash.data());
+}
+
 bool Ipv6::fragment(const PacketBuffer& packet, const NextHop& next_hop, FrameContext& frame) {
   // RFC 8200 §4.5: each fragment is the unfragmentable part (our packets have only the IPv6 header), a Fragment
   // header, and a piece of the rest, a multiple of 8 bytes long except in the last.
@@ -40,7 +56,7 @@ bool Ipv6::fragment(const PacketBuffer& packet, const NextHop& next_hop, FrameCo
   const std::size_t data_length = packet.size() - kIpv6HeaderLength;
   const std::size_t mtu = context_.config.mtu;
   const std::size_t chunk_max = (mtu - kIpv6HeaderLength - kIpv6FragmentHeaderLength) & ~std::size_t{7};
-  const std::uint32_t identification = next_identification_++;
+  const std::uint32_t identification = fragment_identification(load_ipv6(original + ipv6_field::destination));
   context_.trace(Layer::out, "longer than the MTU ({}): fragments of up to {} data bytes, id 0x{:08x} (RFC 8200 §4.5)",
                  mtu, chunk_max, identification);
   const std::size_t room = link_.header_length();

@@ -5,6 +5,7 @@
 #include <cassert>
 
 #include "stack/wire/ethernet.hpp"
+#include "stack/wire/ipv6.hpp"
 
 namespace ministack {
 
@@ -18,6 +19,11 @@ Link::Link(StackContext& context, NeighborLimits neighbor_limits)
   }
 }
 
+bool Link::speaks_ipv6() const {
+  // RFC 8200 §5: IPv6 needs links of 1280 bytes; Linux turns it off on a device with a smaller MTU.
+  return ipv6_ != nullptr && context_.config.mtu >= kIpv6MinMtu;
+}
+
 bool Link::joined(const MacAddress& destination) const {
   if (destination == context_.config.mac || destination.is_broadcast()) return true;
   return std::find(groups_.begin(), groups_.end(), destination) != groups_.end();
@@ -29,7 +35,7 @@ Verdict Link::receive(PacketBuffer& frame, FrameContext& context) {
   const std::size_t length = frame.size();
   const unsigned version = length ? frame.data()[0] >> 4 : 0;
   context_.trace(Layer::link, "TUN: an IP packet of {} bytes, version {}", length, version);
-  if (version == 6 && !ipv6_) return context_.drop(DropReason::ipv6_not_spoken, context);
+  if (version == 6 && !speaks_ipv6()) return context_.drop(DropReason::ipv6_not_spoken, context);
   context_.counters.count(Counter::ifInUcastPkts);  // no link addresses on TUN: every packet is ours alone
   return version == 6 ? ipv6_->receive(frame, context) : ipv4_->receive(frame, context);
 }
@@ -58,7 +64,7 @@ Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
   if (source.is_group()) return context_.drop(DropReason::eth_bad_source, context);
   context.peer = LinkPeer{source, group};  // answers go back where the request came from
 
-  if (type == ethertype::ipv6 && !ipv6_) return context_.drop(DropReason::ipv6_not_spoken, context);
+  if (type == ethertype::ipv6 && !speaks_ipv6()) return context_.drop(DropReason::ipv6_not_spoken, context);
   if (type != ethertype::arp && type != ethertype::ipv4 && type != ethertype::ipv6) {
     return context_.drop(DropReason::eth_unsupported_type, context);
   }
@@ -143,8 +149,13 @@ void Link::poll(Instant now, FrameSink& sink) {
   }
 }
 
-void Link::learn(const IpAddress& ip, const MacAddress& mac, bool create, FrameContext& context) {
-  if (!neighbors_.update(ip, mac, context.now) && (create || neighbors_.resolving(ip))) {
+void Link::learn(const IpAddress& ip, const MacAddress& mac, Learn how, FrameContext& context) {
+  // A group, zero or our own address names no neighbor: learning it would send to everyone, nobody or ourselves.
+  if (mac.is_group() || mac == MacAddress{} || mac == context_.config.mac) return;
+  const auto known = neighbors_.lookup(ip);
+  // RFC 4861 §7.2.5: without the Override flag an advertisement does not replace a known, different address.
+  if (known && *known != mac && how == Learn::without_override) return;
+  if (!neighbors_.update(ip, mac, context.now) && (how == Learn::create || neighbors_.resolving(ip))) {
     neighbors_.insert(ip, mac, context.now);
   }
   if (neighbors_.lookup(ip)) release(ip, mac, context);

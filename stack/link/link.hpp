@@ -70,9 +70,15 @@ class Link {
   void announce(FrameSink& sink);
   // ARP and neighbor solicitation retries, and drops of queued packets whose resolution failed.
   void poll(Instant now, FrameSink& sink);
-  // What IPv6 neighbor discovery learned (RFC 4861 §7.2.3, §7.2.5): `ip` is at `mac`. Refreshes an entry; adds one
-  // if `create` or a resolution of `ip` is under way; then sends whatever waited for it.
-  void learn(const IpAddress& ip, const MacAddress& mac, bool create, FrameContext& context);
+  // How an IPv6 neighbor discovery message may change the cache (RFC 4861 §7.2.3, §7.2.5).
+  enum class Learn {
+    create,            // a solicitation's source address: adds or refreshes the entry
+    with_override,     // an advertisement with O set: refreshes or replaces, or completes a resolution
+    without_override,  // an advertisement without O: never replaces a known, different address
+  };
+  // What IPv6 neighbor discovery learned: `ip` is at `mac` (ignored if `mac` is a group, zero or our own address).
+  // Then sends whatever waited for it.
+  void learn(const IpAddress& ip, const MacAddress& mac, Learn how, FrameContext& context);
 
   const NeighborCache& neighbors() const { return neighbors_; }
 
@@ -89,6 +95,8 @@ class Link {
   void release(const IpAddress& ip, const MacAddress& mac, FrameContext& context);
   // Whether a frame to `destination` is for us: our MAC, broadcast, or a group we joined.
   bool joined(const MacAddress& destination) const;
+  // Whether IPv6 packets are taken: IPv6 is on and the MTU at least IPv6's minimum (RFC 8200 §5).
+  bool speaks_ipv6() const;
 
   StackContext& context_;
   NetworkInput* ipv4_ = nullptr;

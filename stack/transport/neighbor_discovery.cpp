@@ -23,7 +23,7 @@ Verdict Icmpv6::neighbor_solicitation(PacketBuffer& message, const Icmpv6View& n
   if (!ip_.is_ours(nd->target)) return context_.drop(DropReason::nd_not_for_us, frame);
   // §7.2.3: the solicitation's source link-layer address creates or refreshes its entry.
   if (!probe && nd->link_address) {
-    link_.learn(source, *nd->link_address, true, frame);
+    link_.learn(source, *nd->link_address, Link::Learn::create, frame);
     context_.trace(Layer::icmpv6, "neighbor cache: {} is at {} (RFC 4861 §7.2.3)", source, *nd->link_address);
   }
   // §7.2.4: a solicited advertisement back to the sender; to a probe, an unsolicited one to all nodes, which
@@ -55,7 +55,10 @@ Verdict Icmpv6::neighbor_advertisement(const Icmpv6View& na, const IpContext& ip
                  nd->link_address ? fmt::format("{}", *nd->link_address) : std::string{"(no address given)"});
   if (ip_.is_ours(nd->target)) return context_.drop(DropReason::nd_duplicate_address, frame);
   // §7.2.5: an advertisement updates an entry, or completes a resolution; it creates nothing else.
-  if (nd->link_address) link_.learn(nd->target, *nd->link_address, false, frame);
+  if (nd->link_address) {
+    link_.learn(nd->target, *nd->link_address,
+                (nd->flags & na_flag::override_) ? Link::Learn::with_override : Link::Learn::without_override, frame);
+  }
   return StackContext::handled(frame);
 }
 

@@ -32,7 +32,7 @@ namespace ministack {
   X(ip_not_for_us, "ipInAddrErrors", "destination address is not ours", "RFC 1122 §3.3.4.2")                           \
   X(ip_bad_source, "ipInAddrErrors", "source is 0/8, 127/8, multicast, broadcast or our own address",                  \
     "RFC 1122 §3.2.1.3")                                                                                               \
-  X(ip_link_broadcast, "ipInAddrErrors", "unicast IP destination received as a link-layer broadcast",                  \
+  X(ip_link_broadcast, "ipInAddrErrors", "unicast IP destination received as a link-layer broadcast or multicast",                  \
     "RFC 1122 §3.3.6")                                                                                                 \
   X(ip_bad_options, "ipInHdrErrors", "malformed IP options (bad length or pointer)", "RFC 1122 §3.2.1.8")              \
   X(ip_broadcast_echo_ignored, "", "echo request to a broadcast or multicast address", "RFC 1122 §3.2.2.6")            \
@@ -46,7 +46,8 @@ namespace ministack {
   X(reasm_evicted, "", "datagram evicted to stay within the reassembly memory caps", "RFC 1122 §3.3.2")                \
   X(ip_unknown_protocol, "ipInUnknownProtos",                                                                          \
     "IP protocol ministack does not speak (protocol unreachable sent if allowed)", "RFC 1122 §3.2.2.1")                \
-  X(ipv6_not_spoken, "ifInUnknownProtos", "IPv6 packet, and IPv6 is turned off (--no-ipv6)", "RFC 8200 §3")            \
+  X(ipv6_not_spoken, "ifInUnknownProtos",                                                                              \
+    "IPv6 packet, and IPv6 is turned off (--no-ipv6) or the MTU is below its minimum of 1280", "RFC 8200 §5")          \
   X(ipv6_truncated, "Ip6InTruncatedPkts", "shorter than the 40-byte IPv6 header or its payload length", "RFC 8200 §3") \
   X(ipv6_bad_version, "Ip6InHdrErrors", "IPv6 version field is not 6", "RFC 8200 §3")                                  \
   X(ipv6_bad_length, "Ip6InHdrErrors", "payload length 0 with a hop-by-hop header: a jumbogram, not taken",            \
@@ -54,7 +55,10 @@ namespace ministack {
   X(ipv6_not_for_us, "Ip6InAddrErrors", "destination is not one of our IPv6 addresses or groups", "RFC 4291 §2.8")     \
   X(ipv6_bad_source, "Ip6InAddrErrors",                                                                                \
     "source is multicast, loopback, IPv4-mapped or ours, or unspecified outside neighbor discovery", "RFC 4291 §2.5")  \
-  X(ipv6_bad_extension, "Ip6InHdrErrors", "extension header or option runs past the end of the packet", "RFC 8200 §4") \
+  X(ipv6_bad_extension, "Ip6InHdrErrors",                                                                              \
+    "extension header or option past the end, or more than 7 bytes of padding or 8 options (as Linux)", "RFC 8200 §4") \
+  X(ipv6_header_chain_incomplete, "Ip6InHdrErrors",                                                                    \
+    "first fragment without the whole header chain (parameter problem code 3)", "RFC 7112 §5")                         \
   X(ipv6_unrecognized_option, "Ip6InHdrErrors",                                                                        \
     "option whose type says discard when unrecognized (parameter problem sent if it says so)", "RFC 8200 §4.2")        \
   X(ipv6_routing_header, "Ip6InHdrErrors", "routing header with segments left: we route nothing (parameter problem)",  \

@@ -53,6 +53,7 @@ inline constexpr std::uint8_t port_unreachable = 4;
 inline constexpr std::uint8_t erroneous_header_field = 0;
 inline constexpr std::uint8_t unrecognized_next_header = 1;
 inline constexpr std::uint8_t unrecognized_option = 2;
+inline constexpr std::uint8_t header_chain_incomplete = 3;  // RFC 7112 §5
 }  // namespace icmpv6_code
 
 namespace nd_option {

@@ -273,6 +273,83 @@ TEST_P(StackIpv6Test, WithIpv6TurnedOffEveryIpv6PacketIsNotSpoken) {
   EXPECT_EQ(v.frames_sent, 0u);
 }
 
+// As IPv4's RFC 1122 §3.3.6 and Linux's TCP and UDP: a unicast packet in a link-layer group frame gets nothing.
+TEST_P(StackIpv6Test, UnicastInALinkGroupFrameIsNotAnswered) {
+  if (!tap()) GTEST_SKIP() << "TUN has no link-layer addresses";
+  harness_.receive_dropped(frame6(echo_request6(), group_mac(kAllNodes)), DropReason::ip_link_broadcast);
+  harness_.receive_dropped(frame6(echo_request6(), ministack::MacAddress::broadcast()), DropReason::ip_link_broadcast);
+}
+
+// RFC 8200 §5: below an MTU of 1280 there is no IPv6 on the link (Linux turns it off).
+TEST_P(StackIpv6Test, BelowAnMtuOf1280NoIpv6IsTaken) {
+  harness_.mutable_stack().set_mtu(1279);
+  harness_.receive_dropped(wire(echo_request6()), DropReason::ipv6_not_spoken);
+  harness_.mutable_stack().set_mtu(1280);
+  EXPECT_EQ(icmp_of(one_reply(echo_request6()), kOurGlobal, kPeerGlobal)[0], 129);
+}
+
+// RFC 7112 §5: a first fragment that cuts the header chain short (here TCP's 20-byte header) is refused, code 3.
+TEST_P(StackIpv6Test, FirstFragmentWithoutTheWholeHeaderChainDrawsCode3) {
+  const Frame header = {6, 0, 0x00, 0x01, 0, 0, 0, 7};  // TCP, offset 0, more to come
+  const Frame packet = ipv6({.next_header = 44}, packets::concat(header, packets::pattern(8)));
+  const Frame m = icmp_of(one_reply(packet), kOurGlobal, kPeerGlobal);
+  EXPECT_EQ(m[0], 4);
+  EXPECT_EQ(m[1], 3);
+  EXPECT_EQ(get32(m, 4), 0u);
+  EXPECT_EQ(harness_.count(DropReason::ipv6_header_chain_incomplete), 1u);
+}
+
+// RFC 8200 §4.1: hop-by-hop options behind a Fragment header are out of place once the packet is whole.
+TEST_P(StackIpv6Test, HopByHopAfterAFragmentHeaderIsRefused) {
+  const Frame echo = packets::slice(echo_request6(), 40, 64);
+  const Frame hop_by_hop = {58, 0, 1, 4, 0, 0, 0, 0};
+  const Frame whole = packets::concat(hop_by_hop, echo);
+  const Frame first = ipv6({.next_header = 44},
+                           packets::concat(Frame{0, 0, 0, 1, 0, 0, 0, 5}, packets::slice(whole, 0, 24)));
+  const Frame last = ipv6({.next_header = 44}, packets::concat(Frame{0, 0, 0, 24, 0, 0, 0, 5},
+                                                               packets::slice(whole, 24, whole.size() - 24)));
+  EXPECT_EQ(harness_.receive(wire(first)).outcome, ministack::Outcome::held);
+  const Frame m = icmp_of(one_reply(last), kOurGlobal, kPeerGlobal);
+  EXPECT_EQ(m[0], 4);
+  EXPECT_EQ(m[1], 1);
+  EXPECT_EQ(harness_.count(DropReason::ipv6_unknown_next_header), 1u);
+}
+
+// As Linux's ip6_parse_tlv: at most 7 bytes of padding in a row and 8 options in one header.
+TEST_P(StackIpv6Test, PaddingAndOptionFloodsAreRefused) {
+  const Frame echo = packets::slice(echo_request6(), 40, 64);
+  Frame pad1s = {58, 1};
+  pad1s.resize(24, 0);  // 22 Pad1
+  harness_.receive_dropped(wire(ipv6({.next_header = 60}, packets::concat(pad1s, echo))),
+                           DropReason::ipv6_bad_extension);
+  Frame nine = {58, 2};
+  for (int i = 0; i < 9; ++i) nine.insert(nine.end(), {0x1e, 0});  // nine empty options to skip
+  nine.resize(24, 0);
+  nine[20] = 1;  // PadN of 2 to the end
+  nine[21] = 2;
+  harness_.receive_dropped(wire(ipv6({.next_header = 60}, packets::concat(nine, echo))), DropReason::ipv6_bad_extension);
+}
+
+// RFC 7739: the identifications of fragmented packets are not a counter anyone can predict.
+TEST_P(StackIpv6Test, FragmentIdentificationsAreUnpredictable) {
+  std::vector<std::uint32_t> ids;
+  for (std::uint16_t seq = 1; seq <= 3; ++seq) {
+    const Frame request = echo_request6({}, 1500, 0x1234, seq);
+    const Frame icmp = packets::slice(request, 40, request.size() - 40);
+    for (std::size_t offset = 0; offset < icmp.size(); offset += 1448) {
+      const std::size_t n = std::min<std::size_t>(1448, icmp.size() - offset);
+      Frame header = {58, 0, 0, 0, 0, 0, 0, static_cast<std::uint8_t>(seq)};
+      packets::put16(header, 2, static_cast<std::uint16_t>(offset | (offset + n < icmp.size() ? 1 : 0)));
+      harness_.receive(wire(ipv6({.next_header = 44}, packets::concat(header, packets::slice(icmp, offset, n)))));
+    }
+    ASSERT_EQ(harness_.sent().size(), 2u);
+    ids.push_back(get32(packet_of(harness_.sent()[0]), 44));
+  }
+  EXPECT_NE(ids[1], ids[0] + 1);
+  EXPECT_NE(ids[2], ids[1] + 1);
+  EXPECT_NE(ids[0], ids[1]);
+}
+
 INSTANTIATE_TEST_SUITE_P(Links, StackIpv6Test, ::testing::Values(LinkLayer::ethernet, LinkLayer::ip));
 
 // ---- neighbor discovery (TAP) ---------------------------------------------------------------------------------
@@ -334,6 +411,29 @@ TEST_F(NeighborDiscoveryTest, InvalidOrForeignSolicitationsAreDropped) {
   harness_.receive_dropped(frame6(neighbor_solicitation(address("fd00:3::77"), unicast)), DropReason::nd_not_for_us);
   // RFC 4861 §7.1.1: a probe (from ::) carries no source link-layer address.
   EXPECT_EQ(name(solicit(kOurGlobal, {.source = Ipv6Address{}}, true).drop), name(DropReason::nd_invalid));
+}
+
+// A group, zero or our own MAC names no neighbor; an advertisement without Override replaces no known address
+// (RFC 4861 §7.2.5).
+TEST_F(NeighborDiscoveryTest, TheCacheIsNotPoisoned) {
+  const ministack::IpAddress peer{kPeerGlobal};
+  for (const MacAddress& bad : {MacAddress::broadcast(), MacAddress{{0x01, 0x00, 0x5e, 0, 0, 1}}, MacAddress{},
+                                packets::kOurMac}) {
+    Frame ns = neighbor_solicitation(kOurGlobal, {.source = kPeerGlobal, .destination = kOurGlobal, .hop_limit = 255});
+    packets::put_mac(ns, 40 + 26, bad);
+    packets::put16(ns, 42, 0);
+    packets::put16(ns, 42, checksum6(packets::slice(ns, 40, ns.size() - 40), kPeerGlobal, kOurGlobal, 58, 2));
+    EXPECT_EQ(harness_.receive(frame6(ns)).frames_sent, 1u) << "still answered";
+    EXPECT_FALSE(harness_.stack().neighbors().lookup(peer)) << bad.to_string() << " was learned";
+  }
+  solicit(kOurGlobal, {.source = kPeerGlobal});
+  ASSERT_EQ(harness_.stack().neighbors().lookup(peer), packets::kPeerMac);
+  const MacAddress other{{0x02, 0, 0, 0, 0, 0x99}};
+  const Ipv6 h{.source = kPeerGlobal, .destination = kOurGlobal, .hop_limit = 255};
+  harness_.receive(frame6(neighbor_advertisement(kPeerGlobal, other, 0x40, h)));
+  EXPECT_EQ(harness_.stack().neighbors().lookup(peer), packets::kPeerMac) << "replaced without the Override flag";
+  harness_.receive(frame6(neighbor_advertisement(kPeerGlobal, other, 0x60, h)));
+  EXPECT_EQ(harness_.stack().neighbors().lookup(peer), other) << "not replaced with the Override flag";
 }
 
 TEST_F(NeighborDiscoveryTest, AdvertisementForOurAddressIsAConflict) {
