@@ -115,8 +115,11 @@ void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, c
 // An unreachable that may be sent must be, within the documented rate limit, and never beyond it.
 // ICMPv6 errors the same way, with a limiter of their own (RFC 4443 §2.4(f)): due when the reading found one allowed
 // (RFC 4443 §2.4(e)) and the packet has no other fault.
-void check_error_rate(FrameOutcome& fo, const SentReading& s, std::int64_t now_ms, ErrorRateModel& rate,
-                      ErrorRateModel& rate6, Outcome& o, const Report& problem) {
+struct ErrorRates {
+  ErrorRateModel v4, v6;
+};
+void check_error_rate(FrameOutcome& fo, const SentReading& s, std::int64_t now_ms, ErrorRates& rates, Outcome& o,
+                      const Report& problem) {
   const FrameReading& r = fo.reading;
   const bool one_fault = r.faults == std::set<DropReason>{DropReason::ip_unknown_protocol} ||
                          r.faults == std::set<DropReason>{DropReason::udp_port_unreachable};
@@ -125,8 +128,8 @@ void check_error_rate(FrameOutcome& fo, const SentReading& s, std::int64_t now_m
   const bool due6 = r.ipv6 && r.error6 && r.faults == std::set<DropReason>{r.error6->reason};
   if (due4 || due6) {
     fo.error_due = true;
-    fo.error_allowed = due6 ? rate6.allow(ip6_at(*r.delivered, 8), now_ms)
-                            : rate.allow(get32(*r.delivered, 12), now_ms);
+    fo.error_allowed = due6 ? rates.v6.allow(ip6_at(*r.delivered, 8), now_ms)
+                            : rates.v4.allow(get32(*r.delivered, 12), now_ms);
     const bool sent_error = s.kind == SentKind::unreachable || s.kind == SentKind::parameter_problem;
     if (fo.error_allowed && !sent_error) {
       problem("an ICMP error was due and within the rate limit (per destination 6, then 1/s; in all 50, "
@@ -186,7 +189,7 @@ void find_overlapping(const Geometry& geometry, std::set<DatagramKey>& overlappi
 Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, std::size_t mtu) {
   Outcome o;
   ReassemblyModel model;
-  ErrorRateModel rate, rate6;
+  ErrorRates rates;
   if (times_us.size() != replay.frames.size()) {
     o.problems.push_back("the file holds " + std::to_string(times_us.size()) + " records for " +
                          std::to_string(replay.frames.size()) + " frames replayed");
@@ -215,13 +218,13 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
     check_verdict_against_sent(f, r, s, o, problem);
     o.fragmented += s.fragmented ? 1 : 0;
 
-    check_error_rate(fo, s, now_ms, rate, rate6, o, problem);
+    check_error_rate(fo, s, now_ms, rates, o, problem);
     check_rst_due(fo, f, s, problem);
     follow_stack_verdict(model, f, r, step, o);
     o.max_in_progress = std::max(o.max_in_progress, model.in_progress());
     o.frames.push_back(std::move(fo));
   }
-  if (rate.destinations() > 64) {
+  if (rates.v4.destinations() > 64 || rates.v6.destinations() > 64) {
     o.problems.push_back("the rate model keeps every destination; the stack forgets the least recent beyond 64");
   }
   find_overlapping(geometry, o.overlapping);
