@@ -58,6 +58,7 @@
 #include "replay.hpp"
 #include "reply_checks.hpp"
 #include "wire_reads.hpp"
+#include "wire_reads_ipv6.hpp"
 
 #ifndef MINISTACK_REALWORLD
 #error "MINISTACK_REALWORLD must name the directory of the real-world captures"
@@ -621,6 +622,84 @@ TEST(RealWorldCaptures, DerivedTcpSegmentsAreRefusedWithARstOrGetNothing) {
     }
   }
   EXPECT_EQ(resets, 18u) << "9 segments refused, over TAP and TUN";
+}
+
+// Real ICMPv6 echo requests from tp_ipv6 re-addressed (in memory) to groups: to all-nodes and to our solicited-node
+// group they are answered, as Linux answers them (net.ipv6.icmp.echo_ignore_multicast 0), from our address of the
+// requester's scope (RFC 4443 §2.2, RFC 6724 §5 rule 2): a global requester from fd00:3::12, a link-local one
+// (re-sourced to fe80::dead) from fe80::ff:fe00:1; to all-routers, a group we have not joined, they get nothing. Over
+// TAP, and over TUN without the link header.
+TEST(RealWorldCaptures, DerivedIpv6EchoesToGroupsAreAnsweredFromOurAddressOfTheRightScope) {
+  const fs::path path = kDirectory / "tp_ipv6.pcap";
+  if (!fs::is_regular_file(path)) GTEST_SKIP() << "capture not found: looked for " << path.string();
+  std::vector<Bytes> echoes;
+  for (const ReplayedFrame& f : replay_capture(path.string()).frames) {
+    const FrameReading r = read_frame(f.input, LinkLayer::ethernet);
+    if (r.ipv6 && r.faults.empty() && r.l4 == kIp6Header && (*r.delivered)[r.l4] == 128) {
+      echoes.push_back(slice(f.input, 0, kEth + r.total));
+    }
+  }
+  ASSERT_GE(echoes.size(), 2u);
+  const auto to_group = [](Bytes f, const Ip6& group, bool link_local_source) {
+    std::copy(group.begin(), group.end(), f.begin() + kEth + 24);
+    if (link_local_source) {  // fe80::dead
+      std::fill_n(f.begin() + kEth + 8, 16, 0);
+      put16(f, kEth + 8, 0xfe80);
+      put16(f, kEth + 22, 0xdead);
+    }
+    const MacAddress mac{{0x33, 0x33, group[12], group[13], group[14], group[15]}};
+    packets::put_mac(f, 0, mac);
+    // The ICMPv6 checksum again, with the new pseudo-header (RFC 8200 §8.1).
+    put16(f, kEth + kIp6Header + 2, 0);
+    const Bytes d = slice(f, kEth, f.size() - kEth);
+    Bytes pseudo = slice(d, 8, 32);
+    const std::size_t length = d.size() - kIp6Header;
+    pseudo.insert(pseudo.end(),
+                  {0, 0, static_cast<std::uint8_t>(length >> 8), static_cast<std::uint8_t>(length), 0, 0, 0, 58});
+    pseudo.insert(pseudo.end(), d.begin() + kIp6Header, d.end());
+    put16(f, kEth + kIp6Header + 2, packets::reference_checksum(pseudo));
+    return f;
+  };
+  const Ip6 all_routers = {0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+  struct Case {
+    Bytes frame;
+    SentKind want;
+    Ip6 source;  // of the reply
+  };
+  std::vector<Case> cases;
+  for (std::size_t i = 0; i < 2; ++i) {
+    cases.push_back({to_group(echoes[i], kAllNodes, false), SentKind::echo_reply, kOurGlobal});
+    cases.push_back({to_group(echoes[i], kAllNodes, true), SentKind::echo_reply, kOurLinkLocal});
+    cases.push_back({to_group(echoes[i], kSolicitedGlobal, true), SentKind::echo_reply, kOurLinkLocal});
+    cases.push_back({to_group(echoes[i], all_routers, false), SentKind::nothing, {}});
+  }
+  for (const LinkLayer link : {LinkLayer::ethernet, LinkLayer::ip}) {
+    const std::string what = link == LinkLayer::ethernet ? "IPv6 to groups (TAP)" : "IPv6 to groups (TUN)";
+    std::vector<Bytes> frames;
+    std::vector<std::int64_t> times;
+    for (const Case& c : cases) {
+      frames.push_back(link == LinkLayer::ethernet ? c.frame : slice(c.frame, kEth, c.frame.size() - kEth));
+      times.push_back(std::int64_t{1'700'000'000} * 1'000'000 + static_cast<std::int64_t>(times.size()) * 1000);
+    }
+    const Replay replay = run_stack(link, frames, times);
+    const Outcome o = verify(replay, times, kMtu);
+    report_problems(what.c_str(), o.problems);
+    const std::size_t l3 = link == LinkLayer::ethernet ? kEth : 0;
+    for (std::size_t i = 0; i < cases.size(); ++i) {
+      EXPECT_EQ(o.frames[i].sent, cases[i].want) << what << " case " << i + 1 << ": " << kind_of(frames[i], link);
+      if (cases[i].want == SentKind::echo_reply && replay.frames[i].sent.size() == 1) {
+        EXPECT_EQ(ip6_at(replay.frames[i].sent.front(), l3 + 8), cases[i].source) << what << " case " << i + 1;
+      }
+    }
+    if (link == LinkLayer::ethernet) {
+      std::set<SentKind> kinds;
+      std::size_t fragmented = 0;
+      EXPECT_EQ(expect_corruptions_caught(what.c_str(), replay, o, kMtu, kinds, fragmented), 6u);
+      EXPECT_EQ(count_drops(replay, DropReason::eth_multicast_not_joined), 2u) << "to all-routers' MAC";
+    } else {
+      EXPECT_EQ(count_drops(replay, DropReason::ipv6_not_for_us), 2u) << "to all-routers";
+    }
+  }
 }
 
 // The reply checks are not vacuous: on real replies from the captures (ARP and echo replies, ICMP unreachables, TCP
