@@ -1,5 +1,6 @@
 // The verdict on a whole capture, and the capture file read ourselves (capture_outcome.hpp).
 #include "capture_outcome.hpp"
+#include "wire_reads_ipv6.hpp"
 
 #include <algorithm>
 #include <fstream>
@@ -51,21 +52,29 @@ void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, c
     case SentKind::arp_reply:
     case SentKind::echo_reply:
     case SentKind::udp_echo:
+    case SentKind::neighbor_advertisement:
       ++o.answers;
       o.arp_replies += s.kind == SentKind::arp_reply ? 1 : 0;
       o.echo_replies += s.kind == SentKind::echo_reply ? 1 : 0;
+      o.echo_replies6 += s.kind == SentKind::echo_reply && r.ipv6 ? 1 : 0;
+      o.advertisements += s.kind == SentKind::neighbor_advertisement ? 1 : 0;
       if (f.drop) problem("answered, and yet dropped as " + dropped_as);
       if (!r.faults.empty()) problem("answered although it has the fault(s) " + reason_names(r.faults));
       break;
-    case SentKind::unreachable: {
+    case SentKind::unreachable:
+    case SentKind::parameter_problem: {
       ++o.errors;
-      const DropReason expected = s.code == 3 ? DropReason::udp_port_unreachable : DropReason::ip_unknown_protocol;
+      o.errors6 += r.ipv6 ? 1 : 0;
+      // An ICMPv6 error reports the fault the reading found it due for (its type, code and pointer: check_sent6).
+      const DropReason expected = r.ipv6        ? (r.error6 ? r.error6->reason : DropReason::ipv6_not_for_us)
+                                  : s.code == 3 ? DropReason::udp_port_unreachable
+                                                : DropReason::ip_unknown_protocol;
       if (f.drop != expected) {
-        problem("sent an ICMP unreachable (code " + std::to_string(s.code) + ") with the verdict " + dropped_as +
-                ", not " + reason_name(expected));
+        problem("sent an ICMP error (code " + std::to_string(s.code) + ") with the verdict " + dropped_as + ", not " +
+                reason_name(expected));
       }
       if (r.faults != std::set<DropReason>{expected}) {
-        problem("sent an ICMP unreachable about a frame whose faults are " + reason_names(r.faults) +
+        problem("sent an ICMP error about a frame whose faults are " + reason_names(r.faults) +
                 ": only a datagram whose one fault is " + reason_name(expected) + " may be reported");
       }
       break;
@@ -83,6 +92,8 @@ void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, c
       if (!f.drop) {
         if (r.may_hold) {
           ++o.held;
+        } else if (r.absorbs && r.faults.empty()) {
+          // a neighbor advertisement taken in, nothing to answer (RFC 4861 §7.2.5)
         } else if (r.reassembled) {
           problem("completes a datagram (by the file's fragments), yet was neither answered nor dropped");
         } else {
@@ -102,21 +113,29 @@ void check_verdict_against_sent(const ReplayedFrame& f, const FrameReading& r, c
 }
 
 // An unreachable that may be sent must be, within the documented rate limit, and never beyond it.
-void check_error_rate(FrameOutcome& fo, const SentReading& s, std::int64_t now_ms, ErrorRateModel& rate, Outcome& o,
+// ICMPv6 errors the same way, with a limiter of their own (RFC 4443 §2.4(f)): due when the reading found one allowed
+// (RFC 4443 §2.4(e)) and the packet has no other fault.
+struct ErrorRates {
+  ErrorRateModel v4, v6;
+};
+void check_error_rate(FrameOutcome& fo, const SentReading& s, std::int64_t now_ms, ErrorRates& rates, Outcome& o,
                       const Report& problem) {
   const FrameReading& r = fo.reading;
   const bool one_fault = r.faults == std::set<DropReason>{DropReason::ip_unknown_protocol} ||
                          r.faults == std::set<DropReason>{DropReason::udp_port_unreachable};
-  if (r.delivered && one_fault && get32(*r.delivered, 16) == kOurIp && !r.link_broadcast &&
-      !bad_source(get32(*r.delivered, 12))) {
+  const bool due4 = r.delivered && !r.ipv6 && one_fault && get32(*r.delivered, 16) == kOurIp && !r.link_broadcast &&
+                    !bad_source(get32(*r.delivered, 12));
+  const bool due6 = r.ipv6 && r.error6 && r.faults == std::set<DropReason>{r.error6->reason};
+  if (due4 || due6) {
     fo.error_due = true;
-    fo.error_allowed = rate.allow(get32(*r.delivered, 12), now_ms);
-    const bool sent_error = s.kind == SentKind::unreachable;
+    fo.error_allowed = due6 ? rates.v6.allow(ip6_at(*r.delivered, 8), now_ms)
+                            : rates.v4.allow(get32(*r.delivered, 12), now_ms);
+    const bool sent_error = s.kind == SentKind::unreachable || s.kind == SentKind::parameter_problem;
     if (fo.error_allowed && !sent_error) {
-      problem("an ICMP unreachable was due and within the rate limit (per destination 6, then 1/s; in all 50, "
+      problem("an ICMP error was due and within the rate limit (per destination 6, then 1/s; in all 50, "
               "then 1000/s), yet none was sent");
     }
-    if (!fo.error_allowed && sent_error) problem("an ICMP unreachable sent beyond the rate limit");
+    if (!fo.error_allowed && sent_error) problem("an ICMP error sent beyond the rate limit");
     o.rate_limited += fo.error_allowed ? 0 : 1;
   }
 }
@@ -170,7 +189,7 @@ void find_overlapping(const Geometry& geometry, std::set<DatagramKey>& overlappi
 Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, std::size_t mtu) {
   Outcome o;
   ReassemblyModel model;
-  ErrorRateModel rate;
+  ErrorRates rates;
   if (times_us.size() != replay.frames.size()) {
     o.problems.push_back("the file holds " + std::to_string(times_us.size()) + " records for " +
                          std::to_string(replay.frames.size()) + " frames replayed");
@@ -189,7 +208,7 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
     if (r.ipv4 && r.fragment) {
       geometry[key_of(f.input, r.l3)].emplace_back(fragment_offset_at(f.input, r.l3), r.total - r.ihl);
     }
-    if (r.faults.empty() && !r.may_hold) ++o.answerable;
+    if (r.faults.empty() && !r.may_hold && !r.absorbs) ++o.answerable;
 
     // What was sent, and whether the verdict goes with it.
     const SentReading s = check_sent(f.input, replay.link, r, f.sent, mtu);
@@ -199,13 +218,13 @@ Outcome verify(const Replay& replay, const std::vector<std::int64_t>& times_us, 
     check_verdict_against_sent(f, r, s, o, problem);
     o.fragmented += s.fragmented ? 1 : 0;
 
-    check_error_rate(fo, s, now_ms, rate, o, problem);
+    check_error_rate(fo, s, now_ms, rates, o, problem);
     check_rst_due(fo, f, s, problem);
     follow_stack_verdict(model, f, r, step, o);
     o.max_in_progress = std::max(o.max_in_progress, model.in_progress());
     o.frames.push_back(std::move(fo));
   }
-  if (rate.destinations() > 64) {
+  if (rates.v4.destinations() > 64 || rates.v6.destinations() > 64) {
     o.problems.push_back("the rate model keeps every destination; the stack forgets the least recent beyond 64");
   }
   find_overlapping(geometry, o.overlapping);

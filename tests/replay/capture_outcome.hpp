@@ -27,7 +27,7 @@ struct FrameOutcome {
   FrameReading reading;
   SentKind sent = SentKind::nothing;
   bool fragmented = false;     // the reply went out in several frames
-  bool error_due = false;      // an ICMP unreachable may be sent about it (RFC 1122 §3.2.2)...
+  bool error_due = false;      // an ICMP unreachable (RFC 1122 §3.2.2) or ICMPv6 error (RFC 4443 §2.4) is due...
   bool error_allowed = false;  // ... and the rate limit lets it through
   bool rst_due = false;        // a well-formed TCP segment unicast to us, refused (RFC 9293 §3.10.7.1, §3.10.7.2)
 };
@@ -35,9 +35,12 @@ struct FrameOutcome {
 struct Outcome {
   Problems problems;  // "frame N (...): what is wrong"
   std::vector<FrameOutcome> frames;
-  std::size_t answers = 0;  // frames answered: ARP reply, echo reply, UDP echo
+  std::size_t answers = 0;  // frames answered: ARP reply, echo reply, UDP echo, neighbor advertisement
   std::size_t arp_replies = 0, echo_replies = 0;
-  std::size_t errors = 0;             // frames that got an ICMP unreachable
+  std::size_t echo_replies6 = 0;      // of them, ICMPv6 echo replies
+  std::size_t advertisements = 0;     // neighbor advertisements sent
+  std::size_t errors = 0;             // frames that got an ICMP unreachable (or an ICMPv6 error)
+  std::size_t errors6 = 0;            // of them, ICMPv6 errors
   std::size_t resets = 0;             // frames that got a TCP RST
   std::size_t fragmented = 0;         // frames whose answer went out in fragments
   std::size_t held = 0;               // fragments held silently, their datagram incomplete

@@ -7,6 +7,7 @@
 
 #include "device/device.hpp"
 #include "ip_options.hpp"
+#include "wire_reads_ipv6.hpp"
 
 namespace ministack::realworld {
 
@@ -46,14 +47,17 @@ TcpOptions read_tcp_options(const Bytes& d, std::size_t from, std::size_t to) {
 // refused with a RST (§3.10.7.1). To the echo (7) and discard (9) services, LISTEN (§3.10.7.2): an ACK is refused
 // with a RST, a segment without SYN dropped, a SYN opens a connection (these checks follow no connection, and the
 // captures hold no segment for those ports: its SYN,ACK reads as unexpected).
-std::set<DropReason> tcp_faults(const Bytes& d, std::size_t ihl, bool to_group, std::set<DropReason>& tolerated) {
+}  // namespace
+
+std::set<DropReason> tcp_faults(const Bytes& d, std::size_t ihl, bool checksum_good, bool to_group,
+                                std::set<DropReason>& tolerated) {
   const std::size_t length = d.size() - ihl;
   if (length < kTcpHeader) return {DropReason::tcp_truncated};
   std::set<DropReason> faults;
   const std::size_t offset = tcp_data_offset_at(d, ihl);
   const bool offset_fits = offset >= kTcpHeader && offset <= length;
   if (!offset_fits) faults.insert(DropReason::tcp_bad_data_offset);
-  if (!tcp_checksum_ok(d, ihl)) faults.insert(DropReason::tcp_bad_checksum);
+  if (!checksum_good) faults.insert(DropReason::tcp_bad_checksum);
   if (offset_fits) {
     const TcpOptions options = read_tcp_options(d, ihl + kTcpHeader, ihl + offset);
     if (options == TcpOptions::malformed) faults.insert(DropReason::tcp_bad_options);
@@ -70,8 +74,6 @@ std::set<DropReason> tcp_faults(const Bytes& d, std::size_t ihl, bool to_group, 
   if ((flags & kTcpSyn) == 0) return {DropReason::tcp_listen_no_syn};
   return faults;
 }
-
-}  // namespace
 
 std::set<DropReason> upper_faults(const Bytes& d, bool to_group, bool odd_options, std::set<DropReason>& tolerated) {
   const std::size_t ihl = ihl_at(d, 0), payload = d.size() - ihl;
@@ -102,7 +104,7 @@ std::set<DropReason> upper_faults(const Bytes& d, bool to_group, bool odd_option
     }
     return faults;
   }
-  if (protocol == 6) return tcp_faults(d, ihl, to_group, tolerated);
+  if (protocol == 6) return tcp_faults(d, ihl, tcp_checksum_ok(d, ihl), to_group, tolerated);
   return {DropReason::ip_unknown_protocol};
 }
 
@@ -134,13 +136,16 @@ bool read_ethernet(const Bytes& f, FrameReading& r) {
     faults.insert(DropReason::eth_truncated);
     return false;
   }
-  r.link_broadcast = mac_is_broadcast(f, 0);
-  if (!mac_is(f, 0, kOurMac) && !r.link_broadcast) faults.insert(DropReason::eth_not_for_us);
+  // RFC 2464 §7, RFC 4861 §7.2.1: the groups we joined (all-nodes, our solicited-node groups) are ours too; any other
+  // group address is one we have not joined.
+  r.link_broadcast = mac_is_group(f, 0) && mac_joined(f, 0);
+  if (!mac_joined(f, 0)) {
+    faults.insert(mac_is_group(f, 0) ? DropReason::eth_multicast_not_joined : DropReason::eth_not_for_us);
+  }
   if (mac_is_group(f, 6)) faults.insert(DropReason::eth_bad_source);
   const std::uint16_t type = get16(f, 12);
   if (type == 0x86dd) {
-    faults.insert(DropReason::eth_unsupported_type);
-    faults.insert(DropReason::ipv6_not_spoken);
+    read_ipv6(f, kEth, LinkLayer::ethernet, r);
     return false;
   }
   if (type != 0x0800 && type != 0x0806) {
@@ -217,7 +222,7 @@ FrameReading read_frame(const Bytes& f, LinkLayer link) {
     if (!read_ethernet(f, r)) return r;
     l3 = kEth;
   } else if (!f.empty() && (f[0] >> 4) == 6) {
-    r.faults = {DropReason::ipv6_not_spoken, DropReason::ip_bad_version};
+    read_ipv6(f, 0, link, r);  // on TUN the version nibble is all there is to tell them apart
     return r;
   }
   read_ipv4(f, l3, r);
@@ -318,7 +323,7 @@ bool given_after_delivery(DropReason r) {
   }
 }
 
-bool ErrorRateModel::allow(std::uint32_t destination, std::int64_t now_ms) {
+bool ErrorRateModel::allow(const Key& destination, std::int64_t now_ms) {
   refill(global_, now_ms, kGlobalBurst);
   if (global_.credit < 1) return false;
   Bucket& d =

@@ -2,6 +2,7 @@
 // the reassembly of fragments (ReassemblyModel) and the documented rate limit on ICMP errors (ErrorRateModel).
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -31,6 +32,18 @@ struct FrameReading {
   bool may_hold = false;           // reassembly takes it in, and its datagram is still incomplete
   bool reassembled = false;        // it completes a datagram: `delivered` is that datagram
   std::optional<Bytes> delivered;  // the whole datagram this frame hands up (a non-fragment: itself)
+  // IPv6 (fault_model_ipv6.cpp): the upper layer at delivered[l4]; whether the packet is taken in with nothing to
+  // answer (a valid neighbor advertisement, RFC 4861 §7.2.5); the ICMPv6 error due, when RFC 4443 §2.4(e) allows one.
+  bool ipv6 = false;
+  std::size_t l4 = 0;
+  std::uint8_t upper = 0;
+  bool absorbs = false;
+  struct Icmp6Error {
+    std::uint8_t type, code;
+    std::uint32_t pointer;
+    DropReason reason;
+  };
+  std::optional<Icmp6Error> error6;
 };
 
 // The faults of a whole datagram (exactly its total length) above IP. `to_group`: sent to a broadcast or multicast
@@ -38,6 +51,13 @@ struct FrameReading {
 std::set<DropReason> upper_faults(const Bytes& d, bool to_group, bool odd_options, std::set<DropReason>& tolerated);
 
 FrameReading read_frame(const Bytes& f, LinkLayer link);
+
+// An IPv6 packet at f[l3] (fault_model_ipv6.cpp).
+void read_ipv6(const Bytes& f, std::size_t l3, LinkLayer link, FrameReading& r);
+
+// A TCP segment at d[at, d.size()), its checksum already judged with the right pseudo-header.
+std::set<DropReason> tcp_faults(const Bytes& d, std::size_t at, bool checksum_good, bool to_group,
+                                std::set<DropReason>& tolerated);
 
 // ---------------------------------------------------------------------------------------------------------------
 // An independent model of reassembly (RFC 791 §3.2, RFC 815), with the rules the README states: overlaps drop the
@@ -94,9 +114,17 @@ bool given_after_delivery(DropReason r);
 // looked at first, the destination's spends its token, then the global one spends its own (so a refusal costs
 // neither). Time in whole milliseconds, as the stack's clock has it.
 
+// IPv6 has a limiter of its own with the same limits (RFC 4443 §2.4(f)): a second instance models it.
 class ErrorRateModel {
  public:
-  bool allow(std::uint32_t destination, std::int64_t now_ms);
+  using Key = std::array<std::uint8_t, 16>;  // an IPv6 address, or an IPv4 one as ::ffff:a.b.c.d
+  bool allow(std::uint32_t destination, std::int64_t now_ms) {
+    return allow(Key{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, static_cast<std::uint8_t>(destination >> 24),
+                     static_cast<std::uint8_t>(destination >> 16), static_cast<std::uint8_t>(destination >> 8),
+                     static_cast<std::uint8_t>(destination)},
+                 now_ms);
+  }
+  bool allow(const Key& destination, std::int64_t now_ms);
   std::size_t destinations() const { return per_destination_.size(); }
 
  private:
@@ -108,7 +136,7 @@ class ErrorRateModel {
   static constexpr std::int64_t kGlobalBurst = 50, kPerDestinationBurst = 6, kMsPerToken = 1000;
   static void refill(Bucket& b, std::int64_t now_ms, std::int64_t capacity);
   Bucket global_{kGlobalBurst, 0, false};
-  std::map<std::uint32_t, Bucket> per_destination_;
+  std::map<Key, Bucket> per_destination_;
 };
 
 }  // namespace ministack::realworld

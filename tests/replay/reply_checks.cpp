@@ -375,6 +375,8 @@ const char* sent_name(SentKind k) {
     case SentKind::udp_echo: return "UDP echo";
     case SentKind::unreachable: return "ICMP unreachable";
     case SentKind::tcp_rst: return "TCP RST";
+    case SentKind::neighbor_advertisement: return "neighbor advertisement";
+    case SentKind::parameter_problem: return "ICMPv6 parameter problem";
     case SentKind::unexpected: return "something unexpected";
   }
   return "?";
@@ -385,6 +387,7 @@ SentReading check_sent(const Bytes& in, LinkLayer link, const FrameReading& r, c
                        std::size_t mtu) {
   SentReading s;
   if (sent.empty()) return s;
+  if (r.ipv6) return check_sent6(in, link, r, sent, mtu);
   if (r.arp) {
     s.kind = SentKind::arp_reply;
     if (sent.size() != 1) s.problems.push_back(std::to_string(sent.size()) + " frames sent for one ARP request");

@@ -132,6 +132,9 @@ inline std::string tcp_flags_text(std::uint8_t flags) {
   return s.empty() ? "no flags" : s;
 }
 
+// What an IPv6 packet at f[l3] is, in words (fault_model_ipv6.cpp).
+std::string kind_of_ipv6(const Bytes& f, std::size_t l3);
+
 // What a frame is, in words, for messages.
 inline std::string kind_of(const Bytes& f, LinkLayer link) {
   std::size_t l3 = 0;
@@ -139,13 +142,13 @@ inline std::string kind_of(const Bytes& f, LinkLayer link) {
     if (f.size() < kEth) return "runt frame";
     const std::uint16_t type = get16(f, 12);
     if (type == 0x8100 || type == 0x88a8 || type == 0x9100) return "VLAN-tagged frame";
-    if (type == 0x86dd) return "IPv6 frame";
+    if (type == 0x86dd) return kind_of_ipv6(f, kEth);
     if (type == 0x0806) return f.size() >= kEth + 8 ? "ARP op " + std::to_string(get16(f, kEth + 6)) : "short ARP";
     if (type != 0x0800) return "non-IP frame (ethertype " + std::to_string(type) + ")";
     l3 = kEth;
   }
   if (f.size() <= l3) return "empty packet";
-  if ((f[l3] >> 4) == 6) return "IPv6 packet";
+  if ((f[l3] >> 4) == 6) return kind_of_ipv6(f, l3);
   if ((f[l3] >> 4) != 4 || f.size() < l3 + 20) return "malformed IPv4";
   const std::uint8_t protocol = f[l3 + 9];
   if (fragment_offset_at(f, l3) != 0) {
