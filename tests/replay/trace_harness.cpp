@@ -200,7 +200,8 @@ void expect_layers_in_order(const TracedFrame& f, const Carried& c) {
     // Answered and dropped: an ICMPv6 error (a parameter problem, port unreachable) or a TCP RST.
     expected.push_back(Layer::ipv6);
     if (f.verdict.drop) {
-      expected.push_back(*c.ip_protocol == 6 ? Layer::tcp : Layer::icmpv6);
+      const bool tcp_refused = describe(*f.verdict.drop).name.starts_with("tcp_");  // a RST, not an ICMPv6 error
+      expected.push_back(tcp_refused ? Layer::tcp : Layer::icmpv6);
     } else {
       expected.push_back(*c.ip_protocol == 17 ? Layer::udp : *c.ip_protocol == 6 ? Layer::tcp : Layer::icmpv6);
     }

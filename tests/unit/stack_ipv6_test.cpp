@@ -274,10 +274,11 @@ TEST_P(StackIpv6Test, WithIpv6TurnedOffEveryIpv6PacketIsNotSpoken) {
 }
 
 // As IPv4's RFC 1122 §3.3.6 and Linux's TCP and UDP: a unicast packet in a link-layer group frame gets nothing.
-TEST_P(StackIpv6Test, UnicastInALinkGroupFrameIsNotAnswered) {
-  if (!tap()) GTEST_SKIP() << "TUN has no link-layer addresses";
-  harness_.receive_dropped(frame6(echo_request6(), group_mac(kAllNodes)), DropReason::ip_link_broadcast);
-  harness_.receive_dropped(frame6(echo_request6(), ministack::MacAddress::broadcast()), DropReason::ip_link_broadcast);
+// (TAP only: TUN has no link-layer addresses.)
+TEST(StackIpv6Tap, UnicastInALinkGroupFrameIsNotAnswered) {
+  Harness harness{LinkLayer::ethernet};
+  harness.receive_dropped(frame6(echo_request6(), group_mac(kAllNodes)), DropReason::ip_link_broadcast);
+  harness.receive_dropped(frame6(echo_request6(), ministack::MacAddress::broadcast()), DropReason::ip_link_broadcast);
 }
 
 // RFC 8200 §5: below an MTU of 1280 there is no IPv6 on the link (Linux turns it off).
