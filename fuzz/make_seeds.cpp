@@ -123,8 +123,9 @@ std::vector<packets::Frame> ipv6_packets() {
       echo_request6({.source = kPeerLinkLocal, .destination = kOurLinkLocal}),
       echo_request6({.source = kPeerLinkLocal, .destination = kAllNodes}),
       neighbor_solicitation(kOurGlobal, nd),
-      neighbor_solicitation(kOurLinkLocal, {.source = Ipv6Address{}, .destination = kOurLinkLocal.solicited_node(),
-                                            .hop_limit = 255}, false),
+      neighbor_solicitation(kOurLinkLocal,
+                            {.source = Ipv6Address{}, .destination = kOurLinkLocal.solicited_node(), .hop_limit = 255},
+                            false),
       neighbor_advertisement(kPeerGlobal, packets::kPeerMac, 0x60, {.source = kPeerGlobal, .hop_limit = 255}),
       ipv6(to_all, icmpv6(134, 0, 0x40000708, packets::pattern(8), to_all)),
       ipv6({.source = kPeerLinkLocal, .destination = kAllNodes, .hop_limit = 1},
@@ -155,8 +156,9 @@ void write_ipv6_seeds(const fs::path& out) {
   Input tap, tun;
   for (const packets::Frame& packet : ipv6_packets()) {
     const ministack::Ipv6Address destination = packets6::get_address(packet, 24);
-    append_record(tap, packets6::frame6(packet, destination.is_multicast() ? packets6::group_mac(destination)
-                                                                           : packets::kOurMac),
+    append_record(tap,
+                  packets6::frame6(packet,
+                                   destination.is_multicast() ? packets6::group_mac(destination) : packets::kOurMac),
                   Duration{0});
     append_record(tun, packet, Duration{0});
   }

@@ -88,8 +88,8 @@ void fix_ipv6(Packet& ip) {
   if (field == 0 || payload < field + 2) return;
   if (next == kUdp) packets::put16(ip, at + 4, static_cast<std::uint16_t>(payload));
   const packets::ByteView upper = packets::ByteView{ip}.subspan(at);
-  const std::uint16_t sum = packets6::checksum6(upper, packets6::get_address(ip, 8), packets6::get_address(ip, 24),
-                                                next, field);
+  const std::uint16_t sum =
+      packets6::checksum6(upper, packets6::get_address(ip, 8), packets6::get_address(ip, 24), next, field);
   packets::put16(ip, at + field, next == kUdp && sum == 0 ? 0xffff : sum);
 }
 

@@ -43,9 +43,9 @@ bool chain_cut_short(Bytes data, std::uint8_t next) {
     at += length;
     if (at > data.size()) return true;
   }
-  const std::size_t upper = next == ip_protocol::tcp                                      ? 20
+  const std::size_t upper = next == ip_protocol::tcp                                  ? 20
                             : next == ip_protocol::udp || next == ip_protocol::icmpv6 ? 8
-                                                                                          : 1;
+                                                                                      : 1;
   return next != ip_protocol::ipv6_no_next_header && data.size() - at < upper;
 }
 

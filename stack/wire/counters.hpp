@@ -30,7 +30,7 @@ inline constexpr std::size_t kCounterGroupCount = 9;
   X(ifInMulticastPkts, link, "IF-MIB", "frames to a multicast group we joined (IPv6 all-nodes, solicited-node)")   \
   X(ifInDiscards, link, "IF-MIB", "frames for another host's MAC, discarded")                                      \
   X(ifInErrors, link, "IF-MIB", "frames too short for Ethernet or too long to read, or from a group MAC address")  \
-  X(ifInUnknownProtos, link, "IF-MIB", "frames of a protocol not spoken (an EtherType, or IPv6 turned off)")           \
+  X(ifInUnknownProtos, link, "IF-MIB", "frames of a protocol not spoken (an EtherType, or IPv6 turned off)")       \
   X(ifOutUcastPkts, link, "IF-MIB", "frames or packets sent to one host")                                          \
   X(ifOutBroadcastPkts, link, "IF-MIB", "frames sent to the Ethernet broadcast address (ARP requests)")            \
   X(ifOutMulticastPkts, link, "IF-MIB", "frames sent to a multicast group (neighbor solicitations, DAD)")          \

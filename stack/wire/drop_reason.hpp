@@ -32,7 +32,7 @@ namespace ministack {
   X(ip_not_for_us, "ipInAddrErrors", "destination address is not ours", "RFC 1122 §3.3.4.2")                           \
   X(ip_bad_source, "ipInAddrErrors", "source is 0/8, 127/8, multicast, broadcast or our own address",                  \
     "RFC 1122 §3.2.1.3")                                                                                               \
-  X(ip_link_broadcast, "ipInAddrErrors", "unicast IP destination received as a link-layer broadcast or multicast",                  \
+  X(ip_link_broadcast, "ipInAddrErrors", "unicast IP destination received as a link-layer broadcast or multicast",     \
     "RFC 1122 §3.3.6")                                                                                                 \
   X(ip_bad_options, "ipInHdrErrors", "malformed IP options (bad length or pointer)", "RFC 1122 §3.2.1.8")              \
   X(ip_broadcast_echo_ignored, "", "echo request to a broadcast or multicast address", "RFC 1122 §3.2.2.6")            \

@@ -284,8 +284,8 @@ std::optional<Violation> CheckedStack::receive(Bytes frame, Instant now) {
   // fast).
   const std::size_t garbage = std::min(buffer_.size() - length, std::size_t{4096});
   std::fill_n(buffer_.begin() + static_cast<std::ptrdiff_t>(length), garbage, 0xe5);
-  const std::uint64_t reassembled =
-      stack_.counters().get(Counter::ipReasmOKs) + stack_.counters().get(Counter::Ip6ReasmOKs);
+  const std::uint64_t reassembled = stack_.counters().get(Counter::ipReasmOKs) +
+                                    stack_.counters().get(Counter::Ip6ReasmOKs);
   const std::size_t pending = stack_.usage().pending_packets.used;
   const std::size_t pending_bytes = stack_.usage().pending_bytes.used;
   CollectingSink sink;

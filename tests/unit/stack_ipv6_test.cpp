@@ -305,8 +305,8 @@ TEST_P(StackIpv6Test, HopByHopAfterAFragmentHeaderIsRefused) {
   const Frame echo = packets::slice(echo_request6(), 40, 64);
   const Frame hop_by_hop = {58, 0, 1, 4, 0, 0, 0, 0};
   const Frame whole = packets::concat(hop_by_hop, echo);
-  const Frame first = ipv6({.next_header = 44},
-                           packets::concat(Frame{0, 0, 0, 1, 0, 0, 0, 5}, packets::slice(whole, 0, 24)));
+  const Frame first =
+      ipv6({.next_header = 44}, packets::concat(Frame{0, 0, 0, 1, 0, 0, 0, 5}, packets::slice(whole, 0, 24)));
   const Frame last = ipv6({.next_header = 44}, packets::concat(Frame{0, 0, 0, 24, 0, 0, 0, 5},
                                                                packets::slice(whole, 24, whole.size() - 24)));
   EXPECT_EQ(harness_.receive(wire(first)).outcome, ministack::Outcome::held);
@@ -328,7 +328,8 @@ TEST_P(StackIpv6Test, PaddingAndOptionFloodsAreRefused) {
   nine.resize(24, 0);
   nine[20] = 1;  // PadN of 2 to the end
   nine[21] = 2;
-  harness_.receive_dropped(wire(ipv6({.next_header = 60}, packets::concat(nine, echo))), DropReason::ipv6_bad_extension);
+  harness_.receive_dropped(wire(ipv6({.next_header = 60}, packets::concat(nine, echo))),
+                           DropReason::ipv6_bad_extension);
 }
 
 // RFC 7739: the identifications of fragmented packets are not a counter anyone can predict.
@@ -418,8 +419,8 @@ TEST_F(NeighborDiscoveryTest, InvalidOrForeignSolicitationsAreDropped) {
 // (RFC 4861 §7.2.5).
 TEST_F(NeighborDiscoveryTest, TheCacheIsNotPoisoned) {
   const ministack::IpAddress peer{kPeerGlobal};
-  for (const MacAddress& bad : {MacAddress::broadcast(), MacAddress{{0x01, 0x00, 0x5e, 0, 0, 1}}, MacAddress{},
-                                packets::kOurMac}) {
+  for (const MacAddress& bad :
+       {MacAddress::broadcast(), MacAddress{{0x01, 0x00, 0x5e, 0, 0, 1}}, MacAddress{}, packets::kOurMac}) {
     Frame ns = neighbor_solicitation(kOurGlobal, {.source = kPeerGlobal, .destination = kOurGlobal, .hop_limit = 255});
     packets::put_mac(ns, 40 + 26, bad);
     packets::put16(ns, 42, 0);

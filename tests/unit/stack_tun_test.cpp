@@ -29,7 +29,8 @@ TEST_F(StackTunTest, SendsVersion6ToIpv6) {
   ipv6[39] = 0x02;  // ff02::2, all routers
   ipv6[40] = 133;   // router solicitation
   harness_.receive_dropped(ipv6, DropReason::ipv6_not_for_us);
-  for (const Frame& packet : {Frame{0x60}, Frame{0x6f, 0xff}}) harness_.receive_dropped(packet, DropReason::ipv6_truncated);
+  for (const Frame& packet : {Frame{0x60}, Frame{0x6f, 0xff}})
+    harness_.receive_dropped(packet, DropReason::ipv6_truncated);
   EXPECT_EQ(harness_.count(Counter::Ip6InReceives), 3u);
   EXPECT_EQ(harness_.stack().counters().frames_received(), 3u);
   EXPECT_EQ(harness_.count(Counter::ipInReceives), 0u) << "not an IPv4 datagram";
