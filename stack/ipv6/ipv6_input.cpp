@@ -80,6 +80,7 @@ Ipv6::Ipv6(StackContext& context, Link& link)
       link_(link),
       link_local_(context.config.link_local6()),
       global_(context.config.interface6.address),
+      solicited_{link_local_.solicited_node(), global_.solicited_node()},
       reassembly_(context.config.reassembly, context.counters,
                   {Counter::Ip6ReasmReqds, Counter::Ip6ReasmOKs, Counter::Ip6ReasmFails}),
       fragment_tx_(kEthernetHeaderLength + FragmentStore::kMaxDatagramLength),
@@ -92,8 +93,8 @@ const Ipv6Address& Ipv6::source_for(const Ipv6Address& destination) const {
 }
 
 bool Ipv6::accepts(const Ipv6Address& destination) const {
-  return is_ours(destination) || destination == kIpv6AllNodes || destination == link_local_.solicited_node() ||
-         destination == global_.solicited_node();
+  return is_ours(destination) || destination == kIpv6AllNodes || destination == solicited_[0] ||
+         destination == solicited_[1];
 }
 
 Verdict Ipv6::receive(PacketBuffer& packet, FrameContext& frame) {
@@ -101,9 +102,11 @@ Verdict Ipv6::receive(PacketBuffer& packet, FrameContext& frame) {
   const auto ip = Ipv6View::parse(packet.bytes());
   if (!ip) return context_.drop(ip.reason(), frame);
   const std::size_t slack = packet.size() - ip->total_length();
-  context_.trace(Layer::ipv6, "{} > {}: payload length {}, next header {}, hop limit {}, traffic class 0x{:02x}",
-                 ip->source(), ip->destination(), ip->payload_length(), ip->next_header(), ip->hop_limit(),
-                 ip->traffic_class());
+  if (context_.tracer) {  // the addresses are read for the line alone
+    context_.trace(Layer::ipv6, "{} > {}: payload length {}, next header {}, hop limit {}, traffic class 0x{:02x}",
+                   ip->source(), ip->destination(), ip->payload_length(), ip->next_header(), ip->hop_limit(),
+                   ip->traffic_class());
+  }
   if (slack) context_.trace(Layer::ipv6, "{} bytes after the payload length are link padding: ignored", slack);
   const Ipv6Address destination = ip->destination();
   if (!accepts(destination)) return context_.drop(DropReason::ipv6_not_for_us, frame);

@@ -82,6 +82,7 @@ class Ipv6 final : public NetworkInput {
   Link& link_;
   Ipv6Address link_local_;
   Ipv6Address global_;
+  std::array<Ipv6Address, 2> solicited_;  // the solicited-node groups of link_local_ and global_
   std::array<TransportInput*, 256> protocols_{};
   Ipv6ErrorReporter* errors_ = nullptr;
   FragmentStore reassembly_;
