@@ -28,6 +28,9 @@ struct Received {
   Timestamp timestamp{};  // when the frame was received (live) or recorded (replay)
   // The frame's whole length when it was longer than the buffer (only `length` bytes of it were read); 0 otherwise.
   std::size_t wire_length = 0;
+  // The frame's number in its source when frames were left out before it (a filtered capture), as Wireshark numbers
+  // them; 0: number frames as they arrive.
+  std::uint64_t number = 0;
 
   // True when the frame did not fit the buffer: the stack drops it as frame_too_long instead of reading it.
   bool cut() const { return wire_length > length; }

@@ -36,11 +36,18 @@ Bytes cooked_payload(int dlt, Bytes frame) {
 
 }  // namespace
 
-PcapReplayDevice::PcapReplayDevice(const std::string& path, std::size_t mtu)
-    : capabilities_{LinkLayer::ethernet, path, mtu, kDltEthernet, true} {
+std::string pcap_library_version() { return pcap_lib_version(); }
+
+PcapReplayDevice::PcapReplayDevice(const std::string& path, std::size_t mtu, ReplaySelection selection)
+    : capabilities_{LinkLayer::ethernet, path, mtu, kDltEthernet, true}, max_frames_(selection.max_frames) {
   char errbuf[PCAP_ERRBUF_SIZE] = {};
   handle_ = pcap_open_offline(path.c_str(), errbuf);
-  if (!handle_) throw DeviceError(fmt::format("cannot read capture {}: {}", path, errbuf));
+  if (!handle_) {
+    // libpcap's message often starts with the path already: say it once.
+    std::string_view why = errbuf;
+    if (why.starts_with(path + ": ")) why.remove_prefix(path.size() + 2);
+    throw DeviceError(fmt::format("cannot read capture {}: {}", path, why));
+  }
   input_dlt_ = pcap_datalink(handle_);
   switch (input_dlt_) {
     case kDltEthernet:
@@ -70,11 +77,29 @@ PcapReplayDevice::PcapReplayDevice(const std::string& path, std::size_t mtu)
           path, input_dlt_, name ? name : "unknown"));
     }
   }
+  compile_filter(selection.filter);
 }
 
-PcapReplayDevice::~PcapReplayDevice() { pcap_close(handle_); }
+void PcapReplayDevice::compile_filter(const std::string& filter) {
+  if (filter.empty()) return;
+  program_ = std::make_unique<bpf_program>();
+  if (pcap_compile(handle_, program_.get(), filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
+    const std::string why = pcap_geterr(handle_);
+    program_.reset();
+    pcap_close(handle_);
+    handle_ = nullptr;
+    throw ReplayFilterError(fmt::format("filter '{}': {}", filter, why));
+  }
+  filtered_ = true;
+}
+
+PcapReplayDevice::~PcapReplayDevice() {
+  if (program_) pcap_freecode(program_.get());
+  if (handle_) pcap_close(handle_);
+}
 
 Received PcapReplayDevice::receive(MutableBytes buffer, std::chrono::milliseconds) {
+  if (max_frames_ != 0 && frames_played_ >= max_frames_) return {Received::Status::end};
   for (;;) {
     pcap_pkthdr* header = nullptr;
     const u_char* data = nullptr;
@@ -85,6 +110,10 @@ Received PcapReplayDevice::receive(MutableBytes buffer, std::chrono::millisecond
                                     pcap_geterr(handle_)));
     }
     ++frames_read_;
+    if (program_ && pcap_offline_filter(program_.get(), header, data) == 0) {
+      ++frames_skipped_;
+      continue;
+    }
     Bytes frame{data, header->caplen};
     if (input_dlt_ == kDltLinuxSll || input_dlt_ == kDltLinuxSll2) {
       frame = cooked_payload(input_dlt_, frame);
@@ -98,7 +127,8 @@ Received PcapReplayDevice::receive(MutableBytes buffer, std::chrono::millisecond
     const std::size_t n = std::min(frame.size(), buffer.size());
     std::copy_n(frame.begin(), n, buffer.begin());
     const Received::Timestamp ts{std::int64_t{header->ts.tv_sec} * 1'000'000 + header->ts.tv_usec};
-    return {Received::Status::frame, n, ts, frame.size() > n ? frame.size() : 0};
+    ++frames_played_;
+    return {Received::Status::frame, n, ts, frame.size() > n ? frame.size() : 0, filtered_ ? frames_read_ : 0};
   }
 }
 

@@ -360,7 +360,7 @@ namespace {
 std::string write_failure(const std::string& name, int err) {
   // EIO: the kernel drops writes while the link is down.
   return fmt::format("write to {}: {}{}", name, std::strerror(err),
-                     err == EIO ? " (is the link up? 'ip link set dev NAME up')" : "");
+                     err == EIO ? fmt::format(" (is the link up? 'ip link set dev {} up')", name) : "");
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "frame_summary.hpp"
+
 namespace ministack {
 
 namespace {
@@ -47,21 +49,21 @@ void count_late_failures(Device& device, LoopStats& stats, Logger* log) {
   }
 }
 
-// At debug level, one line per frame: what became of it.
-void log_verdict(Logger& log, const Received& in, const Verdict& verdict) {
+// At debug level, one line per frame: when, who asked what (`summary`, read before the stack answered over the
+// frame), and what became of it.
+void log_verdict(Logger& log, const Received& in, const std::string& summary, const Verdict& verdict) {
   const std::size_t length = in.cut() ? in.wire_length : in.length;
+  const std::string head = fmt::format("{} {}, {} B", time_of_day(in.timestamp), summary, length);
   switch (verdict.outcome) {
     case Outcome::dropped: {
       const auto info = describe(*verdict.drop);
-      log.debug("rx {:5} B  dropped: {} ({}; {}){}", length, info.name, info.meaning, info.rule,
-                verdict.frames_sent ? fmt::format(", {} frame(s) sent", verdict.frames_sent) : "");
+      log.debug("{}: dropped as {} ({}; {}){}", head, info.name, info.meaning, info.rule,
+                verdict.frames_sent ? fmt::format(", {} sent", plural(verdict.frames_sent, "frame")) : "");
       break;
     }
-    case Outcome::held: log.debug("rx {:5} B  held (a fragment waiting for the rest of its datagram)", length); break;
-    case Outcome::absorbed:
-      log.debug("rx {:5} B  absorbed (taken into the stack's state, nothing to send)", length);
-      break;
-    case Outcome::answered: log.debug("rx {:5} B  answered with {} frame(s)", length, verdict.frames_sent); break;
+    case Outcome::held: log.debug("{}: held (a fragment waiting for the rest of its datagram)", head); break;
+    case Outcome::absorbed: log.debug("{}: absorbed (taken into the stack's state, nothing to send)", head); break;
+    case Outcome::answered: log.debug("{}: answered ({})", head, plural(verdict.frames_sent, "frame")); break;
   }
 }
 
@@ -83,10 +85,13 @@ struct FrameHandler {
   void handle(std::uint64_t index, const Received& in, MutableBytes buffer, Instant now) const {
     if (options.observer) options.observer->frame_received(index, Bytes{buffer}.first(in.length), in.timestamp, now);
     if (options.trace) options.trace->begin_frame(index, in.length, in.timestamp);
+    const bool logged = options.log && options.log->enabled(LogLevel::debug);
+    const std::string summary = logged ? frame_summary(stack.config().link, Bytes{buffer}.first(in.length))
+                                       : std::string{};
     // A frame the buffer could not hold is dropped whole: its first bytes are no datagram.
     const Verdict verdict = in.cut() ? stack.receive_too_long(in.wire_length, now, sink)
                                      : stack.receive(buffer, in.length, now, sink);
-    if (options.log && options.log->enabled(LogLevel::debug)) log_verdict(*options.log, in, verdict);
+    if (logged) log_verdict(*options.log, in, summary, verdict);
     if (options.observer) options.observer->frame_handled(index, verdict);
   }
 };
@@ -123,7 +128,7 @@ LoopStats run_event_loop(Device& device, Stack& stack, const std::atomic<bool>& 
   if (options.follow_device_mtu) stack.set_mtu(followed_mtu);
   while (!stop) {
     if (options.stats_request && options.stats_request->exchange(false)) {
-      if (options.report) options.report();
+      if (options.report) options.report(instant(nullptr));
     }
     // A TCP timer due sooner than the wait slice shortens the wait, so retransmissions and delayed ACKs are on time.
     const std::optional<Instant> deadline = stack.next_deadline();
@@ -143,7 +148,8 @@ LoopStats run_event_loop(Device& device, Stack& stack, const std::atomic<bool>& 
     }
     if (in.status != Received::Status::frame) continue;
 
-    handler.handle(++frames, in, buffer, now);
+    ++frames;
+    handler.handle(in.number ? in.number : frames, in, buffer, now);
   }
   device.flush();
   count_late_failures(device, stats, options.log);

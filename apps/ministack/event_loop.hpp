@@ -36,9 +36,10 @@ struct LoopOptions {
   Logger* log = nullptr;          // errors; at debug level, one line per frame: what was sent, or why dropped
   bool announce = false;          // a gratuitous ARP before the first frame (live TAP)
   TracePrinter* trace = nullptr;  // heads each frame's trace (the stack itself reports to it)
-  // Set from a signal handler (SIGUSR1) or another thread to ask for `report`; the loop clears it and calls `report`.
+  // Set from a signal handler (SIGUSR1) or another thread to ask for `report`; the loop clears it and calls `report`
+  // with the stack's time (the neighbor cache's ages are measured on it).
   std::atomic<bool>* stats_request = nullptr;
-  std::function<void()> report;
+  std::function<void(Instant)> report;
   LoopObserver* observer = nullptr;  // told of every frame received and transmitted (the tests)
   // Fragment to the device's MTU as it is now: when the device reports a new one (the host ran `ip link set DEV mtu
   // N`), the stack takes it (Stack::set_mtu) before the next frame. False when the user fixed the MTU (--mtu).

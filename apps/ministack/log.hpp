@@ -3,7 +3,9 @@
 // once, so that a log read while the program runs (or after a crash) is complete.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
+#include <string>
 #include <string_view>
 #include <utility>
 
@@ -19,6 +21,12 @@ std::string_view log_level_name(LogLevel level);
 
 // Accepts error, warning (or warn), info and debug; throws std::invalid_argument, listing those, on anything else.
 LogLevel parse_log_level(std::string_view text);
+
+// "1 frame", "2 frames"; `many` for plurals not made with an s ("1 ARP reply", "2 ARP replies").
+inline std::string plural(std::uint64_t n, std::string_view one, std::string_view many = {}) {
+  if (n == 1) return fmt::format("1 {}", one);
+  return many.empty() ? fmt::format("{} {}s", n, one) : fmt::format("{} {}", n, many);
+}
 
 class Logger {
  public:

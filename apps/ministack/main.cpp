@@ -6,11 +6,14 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -18,6 +21,7 @@
 #include "device/host_config.hpp"
 #include "device/pcap_replay.hpp"
 #include "device/pcap_writer.hpp"
+#include "device/routes.hpp"
 #include "device/tuntap.hpp"
 #include "event_loop.hpp"
 #include "log.hpp"
@@ -63,32 +67,70 @@ void ignore_sigpipe_when_serving(const Options& opt) {
   sigaction(SIGPIPE, &sa, nullptr);
 }
 
-// One line for the log; the full table goes to stdout.
+// One line for the log (stderr); the full table goes to report_stream().
 void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
-  log.info("stopped: {} frames in, {} frames out ({} ARP replies, {} neighbor advertisements, {} echo replies, {} UDP, "
-           "{} TCP segments, {} ICMP errors, {} fragments), {} dropped, {} send errors",
-           c.frames_received(), c.frames_sent(), c.get(Counter::arpOutReplies),
-           c.get(Counter::Icmp6OutNeighborAdvertisements),
-           c.get(Counter::icmpOutEchoReps) + c.get(Counter::Icmp6OutEchoReplies), c.get(Counter::udpOutDatagrams),
-           c.get(Counter::tcpOutSegs),
-           c.get(Counter::icmpOutDestUnreachs) + c.get(Counter::Icmp6OutDestUnreachs) +
-               c.get(Counter::Icmp6OutParmProblems),
-           c.get(Counter::ipFragCreates) + c.get(Counter::Ip6FragCreates), c.total_drops(), loop.transmit_errors);
+  log.info("stopped: {} in, {} out ({}, {}, {}, {}, {}, {}, {}), {} dropped, {}", plural(c.frames_received(), "frame"),
+           plural(c.frames_sent(), "frame"), plural(c.get(Counter::arpOutReplies), "ARP reply", "ARP replies"),
+           plural(c.get(Counter::Icmp6OutNeighborAdvertisements), "neighbor advertisement"),
+           plural(c.get(Counter::icmpOutEchoReps) + c.get(Counter::Icmp6OutEchoReplies), "echo reply", "echo replies"),
+           plural(c.get(Counter::udpOutDatagrams), "UDP datagram"), plural(c.get(Counter::tcpOutSegs), "TCP segment"),
+           plural(c.get(Counter::icmpOutDestUnreachs) + c.get(Counter::Icmp6OutDestUnreachs) +
+                      c.get(Counter::Icmp6OutParmProblems),
+                  "ICMP error"),
+           plural(c.get(Counter::ipFragCreates) + c.get(Counter::Ip6FragCreates), "fragment"), c.total_drops(),
+           plural(loop.transmit_errors, "send error"));
 }
 
-// The counters as a table on stdout and, with --stats-json, as JSON: at exit and on SIGUSR1.
-void report_counters(const Options& opt, Logger& log, const Counters& counters, const IoStats& io) {
+// Where the counters table and the neighbor cache go: stdout, unless a data stream has it (--pcap -,
+// --stats-json -, --trace), for a reader of that stream must get nothing else.
+std::FILE* report_stream(const Options& opt) {
+  return names_stdout(opt.pcap_output) || names_stdout(opt.stats_json) || opt.trace ? stderr : stdout;
+}
+
+// Where --trace goes: stdout, unless --pcap or --stats-json took it.
+std::FILE* trace_stream(const Options& opt) {
+  return names_stdout(opt.pcap_output) || names_stdout(opt.stats_json) ? stderr : stdout;
+}
+
+// --color, NO_COLOR (https://no-color.org) and whether `out` is a terminal.
+bool use_colour(const Options& opt, std::FILE* out) {
+  if (opt.color != Options::Color::automatic) return opt.color == Options::Color::always;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color && *no_color) return false;
+  return ::isatty(::fileno(out)) == 1;
+}
+
+// The counters as a table and, with --stats-json, as JSON: at exit and on SIGUSR1; with `neighbors`, the neighbor
+// cache after the table.
+void report_counters(const Options& opt, Logger& log, const Counters& counters, const IoStats& io,
+                     const std::string& neighbors = {}) {
   if (opt.log_level >= LogLevel::info) {
     // fwrite, not fmt::print (which throws): a stdout that went away (| head -1) loses the table, not the stack.
-    const std::string table = counters_table(counters, io);
-    std::fwrite(table.data(), 1, table.size(), stdout);
-    std::fflush(stdout);
+    const std::string table = counters_table(counters, io) + neighbors;
+    std::FILE* out = report_stream(opt);
+    std::fwrite(table.data(), 1, table.size(), out);
+    std::fflush(out);
   }
   if (opt.stats_json.empty()) return;
   try {
     write_counters_json(opt.stats_json, counters, MINISTACK_VERSION, io);
   } catch (const std::exception& e) {
     log.error("{}", e.what());
+  }
+}
+
+// The host side's subnet already routed through another interface (a LAN on 192.168.3.0/24): the address ministack
+// gives the host side would take over part of it, or the other route would win.
+void warn_if_routed_elsewhere(const Options& opt, const std::string& device, Logger& log) {
+  if (!opt.host_config) return;
+  std::vector<Ipv6Interface> prefixes6;
+  if (opt.ipv6) prefixes6.push_back(opt.host_ip6);
+  for (const RouteClash& clash : routes_elsewhere(device, opt.host_ip, prefixes6)) {
+    const std::string route = clash.route == clash.subnet ? "" : fmt::format(" (by the route to {})", clash.route);
+    log.warn("{} is already routed through {}{}: giving {} a second route into it can cut this host off from that "
+             "network, or hide ministack behind it; choose a free subnet with --ip (e.g. --ip 10.213.7.12/24), or run "
+             "ministack in a network namespace (scripts/sandbox.sh)",
+             clash.subnet, clash.device, route, device);
   }
 }
 
@@ -108,8 +150,11 @@ std::unique_ptr<TunTapDevice> open_queue(const Options& opt, Logger& log) {
 // Opens the device the options name: a TUN/TAP device (set up on the host side unless told not to) or a capture.
 // `host_side` says, for the log, what became of the host side.
 std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side, Logger& log) {
-  if (opt.mode == Options::Mode::replay) return std::make_unique<PcapReplayDevice>(opt.replay_input);
+  if (opt.mode == Options::Mode::replay) {
+    return std::make_unique<PcapReplayDevice>(opt.replay_input, 1500, ReplaySelection{opt.filter, opt.max_frames});
+  }
   auto device = open_queue(opt, log);
+  warn_if_routed_elsewhere(opt, device->name(), log);
   if (!opt.host_config) {
     host_side = "host side left as it is";
     return device;
@@ -156,7 +201,8 @@ PrivilegeState confine(const Options& opt, Logger& log, bool threads = false) {
 // The first JSON snapshot, written once confined: a path the confined process cannot write fails at start, not at
 // exit. Throws with advice when it cannot.
 void write_first_snapshot(const Options& opt, const PrivilegeState& confined, const Device& device) {
-  if (opt.stats_json.empty()) return;
+  // stdout gets whole documents at SIGUSR1 and exit only: a stream of snapshots would start with an empty one.
+  if (opt.stats_json.empty() || names_stdout(opt.stats_json)) return;
   try {
     write_counters_json(opt.stats_json, Counters{}, MINISTACK_VERSION, device.io_stats());
   } catch (const std::exception& e) {
@@ -235,6 +281,12 @@ std::string describe_start(const Options& opt, const Device& device, const Stack
   return line;
 }
 
+// The neighbor cache for SIGUSR1, on TAP (TUN has no link addresses to resolve).
+std::string neighbors_of(const Stack& stack, const Device& device, Instant now) {
+  if (device.link() != LinkLayer::ethernet) return {};
+  return neighbor_table(stack.neighbors().snapshot(now), device.name());
+}
+
 // --queues N: the device's N queues, a stack and a thread each. Returns the exit status.
 int run_queues(const Options& opt, Logger& log) {
   std::vector<std::unique_ptr<QueueWorker>> workers;
@@ -304,6 +356,9 @@ int main(int argc, char** argv) {
                       replay ? CaptureDevice::Record::transmitted_only : CaptureDevice::Record::both_directions,
                       replay);
     }
+  } catch (const ReplayFilterError& e) {
+    fmt::print(stderr, "ministack: {} (a filter takes tcpdump's syntax: man 7 pcap-filter)\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     log.error("{}", e.what());
     return 1;
@@ -313,7 +368,7 @@ int main(int argc, char** argv) {
   Stack stack(stack_config(opt, io));
   std::optional<TracePrinter> trace;
   if (opt.trace) {
-    trace.emplace(stdout);
+    trace.emplace(trace_stream(opt), use_colour(opt, trace_stream(opt)));
     stack.set_tracer(&*trace);
   }
   try {
@@ -331,7 +386,9 @@ int main(int argc, char** argv) {
     LoopOptions loop_options = loop_options_for(opt, io, log);
     loop_options.trace = trace ? &*trace : nullptr;
     loop_options.stats_request = &g_stats_request;
-    loop_options.report = [&] { report_counters(opt, log, stack.counters(), io.io_stats()); };
+    loop_options.report = [&](Instant now) {
+      report_counters(opt, log, stack.counters(), io.io_stats(), neighbors_of(stack, io, now));
+    };
     loop = run_event_loop(io, stack, g_stop, loop_options);
   } catch (const DeviceError& e) {
     log.error("{}", e.what());

@@ -1,19 +1,44 @@
 #include "options.hpp"
 
+#include <charconv>
+#include <cstdlib>
+
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
-#ifndef MINISTACK_VERSION
-#define MINISTACK_VERSION "unknown"
-#endif
+#include "about.hpp"
+#include "address_checks.hpp"
 
 namespace ministack {
 
 namespace {
 
+// An IPv4 address/prefix fit for one end of the link (address_checks.hpp says what is refused and why).
 std::string check_interface(const std::string& text) {
-  return Ipv4Interface::parse(text) ? ""
-                                    : fmt::format("'{}' is not an IPv4 address/prefix such as 192.168.3.12/24", text);
+  const auto interface = Ipv4Interface::parse(text);
+  if (!interface) return fmt::format("'{}' is not an IPv4 address/prefix such as 192.168.3.12/24", text);
+  return check_host_pair4(*interface);
+}
+
+// A whole number from `min` to `max`, checked before CLI11 converts it (which would wrap "-5" into an unsigned).
+CLI::Validator number(std::uint64_t min, std::uint64_t max) {
+  return CLI::Validator(
+      [min, max](const std::string& text) -> std::string {
+        std::uint64_t value = 0;
+        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+        if (!text.empty() && text.front() == '-' && text.find_first_not_of("0123456789", 1) == std::string::npos &&
+            text.size() > 1) {
+          return fmt::format("'{}' is negative: give a whole number from {} to {}", text, min, max);
+        }
+        if (text.empty() || error == std::errc::invalid_argument || end != text.data() + text.size()) {
+          return fmt::format("'{}' is not a number: give a whole number from {} to {}", text, min, max);
+        }
+        if (error == std::errc::result_out_of_range || value < min || value > max) {
+          return fmt::format("{} is out of range: give a whole number from {} to {}", text, min, max);
+        }
+        return "";
+      },
+      fmt::format("{}..{}", min, max));
 }
 
 // Whose IPv6 address an option gives, for check_interface6()'s messages.
@@ -90,8 +115,12 @@ struct Raw {
   bool no_ipv6 = false, no_host_config = false, verbose = false, quiet = false;
   std::string log_level;
   std::string explain_file;
+  bool host_ip_given = false, host_ip6_given = false;
   std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
   std::string io = "poll";
+  std::vector<std::string> explain_filter;  // explain's words after the file, joined into one filter
+  std::string color = "auto";
+  std::string filter;
   std::string tcp_echo = "7", tcp_discard = "9";
   std::size_t tcp_idle_timeout_s = 300;
 };
@@ -190,32 +219,35 @@ void add_log_options(CLI::App& app, Raw& raw) {
 // The MTU, the broadcast echo policy, and the limits of reassembly and ICMP errors.
 void add_limit_options(CLI::App& app, Options& o, Raw& raw) {
   app.add_option("--mtu", o.mtu, "Largest datagram sent unfragmented [default: the device's; 1500 in a replay]")
-      ->check(CLI::Range(576, 65535))
+      ->check(number(576, 65535))
       ->type_name("BYTES");
   app.add_flag("--answer-broadcast-echo", o.answer_broadcast_echo,
                "Answer echo requests sent to broadcast/multicast (off, as Linux's icmp_echo_ignore_broadcasts=1)");
   auto* reasm = app.add_option_group("Reassembly", "Limits on IP fragments held for reassembly");
   reasm->add_option("--reasm-max-datagrams", o.reassembly.max_datagrams, "Datagrams in progress at once")
       ->capture_default_str()
-      ->check(CLI::Range(1, 100000))
+      ->check(number(1, 100000))
       ->type_name("N");
   reasm->add_option("--reasm-max-bytes", o.reassembly.max_bytes, "Memory held for them, in bytes")
       ->capture_default_str()
-      ->check(CLI::Range(65536, 1 << 30))
+      ->check(number(65536, 1 << 30))
       ->type_name("BYTES");
   reasm->add_option("--reasm-timeout", raw.reasm_timeout_s, "Seconds before an incomplete datagram is dropped")
       ->capture_default_str()
-      ->check(CLI::Range(1, 60))  // RFC 1122 §3.3.2: at most 60 s
+      ->check(number(1, 60))  // RFC 1122 §3.3.2: at most 60 s
       ->type_name("SECONDS");
   auto* icmp = app.add_option_group("ICMP errors", "Rate limits on the ICMP errors sent (0 = unlimited)");
   icmp->add_option("--icmp-ratelimit", raw.icmp_ratelimit_ms, "Milliseconds per error to one destination (burst 6)")
       ->capture_default_str()
+      ->check(number(0, 3600000))
       ->type_name("MS");
   icmp->add_option("--icmp-msgs-per-sec", o.icmp_rate.msgs_per_sec, "Errors per second to all destinations")
       ->capture_default_str()
+      ->check(number(0, 1000000))
       ->type_name("N");
   icmp->add_option("--icmp-msgs-burst", o.icmp_rate.msgs_burst, "Burst allowed above that rate")
       ->capture_default_str()
+      ->check(number(0, 1000000))
       ->type_name("N");
 }
 
@@ -232,24 +264,24 @@ void add_tcp_options(CLI::App& app, Options& o, Raw& raw) {
       ->type_name("PORT|off");
   tcp->add_option("--tcp-max-connections", o.tcp.max_connections, "Connections at once, in any state")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000000))
+      ->check(number(1, 1000000))
       ->type_name("N");
   tcp->add_option("--tcp-max-half-open", o.tcp.max_half_open, "Connections in SYN-RECEIVED at once")
       ->capture_default_str()
-      ->check(CLI::Range(1, 1000000))
+      ->check(number(1, 1000000))
       ->type_name("N");
   tcp->add_option("--tcp-buffer", o.tcp.connection.buffer_bytes,
                   "Bytes queued per connection (its receive window; the echo's backlog)")
       ->capture_default_str()
-      ->check(CLI::Range(1024, 1 << 24))
+      ->check(number(1024, 1 << 24))
       ->type_name("BYTES");
   tcp->add_option("--tcp-max-buffer", o.tcp.total_buffer_bytes, "Bytes queued by all connections together")
       ->capture_default_str()
-      ->check(CLI::Range(1024, 1 << 30))
+      ->check(number(1024, 1 << 30))
       ->type_name("BYTES");
   tcp->add_option("--tcp-idle-timeout", raw.tcp_idle_timeout_s, "Seconds of silence before we close a connection")
       ->capture_default_str()
-      ->check(CLI::Range(1, 86400))
+      ->check(number(1, 86400))
       ->type_name("SECONDS");
 }
 
@@ -267,15 +299,52 @@ void add_speed_options(CLI::App& app, Options& o, Raw& raw) {
       ->add_option("--busy-poll", o.busy_poll_us,
                    "After a frame, look for the next one this long before sleeping (0: never spin; idle costs nothing)")
       ->capture_default_str()
-      ->check(CLI::Range(0U, 1000000U))
+      ->check(number(0, 1000000))
       ->type_name("USEC");
   speed
       ->add_option("--queues", o.queues,
                    "Open N queues of a multi-queue device, one worker thread and stack each (the kernel spreads "
                    "flows over them)")
       ->capture_default_str()
-      ->check(CLI::Range(1U, 64U))
+      ->check(number(1, 64))
       ->type_name("N");
+}
+
+// The host side's addresses: derived from ours when not given (address_checks.hpp says how), and when given, in our
+// subnet or prefix, for the host's route to us is that subnet's. Returns what is wrong, or "".
+std::string check_host_side(Options& o, const Raw& raw) {
+  o.host_ip = raw.host_ip_given ? *Ipv4Interface::parse(raw.host_ip) : derive_host_ip(o.ip);
+  const auto derived6 = derive_host_ip6(o.ip6);
+  o.host_ip6 = raw.host_ip6_given ? *Ipv6Interface::parse(raw.host_ip6) : derived6.value_or(Ipv6Interface{});
+  if (!o.host_config) return "";
+  if (o.ip.address == o.host_ip.address) {
+    return fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
+                       o.ip.address.to_string());
+  }
+  if (!in_subnet(o.ip, o.host_ip.address)) {
+    return fmt::format("--host-ip {} is outside --ip {}'s subnet, so the host would have no route to ministack: give "
+                       "an address in it, such as {} (what ministack picks when --host-ip is not given)",
+                       o.host_ip.to_string(), o.ip.to_string(), derive_host_ip(o.ip).to_string());
+  }
+  if (!o.ipv6) return "";
+  if (!raw.host_ip6_given && !derived6) {
+    return fmt::format("--ip6 {} leaves no address for the host side in its prefix: give a prefix of /120 or "
+                       "shorter, or --host-ip6",
+                       o.ip6.to_string());
+  }
+  if (o.ip6.address == o.host_ip6.address) {
+    return fmt::format("--ip6 and --host-ip6 are both {}: the host and ministack need different addresses",
+                       o.ip6.address);
+  }
+  if (!o.ip6.contains(o.host_ip6.address)) {
+    return fmt::format("--host-ip6 {} is outside --ip6 {}'s prefix, so the host would have no route to ministack: "
+                       "give an address in it{}",
+                       o.host_ip6.to_string(), o.ip6.to_string(),
+                       derived6 ? fmt::format(", such as {} (what ministack picks when --host-ip6 is not given)",
+                                              derived6->to_string())
+                                : "");
+  }
+  return "";
 }
 
 // Turns what was parsed into Options, or a usage error for combinations CLI11 cannot express.
@@ -296,7 +365,8 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   if (explain) {
     if (!raw.tap.empty() || !raw.tun.empty() || !raw.replay.empty() || !raw.pcap.empty()) {
       return usage_error(
-          "explain takes only a capture (and --ip, --ip6, --no-ipv6, --mac): no device, --replay or --pcap");
+          "explain reads a capture and writes its trace to stdout: it takes no device (--tap, --tun), --replay or "
+          "--pcap; for those, run ministack --replay FILE --trace");
     }
     o.mode = Options::Mode::replay;
     o.replay_input = raw.explain_file;
@@ -314,36 +384,15 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   o.io = raw.io == "uring" ? Options::Io::uring : raw.io == "poll" ? Options::Io::poll : Options::Io::automatic;
   o.ip = *Ipv4Interface::parse(raw.ip);
   o.mac = *MacAddress::parse(raw.mac);
-  o.host_ip = *Ipv4Interface::parse(raw.host_ip);
   o.host_config = o.mode == Options::Mode::live && !raw.no_host_config;
   o.log_level = raw.verbose             ? LogLevel::debug
                 : raw.quiet             ? LogLevel::error
                 : raw.log_level.empty() ? LogLevel::info
                                         : parse_log_level(raw.log_level);
-  if (o.host_config && o.ip.address == o.host_ip.address) {
-    return usage_error(fmt::format("--ip and --host-ip are both {}: the host and ministack need different addresses",
-                                   o.ip.address.to_string()));
-  }
   o.ipv6 = !raw.no_ipv6;
   o.ip6 = *Ipv6Interface::parse(raw.ip6);
-  o.host_ip6 = *Ipv6Interface::parse(raw.host_ip6);
   std::vector<std::string> warnings;
-  if (o.host_config && o.ipv6) {
-    if (o.ip6.address == o.host_ip6.address) {
-      return usage_error(
-          fmt::format("--ip6 and --host-ip6 are both {}: the host and ministack need different addresses",
-                      o.ip6.address));
-    }
-    // A warning, not a refusal: the addresses still work with a route added by hand (as IPv4's do), which some
-    // set-ups want (a /128 on each side, or a wider prefix on the host's).
-    if (!o.ip6.contains(o.host_ip6.address) || !o.host_ip6.contains(o.ip6.address)) {
-      warnings.push_back(fmt::format(
-          "--ip6 {} and --host-ip6 {} are not in one prefix: the host has no route to ministack's address through "
-          "{}, so 'ping -6 {}' needs one added by hand (ip -6 route add {} dev {}); give both the same prefix, such as "
-          "fd00:3::12/64 and fd00:3::11/64",
-          o.ip6.to_string(), o.host_ip6.to_string(), o.device, o.ip6.address, o.ip6.address, o.device));
-    }
-  }
+  if (const std::string error = check_host_side(o, raw); !error.empty()) return usage_error(error);
   // RFC 8200 §5: IPv6 needs a link MTU of 1280; below it the stack, as Linux, takes no IPv6 at all.
   if (o.ipv6 && o.mtu != 0 && o.mtu < 1280) {
     warnings.push_back(fmt::format("--mtu {} is below IPv6's minimum of 1280 (RFC 8200 §5): IPv6 packets will be "
@@ -355,25 +404,34 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
         "--queues N runs one worker per queue of a live device; it does not combine with --replay, --pcap or "
         "--trace, whose output is one ordered stream: use --queues 1 with those");
   }
+  // Every name of stdout as "-": written through the stdout stream, never opened again (which, on a redirection to
+  // a file, would write over what the stream wrote) nor replaced by rename.
+  if (names_stdout(o.pcap_output)) o.pcap_output = "-";
+  if (names_stdout(o.stats_json)) o.stats_json = "-";
+  if (o.pcap_output == "-" && o.stats_json == "-") {
+    return usage_error("--pcap and --stats-json both write to stdout: send one of them to a file");
+  }
+  o.filter = raw.filter;
+  if (explain && !raw.explain_filter.empty()) {
+    if (!o.filter.empty()) return usage_error("explain takes its filter after the file or as --filter, not both");
+    for (const std::string& word : raw.explain_filter) o.filter += (o.filter.empty() ? "" : " ") + word;
+  }
+  if (o.mode != Options::Mode::replay && (!o.filter.empty() || o.max_frames != 0)) {
+    return usage_error("--filter and -c choose frames of a capture: use them with --replay or explain");
+  }
+  o.color = raw.color == "always"  ? Options::Color::always
+            : raw.color == "never" ? Options::Color::never
+                                   : Options::Color::automatic;
   if (!o.pcap_output.empty() && o.pcap_output == o.replay_input) {
     return usage_error("--pcap would overwrite the --replay input: choose another output file");
   }
   return {o, 0, warnings};
 }
 
-}  // namespace
-
-ParsedOptions parse_options(int argc, char** argv) {
-  Raw raw;
-  Options o;
-  CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP and ping on a TUN or TAP device,\n"
-               "or replays a pcap capture through the same stack.",
-               "ministack"};
-  app.set_version_flag("--version", "ministack " MINISTACK_VERSION);
-  add_io_options(app, raw);
-  add_log_options(app, raw);
+// What to show and where: --color, -c, --filter, --stats-json, --user, --trace.
+CLI::Option* add_output_options(CLI::App& app, Options& o, Raw& raw) {
   app.add_option("--stats-json", o.stats_json,
-                 "Write the counters as JSON to FILE at start, on SIGUSR1 and at exit (replaced whole each time)")
+                 "Write the counters as JSON to FILE (- for stdout) at start, on SIGUSR1 and at exit")
       ->type_name("FILE");
   auto* user_opt = app.add_option("--user", o.user,
                                   "After setup, run as NAME with no capabilities and a seccomp filter "
@@ -382,18 +440,50 @@ ParsedOptions parse_options(int argc, char** argv) {
                        ->type_name("NAME");
   app.add_flag("--trace", o.trace,
                "For every frame, one line per layer: what it read and decided, what was sent, why a drop");
+  app.add_option("--color", raw.color, "Colour the trace: auto (on a terminal, unless NO_COLOR is set), always, never")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN");
+  app.add_option("--filter", raw.filter, "Replay only the frames this BPF filter matches (tcpdump's syntax)")
+      ->type_name("EXPR");
+  app.add_option("-c,--count", o.max_frames, "Replay at most N frames (after --filter), as tcpdump -c")
+      ->check(number(1, UINT64_MAX))
+      ->type_name("N");
+  return user_opt;
+}
+
+}  // namespace
+
+bool names_stdout(const std::string& path) {
+  return path == "-" || path == "/dev/stdout" || path == "/dev/fd/1" || path == "/proc/self/fd/1";
+}
+
+ParsedOptions parse_options(int argc, char** argv) {
+  Raw raw;
+  Options o;
+  CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP, ping, UDP and TCP echo on a TUN or TAP\n"
+               "device, or replays a pcap capture through the same stack.",
+               "ministack"};
+  app.formatter(std::make_shared<WrappingFormatter>());
+  app.get_formatter()->column_width(30);
+  app.set_version_flag("-V,--version", [] { return version_text(); });
+  add_io_options(app, raw);
+  add_log_options(app, raw);
+  auto* user_opt = add_output_options(app, o, raw);
   auto* explain =
       app.add_subcommand("explain",
                          "Replay a capture with --trace on and no output file: see any capture with the stack's eyes");
+  // The program's options work after `explain FILE` too (-c, -v, --color); those explain cannot use are refused
+  // with a reason by finish(), not as "unexpected arguments".
+  explain->fallthrough();
   explain->add_option("FILE.pcap", raw.explain_file, "The capture (Ethernet, raw IP or Linux cooked)")->required();
+  explain->add_option("FILTER", raw.explain_filter,
+                      "A BPF filter, as tcpdump takes it: only matching frames are played (numbered as in the file)");
   add_address_options(*explain, raw);
   add_limit_options(app, o, raw);
   add_tcp_options(app, o, raw);
   add_speed_options(app, o, raw);
-  app.footer("Examples:\n"
-             "  sudo ministack --tap tap0                      then, in another shell: ping 192.168.3.12\n"
-             "  ministack --replay in.pcap --pcap out.pcap     then: tcpdump -nr out.pcap\n"
-             "  ministack explain capture.pcap                 each frame, layer by layer");
+  app.footer(help_footer());
 
   try {
     app.parse(argc, argv);
@@ -403,6 +493,8 @@ ParsedOptions parse_options(int argc, char** argv) {
     return usage_error(e.what());
   }
   o.user_given = user_opt->count() > 0;
+  raw.host_ip_given = app.get_option("--host-ip")->count() > 0;
+  raw.host_ip6_given = app.get_option("--host-ip6")->count() > 0;
   return finish(o, raw, explain->parsed());
 }
 

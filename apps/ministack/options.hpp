@@ -44,7 +44,16 @@ struct Options {
   static constexpr unsigned kDefaultBusyPollUs = 50;
   // --queues: a multi-queue device (IFF_MULTI_QUEUE) with one worker thread, stack and loop per queue.
   unsigned queues = 1;
+  // Replay and explain: a BPF filter (--filter, or explain's words after the file) and a frame count (-c).
+  std::string filter;
+  std::uint64_t max_frames = 0;
+  // --color: colour the trace always, never, or when it goes to a terminal and NO_COLOR is not set.
+  enum class Color { automatic, always, never };
+  Color color = Color::automatic;
 };
+
+// Whether an output path names stdout: "-", /dev/stdout, /dev/fd/1 or /proc/self/fd/1.
+bool names_stdout(const std::string& path);
 
 // Parses argv. On --help/--version it prints to stdout and returns exit code 0; on a usage error it prints the
 // problem and a hint to stderr and returns 2. Otherwise returns the options, and `warnings`: what is allowed but

@@ -37,7 +37,7 @@ QueueReport merge_snapshots(const std::vector<std::unique_ptr<QueueWorker>>& wor
 // One worker's thread: its loop until `stop`, then its last snapshot.
 void work(QueueWorker& worker, const std::atomic<bool>& stop, LoopOptions options, std::latch& running) {
   options.stats_request = &worker.snapshot_request;
-  options.report = [&worker] { publish(worker); };
+  options.report = [&worker](Instant) { publish(worker); };
   running.count_down();
   try {
     worker.loop = run_event_loop(*worker.device, *worker.stack, stop, options);

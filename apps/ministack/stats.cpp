@@ -1,11 +1,13 @@
 #include "stats.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <iterator>
 #include <stdexcept>
@@ -107,6 +109,26 @@ std::string counters_table(const Counters& counters, const IoStats& io) {
   return out + io_line(io);
 }
 
+std::string neighbor_table(const std::vector<NeighborRow>& rows, std::string_view device) {
+  if (rows.empty()) return "neighbors: none\n";
+  std::string out = fmt::format("neighbors ({}):\n", rows.size());
+  for (const NeighborRow& row : rows) {
+    const double seconds = static_cast<double>(row.age.count()) / 1000.0;
+    switch (row.state) {
+      case NeighborRow::State::incomplete:
+        fmt::format_to(std::back_inserter(out), "  {} dev {} INCOMPLETE (asked {:.1f} s ago)\n", row.ip, device,
+                       seconds);
+        break;
+      case NeighborRow::State::reachable:
+      case NeighborRow::State::stale:
+        fmt::format_to(std::back_inserter(out), "  {} dev {} lladdr {} {} (confirmed {:.1f} s ago)\n", row.ip, device,
+                       *row.mac, row.state == NeighborRow::State::reachable ? "REACHABLE" : "STALE", seconds);
+        break;
+    }
+  }
+  return out;
+}
+
 std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io) {
   nlohmann::ordered_json counter_values = nlohmann::ordered_json::object();
   for (std::size_t i = 0; i < kCounterCount; ++i) {
@@ -138,6 +160,31 @@ std::string counters_json(const Counters& counters, std::string_view version, co
 void write_counters_json(const std::string& path, const Counters& counters, std::string_view version,
                          const IoStats& io) {
   const std::string text = counters_json(counters, version, io);
+  // stdout, a pipe or a device (/dev/stdout): written in place, for there is no directory to rename in.
+  if (path == "-") {
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+      throw std::runtime_error(fmt::format("cannot write counters to stdout: {}", std::strerror(errno)));
+    }
+    return;
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) throw_write_error(path, "opening", path, errno);
+    std::size_t done = 0;
+    while (done < text.size()) {
+      const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        const int error = errno;
+        ::close(fd);
+        throw_write_error(path, "writing", path, error);
+      }
+      done += static_cast<std::size_t>(n);
+    }
+    ::close(fd);
+    return;
+  }
 
   // Same directory as the target, so rename() is atomic; the PID keeps two writers' temporaries apart.
   const std::string temp = fmt::format("{}.tmp.{}", path, ::getpid());

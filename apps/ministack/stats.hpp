@@ -4,8 +4,10 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "device/device.hpp"
+#include "stack/link/neighbor_cache.hpp"
 #include "stack/wire/counters.hpp"
 
 namespace ministack {
@@ -19,6 +21,11 @@ inline constexpr std::string_view kCountersJsonSchema = "ministack-counters/2";
 // system calls it made. Columns aligned; ends with a newline.
 std::string counters_table(const Counters& counters, const IoStats& io = {});
 
+// The neighbor cache as `ip neigh` shows it, one line each, with its age: "neighbors (2):" then
+// "  192.168.3.11 dev tap0 lladdr 02:00:00:00:00:02 REACHABLE (confirmed 1.2 s ago)", IPv4 and IPv6 alike;
+// "neighbors: none" when empty. Ends with a newline.
+std::string neighbor_table(const std::vector<NeighborRow>& rows, std::string_view device);
+
 // {"schema": "ministack-counters/2", "version": VERSION, "counters": {every counter}, "drops": {every drop reason,
 // zeros included}, "total_drops": N, "io": {"mode": "poll", "io_uring" or "none", "system_calls": N, and N per call:
 // "read", "write", "poll", "io_uring_enter", "netlink", "getrusage"}}, keys in declaration order, indented; ends with a
@@ -26,7 +33,8 @@ std::string counters_table(const Counters& counters, const IoStats& io = {});
 std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io = {});
 
 // Writes counters_json() to `path` atomically: a temporary file in the same directory, then rename(), so a reader
-// never sees half a file. Throws std::runtime_error naming the path and the system error on failure.
+// never sees half a file. "-" is stdout, and a path that exists but is no regular file (/dev/stdout, a FIFO) is
+// written in place. Throws std::runtime_error naming the path and the system error on failure.
 void write_counters_json(const std::string& path, const Counters& counters, std::string_view version,
                          const IoStats& io = {});
 

@@ -159,6 +159,11 @@ void allow(scmp_filter_ctx ctx, const char* name) {
 }  // namespace
 
 std::span<const AllowedSyscall> syscall_allowlist() { return kAllowed; }
+
+std::string seccomp_library_version() {
+  const scmp_version* v = seccomp_version();
+  return v ? fmt::format("{}.{}.{}", v->major, v->minor, v->micro) : "unknown";
+}
 std::span<const AllowedSyscall> thread_start_calls() { return kThreadStart; }
 
 void install_syscall_filter(bool threads) {

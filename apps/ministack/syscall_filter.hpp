@@ -2,6 +2,8 @@
 // hostile frame might make the process do, it cannot open a socket, run a program or change the network.
 #pragma once
 
+#include <string>
+
 #include <span>
 #include <stdexcept>
 
@@ -34,5 +36,8 @@ void install_syscall_filter(bool threads = false);
 // Once the worker threads run: a second filter, on every thread (SECCOMP_FILTER_FLAG_TSYNC), that traps
 // thread_start_calls() again. Throws SyscallFilterError.
 void lock_thread_start();
+
+// The version of the libseccomp ministack runs with ("2.5.4").
+std::string seccomp_library_version();
 
 }  // namespace ministack

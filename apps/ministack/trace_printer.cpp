@@ -1,7 +1,5 @@
 #include "trace_printer.hpp"
 
-#include <unistd.h>
-
 #include <fmt/color.h>
 #include <fmt/format.h>
 
@@ -42,7 +40,7 @@ fmt::text_style layer_style(Layer layer) {
 
 }  // namespace
 
-TracePrinter::TracePrinter(std::FILE* out) : out_(out), colour_(::isatty(::fileno(out)) == 1) {}
+TracePrinter::TracePrinter(std::FILE* out, bool colour) : out_(out), colour_(colour) {}
 
 void TracePrinter::begin_frame(std::uint64_t index, std::size_t length, std::chrono::microseconds timestamp) {
   const auto us = timestamp.count();

@@ -1,6 +1,6 @@
 // Prints the stack's trace for people: one heading per frame, then one line per layer the frame passed through,
-// indented by layer, then what was sent or why the frame was dropped (with the rule behind it). Colour when the
-// output is a terminal, plain text otherwise.
+// indented by layer, then what was sent or why the frame was dropped (with the rule behind it). In colour or plain
+// text, as the caller decides (--color).
 #pragma once
 
 #include <chrono>
@@ -13,7 +13,8 @@ namespace ministack {
 
 class TracePrinter final : public Tracer {
  public:
-  explicit TracePrinter(std::FILE* out = stdout);
+  // Plain text unless `colour` (main.cpp decides it from --color, NO_COLOR and isatty).
+  explicit TracePrinter(std::FILE* out = stdout, bool colour = false);
 
   void begin_frame(std::uint64_t index, std::size_t length, std::chrono::microseconds timestamp);  // since the epoch
   // A heading for what the stack sends on its own (the announcement at start).

@@ -58,13 +58,18 @@ Verdict Link::receive_ethernet(PacketBuffer& frame, FrameContext& context) {
                  type == ethertype::arp    ? "ARP"
                  : type == ethertype::ipv4 ? "IPv4"
                  : type == ethertype::ipv6 ? (ipv6_ ? "IPv6" : "nobody (IPv6 is off)")
-                                           : "nobody");
+                 : type == ethertype::vlan || type == ethertype::vlan_s || type == ethertype::vlan_qinq
+                     ? "nobody (a VLAN tag: no VLAN is configured)"
+                     : "nobody");
   // A group address is never a valid source, and an answer to one would go to every host on the link.
   const MacAddress source = eth->source();
   if (source.is_group()) return context_.drop(DropReason::eth_bad_source, context);
   context.peer = LinkPeer{source, group};  // answers go back where the request came from
 
   if (type == ethertype::ipv6 && !speaks_ipv6()) return context_.drop(DropReason::ipv6_not_spoken, context);
+  if (type == ethertype::vlan || type == ethertype::vlan_s || type == ethertype::vlan_qinq) {
+    return context_.drop(DropReason::eth_vlan_not_supported, context);
+  }
   if (type != ethertype::arp && type != ethertype::ipv4 && type != ethertype::ipv6) {
     return context_.drop(DropReason::eth_unsupported_type, context);
   }

@@ -55,6 +55,21 @@ bool NeighborCache::resolving(IpAddress ip) const {
                      [&ip](const Resolution& r) { return r.in_use && r.ip == ip; });
 }
 
+std::vector<NeighborRow> NeighborCache::snapshot(Instant now) const {
+  std::vector<NeighborRow> rows;
+  for (const Entry& e : entries_) {
+    if (!e.in_use) continue;
+    const Duration age = now - e.confirmed;
+    rows.push_back(
+        {e.ip, e.mac, age > limits_.stale_after ? NeighborRow::State::stale : NeighborRow::State::reachable, age});
+  }
+  for (const Resolution& r : resolutions_) {
+    if (r.in_use && !find(r.ip))
+      rows.push_back({r.ip, std::nullopt, NeighborRow::State::incomplete, now - r.last_request});
+  }
+  return rows;
+}
+
 std::size_t NeighborCache::size() const {
   return static_cast<std::size_t>(
       std::count_if(entries_.begin(), entries_.end(), [](const Entry& e) { return e.in_use; }));

@@ -27,6 +27,16 @@ struct NeighborLimits {
   Duration retry_interval = std::chrono::seconds(1);
 };
 
+// One row of NeighborCache::snapshot(), in the words of `ip neigh`: REACHABLE (confirmed within stale_after),
+// STALE (older: resolved again before use) or INCOMPLETE (being resolved, no MAC yet).
+struct NeighborRow {
+  enum class State { reachable, stale, incomplete };
+  IpAddress ip;
+  std::optional<MacAddress> mac;  // none while INCOMPLETE
+  State state = State::incomplete;
+  Duration age{0};  // since last confirmed, or since the last request while INCOMPLETE
+};
+
 class NeighborCache {
  public:
   static constexpr std::size_t kCapacity = NeighborLimits{}.capacity;
@@ -40,6 +50,8 @@ class NeighborCache {
   // Adds or refreshes the entry, evicting the least recently confirmed when the table is full.
   void insert(IpAddress ip, const MacAddress& mac, Instant now = {});
   std::size_t size() const;
+  // Every entry and every resolution under way, as seen at `now`, entries first (for SIGUSR1's dump).
+  std::vector<NeighborRow> snapshot(Instant now) const;
 
   // --- datagrams waiting for resolution ---
   enum class Queued { first_for_destination, behind_others, full };

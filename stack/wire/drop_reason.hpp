@@ -19,6 +19,8 @@ namespace ministack {
   X(eth_bad_source, "ifInErrors", "source MAC is a group (multicast or broadcast) address", "IEEE 802 §8.2")           \
   X(eth_unsupported_type, "ifInUnknownProtos", "EtherType is not IPv4 (0x0800), ARP (0x0806) or IPv6 (0x86dd)",        \
     "RFC 894")                                                                                                         \
+  X(eth_vlan_not_supported, "ifInUnknownProtos",                                                                       \
+    "802.1Q VLAN-tagged frame (EtherType 0x8100, 0x88a8 or 0x9100): ministack joins no VLAN", "IEEE 802.1Q §9.5")      \
   X(arp_truncated, "", "ARP packet shorter than its address lengths require", "RFC 826")                               \
   X(arp_unsupported_format, "", "ARP hardware/protocol type or address lengths are not Ethernet/IPv4", "RFC 826")      \
   X(arp_bad_sender, "", "ARP sender hardware address is a group address", "RFC 1122 §2.3.2.1")                         \

@@ -30,6 +30,10 @@ namespace ethertype {
 inline constexpr std::uint16_t ipv4 = 0x0800;
 inline constexpr std::uint16_t arp = 0x0806;
 inline constexpr std::uint16_t ipv6 = 0x86dd;
+// IEEE 802.1Q VLAN tags: C-tag, S-tag (802.1ad) and the older pre-standard Q-in-Q value.
+inline constexpr std::uint16_t vlan = 0x8100;
+inline constexpr std::uint16_t vlan_s = 0x88a8;
+inline constexpr std::uint16_t vlan_qinq = 0x9100;
 }  // namespace ethertype
 
 class EthernetView {

@@ -235,7 +235,9 @@ TEST_F(StackTapTest, DropsOtherEthertypes) {
   // 802.1Q: the tag hides an otherwise good echo request; no VLAN is configured.
   const Frame tag = {0x00, 0x05, 0x08, 0x00};  // VLAN 5, then EtherType IPv4
   const Frame tagged = packets::concat(tag, packets::echo_request());
-  expect_drop(packets::ethernet({.type = packets::ethertype::vlan}, tagged), DropReason::eth_unsupported_type);
+  // A drop reason of its own, so that a user with VLANs on the host side sees what happened (issue 13).
+  expect_drop(packets::ethernet({.type = packets::ethertype::vlan}, tagged), DropReason::eth_vlan_not_supported);
+  expect_drop(packets::ethernet({.type = 0x88a8}, tagged), DropReason::eth_vlan_not_supported);
 
   for (std::uint16_t type : U16s{0x88cc /* LLDP */, 0x8035 /* RARP */, 0x0008 /* IPv4 byte-swapped */,
                                  0x002e /* an 802.3 length */, 0x0000, 0xffff}) {
