@@ -15,8 +15,10 @@ PcapWriter::PcapWriter(const std::string& path, int dlt) : path_(path) {
   if (!handle_) throw DeviceError(fmt::format("libpcap cannot write link type {}", dlt));
   dumper_ = pcap_dump_open(handle_, path.c_str());
   if (!dumper_) {
-    const std::string why = pcap_geterr(handle_);
+    std::string why = pcap_geterr(handle_);
     pcap_close(handle_);
+    // libpcap's message starts with the path already: say it once.
+    if (why.starts_with(path + ": ")) why.erase(0, path.size() + 2);
     throw DeviceError(fmt::format("cannot create capture file {}: {}", path, why));
   }
 }

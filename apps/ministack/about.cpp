@@ -28,7 +28,7 @@ std::size_t columns(std::string_view s) {
   return n;
 }
 
-// Where a continuation of `line` starts: under its description column, else four past its indent.
+// Where a continuation of `line` starts: under its description column, else four past a short indent.
 std::size_t continuation_indent(std::string_view line, std::size_t width) {
   const std::size_t indent = line.find_first_not_of(' ');
   if (indent == std::string_view::npos) return 0;
@@ -37,7 +37,8 @@ std::size_t continuation_indent(std::string_view line, std::size_t width) {
     const std::size_t column = line.find_first_not_of(' ', gap);
     if (column != std::string_view::npos && column <= width / 2) return column;
   }
-  return std::min(indent + 4, width / 2);
+  // A description on a line of its own (under a long option name) goes on at its own column; other text indents.
+  return indent >= 8 ? std::min(indent, width / 2) : indent + 4;
 }
 
 void wrap_line(std::string_view line, std::size_t width, std::string& out) {

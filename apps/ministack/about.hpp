@@ -15,7 +15,8 @@ namespace ministack {
 std::string version_text();
 
 // `text` with every line wider than `width` columns broken at spaces; a continuation lines up under the description
-// column of an option's line (two spaces after the name), or under the line's own indent plus four.
+// column of an option's line (two spaces after the name), under a description's own column, or four past a short
+// indent.
 std::string wrap_lines(std::string_view text, std::size_t width = 80);
 
 // CLI11's help, each line fitted to 80 columns by wrap_lines().

@@ -447,7 +447,7 @@ CLI::Option* add_output_options(CLI::App& app, Options& o, Raw& raw) {
   app.add_option("--filter", raw.filter, "Replay only the frames this BPF filter matches (tcpdump's syntax)")
       ->type_name("EXPR");
   app.add_option("-c,--count", o.max_frames, "Replay at most N frames (after --filter), as tcpdump -c")
-      ->check(number(1, UINT64_MAX))
+      ->check(number(1, 1'000'000'000))
       ->type_name("N");
   return user_opt;
 }
@@ -461,8 +461,8 @@ bool names_stdout(const std::string& path) {
 ParsedOptions parse_options(int argc, char** argv) {
   Raw raw;
   Options o;
-  CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP, ping, UDP and TCP echo on a TUN or TAP\n"
-               "device, or replays a pcap capture through the same stack.",
+  CLI::App app{"ministack: a userspace TCP/IP stack that answers ARP, ping, UDP and TCP echo\n"
+               "on a TUN or TAP device, or replays a pcap capture through the same stack.",
                "ministack"};
   app.formatter(std::make_shared<WrappingFormatter>());
   app.get_formatter()->column_width(30);

@@ -12,7 +12,8 @@ expect() {
   local out rc=0
   out=$("$@" 2>&1) || rc=$?
   [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want:"$'\n'"$out"
-  echo "$out" | grep -Eq -- "$pattern" || fail "'$*' did not say /$pattern/:"$'\n'"$out"
+  # A here-string, not echo | grep -q: grep leaving early would fail the pipe under pipefail.
+  grep -Eq -- "$pattern" <<<"$out" || fail "'$*' did not say /$pattern/:"$'\n'"$out"
   pass "$* -> exit $rc"
 }
 
@@ -55,7 +56,7 @@ if [ "$part" = usage ]; then
   [ -z "$wide" ] || fail "--help has lines over 80 columns:"$'\n'"$wide"
   for section in "^Signals:" "SIGUSR1 +print the counters and the neighbor cache" "SIGINT, SIGTERM, SIGHUP +stop cleanly" \
     "^Exit status:" "^  2  bad usage" "^Files:" "/dev/net/tun"; do
-    echo "$help" | grep -Eq -- "$section" || fail "--help does not say /$section/"
+    grep -Eq -- "$section" <<<"$help" || fail "--help does not say /$section/"
   done
   pass "--help: every line within 80 columns; signals, exit status and files sections"
   expect 2 "--tap NAME or --tun NAME" "$ministack"
@@ -174,7 +175,7 @@ if [ "$part" = output ]; then
   # Outputs that cannot be written: reported at start, exit 1.
   expect 1 "cannot write counters to /nonexistent/c.json" \
     "$ministack" --replay "$pcaps/tap_ping.pcap" --stats-json /nonexistent/c.json
-  expect 1 "cannot create capture file /nonexistent/o.pcap" \
+  expect 1 "cannot create capture file /nonexistent/o.pcap: No such file" \
     "$ministack" --replay "$pcaps/tap_ping.pcap" --pcap /nonexistent/o.pcap
   # explain -c N and a filter: only what matches, numbered as in the file (as Wireshark numbers them).
   n=$("$ministack" explain "$pcaps/tap_ping.pcap" -c 1 2>/dev/null | grep -c '^frame ')

@@ -12,7 +12,8 @@ expect() {  # expect RC PATTERN CMD...
   local out rc=0
   out=$("$@" 2>&1) || rc=$?
   [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want:"$'\n'"$out"
-  echo "$out" | grep -Eq -- "$pattern" || fail "'$*' did not say /$pattern/:"$'\n'"$out"
+  # A here-string, not echo | grep -q: grep leaving early would fail the pipe under pipefail.
+  grep -Eq -- "$pattern" <<<"$out" || fail "'$*' did not say /$pattern/:"$'\n'"$out"
 }
 
 for fixture in tap_ping tun_ping; do

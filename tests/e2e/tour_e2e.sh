@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Keeps docs/tour.md true (its conventions are in the HTML comment at its top):
 #   - every command block (a fenced block whose first line is "$ ministack ...") is run from the repository root
-#     with the built binary, and its stdout must equal the rest of the block (trailing white space aside);
+#     with the built binary, and its stdout, then its stderr less the log lines ("ministack: ..."), which leaves
+#     the counters table that follows a trace, must equal the rest of the block (trailing white space aside);
 #   - every "trace" block's lines must appear, consecutively and in order ("..." marks a gap), in the output of the
 #     nearest command block above it;
 #   - every function the tour places in a file ("`function()` in `file.cpp`", or "`file.cpp`: `function()`" on
@@ -73,6 +74,8 @@ for ((i = 1; i <= commands; i++)); do
   fi
   rc=0
   (cd "$root" && "$ministack" "${args[@]}") >"$workdir/raw.$i" 2>"$workdir/stderr.$i" || rc=$?
+  # A trace is data on stdout, and the counters table goes to stderr (README, "Output"): the tour shows both.
+  grep -v '^ministack: ' "$workdir/stderr.$i" >>"$workdir/raw.$i"
   normalize <"$workdir/raw.$i" >"$workdir/actual.$i"
   normalize <"$workdir/expected.$i" >"$workdir/want.$i"
   if [ "$rc" != 0 ]; then

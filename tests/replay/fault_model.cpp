@@ -148,6 +148,10 @@ bool read_ethernet(const Bytes& f, FrameReading& r) {
     read_ipv6(f, kEth, LinkLayer::ethernet, r);
     return false;
   }
+  if (type == 0x8100 || type == 0x88a8 || type == 0x9100) {  // 802.1Q tags: a reason of their own
+    faults.insert(DropReason::eth_vlan_not_supported);
+    return false;
+  }
   if (type != 0x0800 && type != 0x0806) {
     faults.insert(DropReason::eth_unsupported_type);
     return false;

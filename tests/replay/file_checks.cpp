@@ -56,9 +56,9 @@ void expect_reassembly(const Replay& replay, const Outcome& o, const Expectation
   EXPECT_GT(reassembled_resets, 0u) << "RSTs refusing a TCP segment rebuilt from fragments";
 }
 
-// tp_vlan.pcap. No VLAN is configured: every tagged frame stops at the EtherType, unless the Ethernet header itself
-// is already wrong (frame 6 comes from 11:11:11:11:11:11, a group address: eth_bad_source, checked by read_frame like
-// every other drop).
+// tp_vlan.pcap. No VLAN is configured: every tagged frame stops at the EtherType as eth_vlan_not_supported, unless the
+// Ethernet header itself is already wrong (frame 6 comes from 11:11:11:11:11:11, a group address: eth_bad_source,
+// checked by read_frame like every other drop).
 void expect_vlan_stops_at_ethertype(const Replay& replay, const Outcome&, const Expectation&) {
   expect_no_replies(replay, "no VLAN is configured");
   std::size_t tagged = 0;
@@ -68,7 +68,7 @@ void expect_vlan_stops_at_ethertype(const Replay& replay, const Outcome&, const 
     EXPECT_EQ(kind_of(f.input, replay.link), "VLAN-tagged frame") << "frame " << f.index;
     if (mac_is_group(f.input, 6) || !(mac_is(f.input, 0, kOurMac) || mac_is_broadcast(f.input, 0))) continue;
     ++tagged;
-    EXPECT_EQ(f.drop, DropReason::eth_unsupported_type) << "frame " << f.index;
+    EXPECT_EQ(f.drop, DropReason::eth_vlan_not_supported) << "frame " << f.index;
   }
   EXPECT_GE(tagged, replay.frames.size() - 1);
 }
@@ -79,9 +79,10 @@ void expect_l2_misc_stops_at_ethernet(const Replay& replay, const Outcome&, cons
   // Nothing here carries IP or ARP: every frame stops in the Ethernet layer (a group MAC we have not joined among
   // the reasons, RFC 2464 §7), or before it when it is longer than any frame a device delivers (frame 13, 125497
   // bytes).
-  const std::set<DropReason> ethernet = {DropReason::frame_too_long, DropReason::eth_truncated,
-                                         DropReason::eth_not_for_us, DropReason::eth_multicast_not_joined,
-                                         DropReason::eth_bad_source, DropReason::eth_unsupported_type};
+  const std::set<DropReason> ethernet = {DropReason::frame_too_long,        DropReason::eth_truncated,
+                                         DropReason::eth_not_for_us,        DropReason::eth_multicast_not_joined,
+                                         DropReason::eth_bad_source,        DropReason::eth_unsupported_type,
+                                         DropReason::eth_vlan_not_supported};
   for (const ReplayedFrame& f : replay.frames) {
     EXPECT_TRUE(f.drop && ethernet.count(*f.drop))
         << "frame " << f.index << " dropped as " << (f.drop ? reason_name(*f.drop) : "nothing");
