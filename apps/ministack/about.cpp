@@ -130,9 +130,9 @@ std::string help_footer() {
          "it, then rename) unless it is - or not a regular file\n"
          "\n"
          "Examples:\n"
-         "  sudo ministack --tap tap0             then, in another shell: ping 192.168.3.12\n"
+         "  sudo ministack --tap tap0                then, in another shell: ping 192.168.3.12\n"
          "  ministack --replay in.pcap --pcap - | tcpdump -nr -\n"
-         "  ministack explain capture.pcap 'icmp or arp'   each matching frame, layer by layer\n";
+         "  ministack explain cap.pcap 'icmp or arp'  the matching frames, layer by layer\n";
 }
 
 }  // namespace ministack
