@@ -148,8 +148,8 @@ LoopStats run_event_loop(Device& device, Stack& stack, const std::atomic<bool>& 
     }
     if (in.status != Received::Status::frame) continue;
 
-    ++frames;
-    handler.handle(in.number ? in.number : frames, in, buffer, now);
+    // A filtered capture numbers its frames as the file does; otherwise they are counted here.
+    handler.handle(in.number != 0 ? in.number : ++frames, in, buffer, now);
   }
   device.flush();
   count_late_failures(device, stats, options.log);

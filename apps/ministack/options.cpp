@@ -347,6 +347,30 @@ std::string check_host_side(Options& o, const Raw& raw) {
   return "";
 }
 
+// Where output goes and which frames of a capture are played (--pcap, --stats-json, --filter or explain's filter,
+// -c, --color). Returns what is wrong, or "".
+std::string finish_output(Options& o, const Raw& raw, bool explain) {
+  // Every name of stdout as "-": written through the stdout stream, never opened again (which, on a redirection to
+  // a file, would write over what the stream wrote) nor replaced by rename.
+  if (names_stdout(o.pcap_output)) o.pcap_output = "-";
+  if (names_stdout(o.stats_json)) o.stats_json = "-";
+  if (o.pcap_output == "-" && o.stats_json == "-") {
+    return "--pcap and --stats-json both write to stdout: send one of them to a file";
+  }
+  o.filter = raw.filter;
+  if (explain && !raw.explain_filter.empty()) {
+    if (!o.filter.empty()) return "explain takes its filter after the file or as --filter, not both";
+    for (const std::string& word : raw.explain_filter) o.filter += (o.filter.empty() ? "" : " ") + word;
+  }
+  if (o.mode != Options::Mode::replay && (!o.filter.empty() || o.max_frames != 0)) {
+    return "--filter and -c choose frames of a capture: use them with --replay or explain";
+  }
+  o.color = raw.color == "always"  ? Options::Color::always
+            : raw.color == "never" ? Options::Color::never
+                                   : Options::Color::automatic;
+  return "";
+}
+
 // Turns what was parsed into Options, or a usage error for combinations CLI11 cannot express.
 ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   o.reassembly.timeout = std::chrono::seconds(raw.reasm_timeout_s);
@@ -404,24 +428,7 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
         "--queues N runs one worker per queue of a live device; it does not combine with --replay, --pcap or "
         "--trace, whose output is one ordered stream: use --queues 1 with those");
   }
-  // Every name of stdout as "-": written through the stdout stream, never opened again (which, on a redirection to
-  // a file, would write over what the stream wrote) nor replaced by rename.
-  if (names_stdout(o.pcap_output)) o.pcap_output = "-";
-  if (names_stdout(o.stats_json)) o.stats_json = "-";
-  if (o.pcap_output == "-" && o.stats_json == "-") {
-    return usage_error("--pcap and --stats-json both write to stdout: send one of them to a file");
-  }
-  o.filter = raw.filter;
-  if (explain && !raw.explain_filter.empty()) {
-    if (!o.filter.empty()) return usage_error("explain takes its filter after the file or as --filter, not both");
-    for (const std::string& word : raw.explain_filter) o.filter += (o.filter.empty() ? "" : " ") + word;
-  }
-  if (o.mode != Options::Mode::replay && (!o.filter.empty() || o.max_frames != 0)) {
-    return usage_error("--filter and -c choose frames of a capture: use them with --replay or explain");
-  }
-  o.color = raw.color == "always"  ? Options::Color::always
-            : raw.color == "never" ? Options::Color::never
-                                   : Options::Color::automatic;
+  if (const std::string error = finish_output(o, raw, explain); !error.empty()) return usage_error(error);
   if (!o.pcap_output.empty() && o.pcap_output == o.replay_input) {
     return usage_error("--pcap would overwrite the --replay input: choose another output file");
   }
