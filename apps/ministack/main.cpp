@@ -104,19 +104,20 @@ bool use_colour(const Options& opt, std::FILE* out) {
 // cache after the table.
 void report_counters(const Options& opt, Logger& log, const Counters& counters, const IoStats& io,
                      const std::string& neighbors = {}) {
-  if (opt.log_level >= LogLevel::info) {
-    // fwrite, not fmt::print (which throws): a stdout that went away (| head -1) loses the table, not the stack.
-    const std::string table = counters_table(counters, io) + neighbors;
-    std::FILE* out = report_stream(opt);
-    std::fwrite(table.data(), 1, table.size(), out);
-    std::fflush(out);
+  // The JSON first: once the table shows, a script watching the log finds the file written too.
+  if (!opt.stats_json.empty()) {
+    try {
+      write_counters_json(opt.stats_json, counters, MINISTACK_VERSION, io);
+    } catch (const std::exception& e) {
+      log.error("{}", e.what());
+    }
   }
-  if (opt.stats_json.empty()) return;
-  try {
-    write_counters_json(opt.stats_json, counters, MINISTACK_VERSION, io);
-  } catch (const std::exception& e) {
-    log.error("{}", e.what());
-  }
+  if (opt.log_level < LogLevel::info) return;
+  // fwrite, not fmt::print (which throws): a stdout that went away (| head -1) loses the table, not the stack.
+  const std::string table = counters_table(counters, io) + neighbors;
+  std::FILE* out = report_stream(opt);
+  std::fwrite(table.data(), 1, table.size(), out);
+  std::fflush(out);
 }
 
 // The host side's subnet already routed through another interface (a LAN on 192.168.3.0/24): the address ministack

@@ -48,7 +48,7 @@ ping_ok "ping -s 0" -c 3 -i 0.2 -s 0
 ping_ok "ping -s 1 (odd length)" -c 3 -i 0.2 -s 1
 ping_ok "ping -p ff00 pattern" -c 3 -i 0.2 -p ff00
 # IPv6 (issue 12): the ULA address and the link-local one (fe80::ff:fe00:1, EUI-64 of the MAC), both links.
-in_ns ip -6 -o addr show dev "$dev" | grep -q "inet6 fd00:3::11/64" || fail "host IPv6 address not set on $dev"
+grep -q "inet6 fd00:3::11/64" <<<"$(in_ns ip -6 -o addr show dev "$dev")" || fail "host IPv6 address not set on $dev"
 ping6_ok "ping -6 -c 5 fd00:3::12" fd00:3::12 -c 5 -i 0.2
 ping6_ok "ping -6 -c 5 fe80::ff:fe00:1%$dev" "fe80::ff:fe00:1%$dev" -c 5 -i 0.2
 ping6_ok "ping -6 -s 1452 (a full 1500-byte packet)" fd00:3::12 -c 3 -i 0.2 -s 1452 -M do
@@ -192,7 +192,7 @@ rc=0; wait "$ms_pid" || rc=$?
 [ "$rc" = 0 ] || fail "ministack exited $rc on SIGINT, expected 0"
 pass "SIGINT: clean exit 0"
 # The UDP datagram to port 9 was answered with port unreachable (RFC 1122 §4.1.3.1), and counted.
-grep -q ", 1 ICMP errors" "$workdir/attach.log" || fail "no port unreachable counted:"$'\n'"$(cat "$workdir/attach.log")"
+grep -q ", 1 ICMP error," "$workdir/attach.log" || fail "no port unreachable counted:"$'\n'"$(cat "$workdir/attach.log")"
 grep -q "udp_port_unreachable" "$workdir/attach.log" || fail "the closed-port drop is not named"
 pass "UDP to a closed port: ICMP port unreachable sent and counted"
 grep -q '"schema": "ministack-counters/2"' "$stats_json" || fail "no JSON counters at exit"
