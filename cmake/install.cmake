@@ -17,6 +17,12 @@ foreach(lib IN LISTS ministack_library_targets)
     target_compile_options(${lib} PRIVATE -ffat-lto-objects)
   endif()
 endforeach()
+if(CMAKE_INTERPROCEDURAL_OPTIMIZATION AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+  # Compiled whole for the fat objects, GCC 12 warns that icmpv6_type_of()'s std::optional<std::optional<uint8_t>>
+  # "may be used uninitialized" where it is returned into may_send_icmpv6_error(): a false positive (every path
+  # returns an initialized optional) that -ffat-lto-objects alone brings out.
+  set_source_files_properties(stack/transport/icmpv6_layer.cpp PROPERTIES COMPILE_OPTIONS -Wno-maybe-uninitialized)
+endif()
 
 install(TARGETS ministack RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 
@@ -59,6 +65,25 @@ install(DIRECTORY device/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ministack/devi
 install(TARGETS ${ministack_library_targets} EXPORT ministackTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT development
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/ministack ${CMAKE_INSTALL_INCLUDEDIR})
+# Debian's dh_strip does the same: GCC's LTO bytecode (present when MINISTACK_LTO built fat objects) taken out of
+# the installed archives, so that a program linking them gets their machine code, whatever its compiler and flags,
+# and no link-time optimization of ministack's code under that program's warnings.
+set(ministack_installed_archives "")
+foreach(lib IN LISTS ministack_library_targets)
+  list(APPEND ministack_installed_archives "${CMAKE_INSTALL_LIBDIR}/$<TARGET_FILE_NAME:${lib}>")
+endforeach()
+install(CODE "
+  foreach(archive ${ministack_installed_archives})
+    if(NOT IS_ABSOLUTE \"\${archive}\")
+      set(archive \"\${CMAKE_INSTALL_PREFIX}/\${archive}\")
+    endif()
+    execute_process(COMMAND \"${CMAKE_OBJCOPY}\" --wildcard --remove-section=.gnu.lto_* --remove-section=.gnu.debuglto_*
+                            --strip-symbol=__gnu_lto_v1 --strip-symbol=__gnu_lto_slim --enable-deterministic-archives
+                            \"\$ENV{DESTDIR}\${archive}\" RESULT_VARIABLE status)
+    if(NOT status EQUAL 0)
+      message(FATAL_ERROR \"objcopy could not take the LTO bytecode out of \${archive}\")
+    endif()
+  endforeach()" COMPONENT development)
 install(EXPORT ministackTargets NAMESPACE ministack:: DESTINATION ${MINISTACK_CMAKE_DIR} COMPONENT development)
 configure_package_config_file(cmake/ministackConfig.cmake.in ${PROJECT_BINARY_DIR}/ministackConfig.cmake
                               INSTALL_DESTINATION ${MINISTACK_CMAKE_DIR})

@@ -18,7 +18,8 @@ struct PrintingSink : ministack::FrameSink {
 int main(int argc, char** argv) {
   char error[PCAP_ERRBUF_SIZE];
   pcap_t* capture = argc == 2 ? pcap_open_offline(argv[1], error) : nullptr;
-  if (capture == nullptr) return std::fprintf(stderr, "usage: replay_count FILE.pcap (%s)\n", argc == 2 ? error : ""), 2;
+  if (capture == nullptr)
+    return std::fprintf(stderr, "usage: replay_count FILE.pcap (%s)\n", argc == 2 ? error : ""), 2;
 
   ministack::StackConfig config;  // 192.168.3.12/24, fd00:3::12/64, MAC 02:00:00:00:00:01
   config.link = pcap_datalink(capture) == DLT_EN10MB ? ministack::LinkLayer::ethernet : ministack::LinkLayer::ip;

@@ -15,7 +15,7 @@ gone() {
   name=$(echo "$1" | grep -oE "network namespace ministack-sandbox-[0-9]+" | head -n 1 | awk '{print $3}')
   pid=$(echo "$1" | grep -oE "ministack \(pid [0-9]+\)" | head -n 1 | grep -oE "[0-9]+")
   [ -n "$name" ] && [ -n "$pid" ] || fail "sandbox.sh did not name its namespace and ministack's pid:"$'\n'"$1"
-  ip netns list | grep -qw "$name" && { ip netns del "$name"; fail "namespace $name is still there"; }
+  grep -qw "$name" <<<"$(ip netns list)" && { ip netns del "$name"; fail "namespace $name is still there"; }
   kill -0 "$pid" 2>/dev/null && { kill "$pid"; fail "ministack (pid $pid) still runs"; }
   pass "namespace $name and ministack $pid are gone"
 }
@@ -23,8 +23,8 @@ gone() {
 out=$("$sandbox" -c 'ping -c 1 -W 2 192.168.3.12' 2>&1)
 rc=$?
 [ "$rc" = 0 ] || fail "sandbox.sh -c ping exited $rc:"$'\n'"$out"
-echo "$out" | grep -q "1 packets transmitted, 1 received" || fail "the ping in the sandbox was not answered:"$'\n'"$out"
-echo "$out" | grep -q "ministack stopped: .*1 echo replies" || fail "no summary of ministack's run:"$'\n'"$out"
+grep -q "1 packets transmitted, 1 received" <<<"$out" || fail "the ping in the sandbox was not answered:"$'\n'"$out"
+grep -q "ministack stopped: .*1 echo replies" <<<"$out" || fail "no summary of ministack's run:"$'\n'"$out"
 pass "sandbox.sh -c 'ping -c 1 192.168.3.12': answered, exit 0"
 gone "$out"
 

@@ -48,7 +48,7 @@ expect "ministack --tun ${devices[0]:0:1}" $(printf "%s\n" "${devices[@]}" | gre
 offered=$(complete_line "ministack --")
 missing=()
 for opt in $(help_long_options "$ministack"); do
-  echo "$offered" | grep -qx -- "$opt" || missing+=("$opt")
+  grep -qx -- "$opt" <<<"$offered" || missing+=("$opt")
 done
 [ ${#missing[@]} = 0 ] || fail "options in --help that the completion does not offer: ${missing[*]}"
 pass "every long option of --help is offered"

@@ -28,13 +28,21 @@ for h in $(cd "$prefix/include/ministack" && find . -name '*.hpp'); do
   done
 done
 pass "every header's includes are installed"
+# The archives hold machine code only: no GCC LTO bytecode, which other compilers cannot link and which would
+# optimize ministack's code again under the linking program's flags.
+for a in "$prefix"/lib/libministack_*.a; do
+  sections=$(objdump -h "$a" 2>&1) || fail "objdump -h $a failed: $sections"
+  grep -q "\.gnu\.lto_" <<<"$sections" && fail "$(basename "$a") still holds LTO bytecode (.gnu.lto_ sections)"
+  grep -q " \.text" <<<"$sections" || fail "$(basename "$a") holds no machine code (.text)"
+done
+pass "the installed archives hold machine code, no LTO bytecode"
 "$prefix/bin/ministack" --help >/dev/null || fail "the installed ministack --help failed"
-MANWIDTH=80 man -l "$prefix/share/man/man1/ministack.1.gz" | grep -q "^NAME" || fail "the installed man page does not render"
+grep -q "^NAME" <<<"$(MANWIDTH=80 man -l "$prefix/share/man/man1/ministack.1.gz")" || fail "the installed man page does not render"
 
 # find_package(ministack), from the prefix alone.
 examples=$workdir/examples
 out=$(cmake -S "$source/examples" -B "$examples" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release \
-        -DCMAKE_CXX_FLAGS="-Wall -Wextra -Werror" 2>&1) || fail "configuring examples/ against $prefix failed:"$'\n'"$out"
+        -DCMAKE_CXX_FLAGS="-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror" 2>&1) || fail "configuring examples/ against $prefix failed:"$'\n'"$out"
 grep -q "ministack_DIR:PATH=$prefix/lib/cmake/ministack" "$examples/CMakeCache.txt" ||
   fail "find_package(ministack) did not find the installed package: $(grep ministack_DIR "$examples/CMakeCache.txt")"
 out=$(cmake --build "$examples" 2>&1) || fail "building examples/ failed:"$'\n'"$out"
@@ -60,10 +68,14 @@ if command -v pkg-config >/dev/null; then
   include_dir=$(echo "$flags" | grep -oE -- "-I[^ ]*include/ministack( |$)" | head -n 1 | sed -e 's/^-I//' -e 's/ $//')
   [ -n "$include_dir" ] && [ "$(realpath "$include_dir")" = "$(realpath "$prefix/include/ministack")" ] ||
     fail "pkg-config's -I is not the prefix's include/ministack: $flags"
+  # clang++ where there is one: the archives link with another compiler than the one that built them.
+  compiler=g++
+  command -v clang++ >/dev/null && compiler=clang++
   # shellcheck disable=SC2086  # the flags are words
-  out=$(g++ -std=c++20 -O1 -o "$workdir/replay_count_pc" "$source/examples/replay_count.cpp" $flags 2>&1) ||
-    fail "g++ with pkg-config's flags failed ($flags):"$'\n'"$out"
+  out=$($compiler -std=c++20 -O1 -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Werror -o "$workdir/replay_count_pc" "$source/examples/replay_count.cpp" $flags 2>&1) ||
+    fail "$compiler with pkg-config's flags failed ($flags):"$'\n'"$out"
   check_run "$workdir/replay_count_pc"
+  pass "built with $compiler and pkg-config's flags"
 else
   skip "pkg-config is not installed: the pkg-config build was not tried"
 fi

@@ -16,12 +16,12 @@ out=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
 text=$(MANWIDTH=80 man -l "$page" 2>/dev/null)
 for section in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS SIGNALS "EXIT STATUS" FILES ENVIRONMENT EXAMPLES \
                "SEE ALSO"; do
-  echo "$text" | grep -qx "$section" || fail "the rendered page has no $section section"
+  grep -qx "$section" <<<"$text" || fail "the rendered page has no $section section"
 done
 pass "man -l renders with every section"
 long=$(echo "$text" | awk 'length > 80')
 [ -z "$long" ] || fail "lines wider than 80 columns at MANWIDTH=80:"$'\n'"$long"
-head -n 5 "$page" | grep -q "^\.TH MINISTACK 1 .*\"ministack $version\"" || fail "the .TH line does not name version $version"
+grep -q "^\.TH MINISTACK 1 .*\"ministack $version\"" <<<"$(head -n 5 "$page")" || fail "the .TH line does not name version $version"
 pass ".TH names version $version"
 
 # The options as the source spells them (\- for -), fonts dropped.
@@ -30,7 +30,7 @@ options=$(help_long_options "$ministack")
 [ "$(echo "$options" | wc -l)" -ge 30 ] || fail "ministack --help named only: $options"
 missing=()
 for opt in $options; do
-  echo "$source_text" | grep -qE -- "(^|[^a-z0-9-])${opt}([^a-z0-9-]|\$)" || missing+=("$opt")
+  grep -qE -- "(^|[^a-z0-9-])${opt}([^a-z0-9-]|\$)" <<<"$source_text" || missing+=("$opt")
 done
 [ ${#missing[@]} = 0 ] || fail "options in --help that the man page does not document: ${missing[*]}"
 pass "all $(echo "$options" | wc -l) long options of --help are in the man page"
