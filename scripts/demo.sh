@@ -37,6 +37,7 @@ kill -INT "$pid"
 wait "$pid"
 pid=""
 # The trace alone (it is followed by the counters table, shown below for the longer runs).
+echo "-- ministack's trace: its start, then each frame that came, layer by layer"
 sed -n '/^start:/,/^counters:/p' "$log" | sed '$d'
 cat <<'TEXT'
 

@@ -2,10 +2,11 @@
 # The Debian packages CPack builds (cmake/package.cmake): ministack holds the binary, man page, completion and
 # copyright, with Depends computed by dpkg-shlibdeps; ministack-dev the headers, archives, CMake package and
 # ministack.pc. Both clean of lintian errors; the binary, unpacked into a scratch root, runs from there.
-# Usage: deb_test.sh BUILD_DIR PROJECT_VERSION
+# Usage: deb_test.sh BUILD_DIR PROJECT_VERSION [plain|sanitized]
 set -uo pipefail
-build=$1 version=$2
+build=$1 version=$2 kind=${3:-plain}
 . "$(dirname "$0")/lib.sh"
+[ "$kind" = sanitized ] && skip "a sanitized build (ASan+UBSan): its archives link only into sanitized programs and its package is not one to ship; the release build runs this test"
 for tool in cpack dpkg-deb dpkg-shlibdeps; do
   command -v $tool >/dev/null || skip "$tool is not installed (Debian: cmake, dpkg-dev)"
 done

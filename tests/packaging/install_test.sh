@@ -2,10 +2,11 @@
 # cmake --install into a scratch prefix lists what a user and a library user need (binary, man page, completion,
 # docs, LICENSE, headers, static libraries, CMake package, ministack.pc); examples/ builds against that prefix with
 # find_package(ministack) and with pkg-config, and its program answers the pings of pcaps/tap_ping.pcap.
-# Usage: install_test.sh BUILD_DIR SOURCE_DIR
+# Usage: install_test.sh BUILD_DIR SOURCE_DIR [plain|sanitized]
 set -uo pipefail
-build=$1 source=$2
+build=$1 source=$2 kind=${3:-plain}
 . "$(dirname "$0")/lib.sh"
+[ "$kind" = sanitized ] && skip "a sanitized build (ASan+UBSan): its archives link only into sanitized programs and its package is not one to ship; the release build runs this test"
 prefix=$workdir/prefix
 
 out=$(cmake --install "$build" --prefix "$prefix" 2>&1) || fail "cmake --install failed:"$'\n'"$out"
