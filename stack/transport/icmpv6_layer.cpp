@@ -23,17 +23,14 @@ std::optional<std::optional<std::uint8_t>> icmpv6_type_of(Bytes datagram) {
     if (next == ip_protocol::icmpv6) {
       return at < datagram.size() ? std::optional<std::uint8_t>{datagram[at]} : std::optional<std::uint8_t>{};
     }
-    const bool options = next == ip_protocol::hop_by_hop || next == ip_protocol::ipv6_destination_options ||
-                         next == ip_protocol::ipv6_routing;
-    if (!options && next != ip_protocol::ipv6_fragment) return std::nullopt;  // another upper layer
-    if (datagram.size() - at < 8) return std::optional<std::uint8_t>{};
+    if (!is_ipv6_extension(next)) return std::nullopt;  // another upper layer
+    const auto length = ipv6_extension_length(next, datagram.subspan(at));
+    if (!length) return std::optional<std::uint8_t>{};
     if (next == ip_protocol::ipv6_fragment && Ipv6FragmentHeader::read(datagram.data() + at).offset != 0) {
       return std::optional<std::uint8_t>{};
     }
-    const std::size_t length = options ? (std::size_t{datagram[at + 1]} + 1) * 8 : kIpv6FragmentHeaderLength;
-    if (length > datagram.size() - at) return std::optional<std::uint8_t>{};
     next = datagram[at];
-    at += length;
+    at += *length;
   }
 }
 
@@ -105,7 +102,7 @@ Verdict Icmpv6::echo(PacketBuffer& message, const Icmpv6View& request, const IpC
   // Linux answers: net.ipv6.icmp.echo_ignore_multicast is 0), from one of ours.
   const Ipv6Address to = ip.destination.v6();
   const Ipv6Address peer = ip.source.v6();
-  const Ipv6Address source = ip_.is_ours(to) ? to : ip_.source_for(peer);
+  const Ipv6Address source = ip_.reply_source(to, peer);
   context_.trace(Layer::icmpv6, "echo request id {} seq {}, {} data bytes: the reply reuses them in place",
                  request.identifier(), request.sequence(), request.size() - kIcmpv6HeaderLength);
   const std::uint16_t old_checksum = request.checksum();
@@ -124,19 +121,10 @@ Verdict Icmpv6::echo(PacketBuffer& message, const Icmpv6View& request, const IpC
                  load_be16(message.data() + 2));
   context_.counters.count(Counter::Icmp6OutEchoReplies);
   context_.counters.count(Counter::Icmp6OutMsgs);
-  ip_.send(message,
-           IpSend{.destination = ip.source,
-                  .protocol = ip_protocol::icmpv6,
-                  .tos = ip.tos,
-                  .dont_fragment_if_fits = false,
-                  .options = {},
-                  .source6 = source,
-                  .hop_limit = 0},
+  ip_.send(message, IpSend::control(ip.source, ip_protocol::icmpv6, ip.tos, source),
            NextHop::answering(ip.source, frame), frame);
   return StackContext::handled(frame);
 }
-
-void Icmpv6::protocol_unreachable(const IpContext& /*offending*/, FrameContext& /*frame*/) { assert(false); }
 
 void Icmpv6::port_unreachable(const IpContext& offending, FrameContext& frame) {
   send_error(icmpv6_type::destination_unreachable, icmpv6_code::port_unreachable, 0, offending, false, frame);
@@ -160,8 +148,7 @@ void Icmpv6::send_error(std::uint8_t type, std::uint8_t code, std::uint32_t para
     context_.counters.count(DropReason::icmp_error_rate_limited);
     return;
   }
-  const Ipv6Address to = offending.destination.v6();
-  const Ipv6Address source = ip_.is_ours(to) ? to : ip_.source_for(offending.source.v6());
+  const Ipv6Address source = ip_.reply_source(offending.destination.v6(), offending.source.v6());
   context_.trace(Layer::icmpv6, "{}, code {}, {} {}, quoting the packet (RFC 4443)", what, code,
                  type == icmpv6_type::parameter_problem ? "pointer" : "unused", parameter);
   PacketBuffer message(tx_, Network::kHeadroom, 0);
@@ -169,14 +156,7 @@ void Icmpv6::send_error(std::uint8_t type, std::uint8_t code, std::uint32_t para
   context_.counters.count(Counter::Icmp6OutMsgs);
   context_.counters.count(type == icmpv6_type::parameter_problem ? Counter::Icmp6OutParmProblems
                                                                  : Counter::Icmp6OutDestUnreachs);
-  ip_.send(message,
-           IpSend{.destination = offending.source,
-                  .protocol = ip_protocol::icmpv6,
-                  .tos = 0,
-                  .dont_fragment_if_fits = false,
-                  .options = {},
-                  .source6 = source,
-                  .hop_limit = 0},
+  ip_.send(message, IpSend::control(offending.source, ip_protocol::icmpv6, 0, source),
            NextHop::answering(offending.source, frame), frame);
 }
 
