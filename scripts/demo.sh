@@ -55,6 +55,7 @@ for mode in tap tun; do
   echo
   echo "== ministack on ${mode^^}, inside network namespace $ns"
   echo "\$ ministack --$mode ${mode}0 &"
+  : >"$log"  # emptied here, not by the background job's redirection, so the wait below never reads the last run's
   "${as_root[@]}" ip netns exec "$ns" "$ministack" "--$mode" "${mode}0" >"$log" 2>&1 &
   pid=$!
   for _ in $(seq 50); do grep -q "listening on" "$log" && break; sleep 0.1; done
