@@ -17,12 +17,6 @@ foreach(lib IN LISTS ministack_library_targets)
     target_compile_options(${lib} PRIVATE -ffat-lto-objects)
   endif()
 endforeach()
-if(CMAKE_INTERPROCEDURAL_OPTIMIZATION AND CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
-  # Compiled whole for the fat objects, GCC 12 warns that icmpv6_type_of()'s std::optional<std::optional<uint8_t>>
-  # "may be used uninitialized" where it is returned into may_send_icmpv6_error(): a false positive (every path
-  # returns an initialized optional) that -ffat-lto-objects alone brings out.
-  set_source_files_properties(stack/transport/icmpv6_layer.cpp PROPERTIES COMPILE_OPTIONS -Wno-maybe-uninitialized)
-endif()
 
 install(TARGETS ministack RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT runtime)
 

@@ -14,21 +14,20 @@ namespace {
 // RFC 4443 §2.4 (c): an error packet is at most the minimum MTU, so it is never fragmented.
 constexpr std::size_t kMaxQuote = kIpv6MinMtu - kIpv6HeaderLength - kIcmpv6HeaderLength;
 
-// The ICMPv6 type of `datagram`, past its extension headers; nullopt if it is not ICMPv6 or the type cannot be read
-// (a fragment other than the first, or a header chain cut short).
-std::optional<std::optional<std::uint8_t>> icmpv6_type_of(Bytes datagram) {
+// As Linux's is_ineligible(): whether `datagram` is one no error may be about (RFC 4443 §2.4 (e.1), (e.2)): an
+// ICMPv6 error or redirect, or a packet whose upper-layer type cannot be read past its extension headers (a fragment
+// other than the first, or a header chain cut short).
+bool ineligible_for_errors(Bytes datagram) {
   std::uint8_t next = datagram[ipv6_field::next_header];
   std::size_t at = kIpv6HeaderLength;
   for (;;) {
     if (next == ip_protocol::icmpv6) {
-      return at < datagram.size() ? std::optional<std::uint8_t>{datagram[at]} : std::optional<std::uint8_t>{};
+      return at >= datagram.size() || datagram[at] < 128 || datagram[at] == icmpv6_type::redirect;
     }
-    if (!is_ipv6_extension(next)) return std::nullopt;  // another upper layer
+    if (!is_ipv6_extension(next)) return false;  // another upper layer
     const auto length = ipv6_extension_length(next, datagram.subspan(at));
-    if (!length) return std::optional<std::uint8_t>{};
-    if (next == ip_protocol::ipv6_fragment && Ipv6FragmentHeader::read(datagram.data() + at).offset != 0) {
-      return std::optional<std::uint8_t>{};
-    }
+    if (!length) return true;
+    if (next == ip_protocol::ipv6_fragment && Ipv6FragmentHeader::read(datagram.data() + at).offset != 0) return true;
     next = datagram[at];
     at += *length;
   }
@@ -42,12 +41,8 @@ bool may_send_icmpv6_error(const IpContext& offending, bool even_to_multicast) {
   if (source.is_unspecified() || source.is_multicast()) return false;
   // (e.3)-(e.5): to a multicast address, or as a link-layer multicast or broadcast.
   if (!even_to_multicast && (offending.to_broadcast || offending.link_broadcast)) return false;
-  // (e.1), (e.2): about an ICMPv6 error or a redirect, or a message whose type cannot be read (as Linux's
-  // is_ineligible()).
-  if (const auto icmp = icmpv6_type_of(offending.datagram)) {
-    if (!*icmp || **icmp < 128 || **icmp == icmpv6_type::redirect) return false;
-  }
-  return true;
+  // (e.1), (e.2): about an ICMPv6 error or a redirect, or a message whose type cannot be read.
+  return !ineligible_for_errors(offending.datagram);
 }
 
 std::size_t write_icmpv6_error(MutableBytes out, std::uint8_t type, std::uint8_t code, std::uint32_t parameter,
