@@ -3,28 +3,36 @@
 # host's own interfaces or addresses: the namespace, its tap0 and its addresses (192.168.3.11/24 and fd00:3::11/64
 # on the host side) all vanish when you leave the shell, or on Ctrl-C, SIGTERM or SIGHUP.
 #
-# Usage: scripts/sandbox.sh [-c COMMAND] [MINISTACK-OPTIONS...]
+# Usage: scripts/sandbox.sh [-c COMMAND] [MINISTACK-OPTIONS...] [-- MINISTACK-OPTIONS...]
 #   -c COMMAND          run COMMAND in the namespace (bash -c) instead of a shell, and exit with its status
-#   MINISTACK-OPTIONS   passed to ministack after --tap tap0 (e.g. --trace, --tun is not for here)
+#   MINISTACK-OPTIONS   passed to ministack after --tap tap0 (e.g. --trace; --tun is not for here); after --, all
+#                       arguments go to ministack, -c included
 # ministack is $MINISTACK, else build/release/ministack or build/demo/ministack of this clone, else `ministack` on
 # PATH, else built with the demo preset. Needs root (it uses sudo when run as another user).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-usage() { sed -n '6,9s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '6,11s/^# \{0,1\}//p' "$0"; }
+# Not getopts: ministack's long options (--trace) come mixed with ours.
 command=""
-while getopts "c:h" opt; do
-  case $opt in
-    c) command=$OPTARG ;;
-    h) usage; exit 0 ;;
-    *) usage >&2; exit 2 ;;
+args=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    -c)
+      [ $# -ge 2 ] || { echo "sandbox.sh: -c needs a command" >&2; usage >&2; exit 2; }
+      command=$2
+      shift 2
+      ;;
+    -h | --help) usage; exit 0 ;;
+    --) shift; args+=("$@"); break ;;
+    *) args+=("$1"); shift ;;
   esac
 done
-shift $((OPTIND - 1))
+set -- "${args[@]}"
 
 if [ "$(id -u)" != 0 ]; then
   command -v sudo >/dev/null || { echo "sandbox.sh: needs root (network namespaces, /dev/net/tun)" >&2; exit 1; }
-  exec sudo MINISTACK="${MINISTACK:-}" "$0" ${command:+-c "$command"} "$@"
+  exec sudo MINISTACK="${MINISTACK:-}" "$0" ${command:+-c "$command"} -- "$@"
 fi
 
 ministack=${MINISTACK:-}
@@ -81,8 +89,10 @@ sandbox: in this namespace, try
   ping -c 3 192.168.3.12              ping -6 -c 3 fd00:3::12
   arping -c 2 -I tap0 192.168.3.12    echo hi | nc -u -q 1 192.168.3.12 7
   tcpdump -ni tap0                    kill -USR1 $pid  (counters and neighbors, into $log)
-sandbox: leave with exit or Ctrl-D; ministack is stopped and the namespace deleted.
 TEXT
+if [ -z "$command" ]; then
+  echo "sandbox: leave with exit or Ctrl-D; ministack is stopped and the namespace deleted." >&2
+fi
 
 if [ -n "$command" ]; then
   # In the background and waited for, so that a signal to this script is handled at once.

@@ -34,6 +34,15 @@ rc=$?
 pass "sandbox.sh -c 'exit 3': exit 3"
 gone "$out"
 
+# ministack's own options, before -c as README shows them (getopts took --mtu for -- -m -t -u, and failed).
+out=$("$sandbox" --mtu 1400 -c 'ping -c 1 -W 2 192.168.3.12' 2>&1)
+rc=$?
+[ "$rc" = 0 ] || fail "sandbox.sh --mtu 1400 -c ... exited $rc:"$'\n'"$out"
+grep -q "listening on tap0 (TAP, MTU 1400," <<<"$out" || fail "--mtu 1400 did not reach ministack:"$'\n'"$out"
+grep -q "1 packets transmitted, 1 received" <<<"$out" || fail "the ping was not answered:"$'\n'"$out"
+pass "sandbox.sh --mtu 1400 -c CMD: the option reached ministack, and the command ran"
+gone "$out"
+
 # Interrupted while the command runs: SIGINT to the script, as a terminal's Ctrl-C sends it.
 log=$workdir/interrupted.log
 logs+=("$log")
@@ -41,8 +50,8 @@ logs+=("$log")
 env --default-signal=INT "$sandbox" -c 'sleep 60' >"$log" 2>&1 &
 script_pid=$!
 pids+=("$script_pid")
-for _ in $(seq 50); do grep -qs "leave with exit" "$log" && break; sleep 0.1; done
-grep -qs "leave with exit" "$log" || fail "sandbox.sh -c 'sleep 60' did not start"
+for _ in $(seq 50); do grep -qs "in this namespace, try" "$log" && break; sleep 0.1; done
+grep -qs "in this namespace, try" "$log" || fail "sandbox.sh -c 'sleep 60' did not start"
 kill -INT "$script_pid"
 rc=0
 timeout 10 tail --pid="$script_pid" -f /dev/null || fail "sandbox.sh did not end within 10 s of SIGINT"
