@@ -1,7 +1,7 @@
 # Shared by setup.sh, test.sh, demo.sh and lint.sh: install what is missing from Debian, then configure and build.
 
 # Debian 12 packages: compiler and build tools, the libraries, the real clients the tests drive (and nftables, which
-# drops packets for e2e.tcp_echo where the kernel has no netem), the linters (scripts/lint.sh), and clang with its
+# drops packets for e2e.tcp_echo where the kernel has no netem), the linters (scripts/lint.sh), clang with its
 # runtimes (libFuzzer) for the fuzz preset.
 packages=(
   g++ cmake make pkg-config git
@@ -10,6 +10,9 @@ packages=(
   clang-format clang-tidy clang libclang-rt-14-dev
   libcap-ng-dev libseccomp-dev liburing-dev libsodium-dev
 )
+# What the packaging tests check with (tests/packaging: man and groff render the man page, bash-completion drives
+# the completion, dpkg-dev and lintian build and judge the .deb): test.sh and setup.sh install them, demo.sh not.
+test_packages=(man-db groff-base bash-completion lintian dpkg-dev file)
 
 # Prefix for commands that need root: nothing when we are root, else sudo. An array, not a function, so that
 # "${as_root[@]}" cmd & gives the command's own PID (a backgrounded function is a subshell that ignores SIGINT).
@@ -19,9 +22,10 @@ if [ "$(id -u)" != 0 ]; then
   if command -v sudo >/dev/null; then as_root=(sudo); else as_root=(no_root); fi
 fi
 
+# install_missing_packages [MORE-PACKAGES...]: the packages above, and those given.
 install_missing_packages() {
   local missing=() p
-  for p in "${packages[@]}"; do
+  for p in "${packages[@]}" "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} = 0 ] && return 0

@@ -4,6 +4,6 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-install_missing_packages
+install_missing_packages "${test_packages[@]}"
 build release --target ministack
 echo "== built $repo/build/release/ministack"

@@ -8,7 +8,7 @@
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
-install_missing_packages
+install_missing_packages "${test_packages[@]}"
 build release
 
 status=0

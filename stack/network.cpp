@@ -10,4 +10,8 @@ bool Network::send(PacketBuffer& payload, const IpSend& request, const NextHop& 
   return ipv4_.send(payload, request, next_hop, frame);
 }
 
+Ipv6Address Network::reply_source6(const IpContext& ip) const {
+  return ipv6_.reply_source(ip.destination.v6(), ip.source.v6());
+}
+
 }  // namespace ministack

@@ -23,14 +23,13 @@ class TransportInput {
   virtual Verdict receive(PacketBuffer& message, const IpContext& ip, FrameContext& frame) = 0;
 };
 
-// Who reports, with an ICMP or ICMPv6 error, a datagram the stack could not deliver (RFC 1122 §3.2.2.1, RFC 4443
-// §3.1). Each sends only if its rules and rate limits allow.
+// Who reports, with an ICMP or ICMPv6 error, a datagram a protocol above IP could not deliver (RFC 1122 §3.2.2.1,
+// RFC 4443 §3.1). It sends only if its rules and rate limits allow. The errors an IP layer itself calls for have
+// interfaces of their own (Ipv4ErrorReporter, Ipv6ErrorReporter): their shapes differ by version.
 class ErrorReporter {
  public:
   virtual ~ErrorReporter() = default;
-  // No handler for the datagram's protocol (IPv4 protocol unreachable; IPv6 reports it as a parameter problem).
-  virtual void protocol_unreachable(const IpContext& offending, FrameContext& frame) = 0;
-  // Nothing listens on the UDP port.
+  // Nothing listens on the UDP port: destination unreachable, port (ICMP code 3, ICMPv6 code 4).
   virtual void port_unreachable(const IpContext& offending, FrameContext& frame) = 0;
 };
 
@@ -47,6 +46,25 @@ struct IpSend {
   // duplicate address detection); else the IPv6 layer picks ours of the destination's scope (RFC 6724 §5 rule 2).
   std::optional<Ipv6Address> source6;
   std::uint8_t hop_limit = 0;  // IPv6: 0 is the default (64); neighbor discovery sends 255 (RFC 4861 §7.1)
+
+  // What the stack sends as the kernel itself does (echo replies, ICMP errors, neighbor discovery): never DF.
+  static IpSend control(const IpAddress& destination, std::uint8_t protocol, std::uint8_t tos = 0,
+                        std::optional<Ipv6Address> source6 = std::nullopt) {
+    return {.destination = destination,
+            .protocol = protocol,
+            .tos = tos,
+            .dont_fragment_if_fits = false,
+            .options = {},
+            .source6 = source6,
+            .hop_limit = 0};
+  }
+  // What a socket sends (UDP, TCP): DF on what fits the MTU.
+  static IpSend socket(const IpAddress& destination, std::uint8_t protocol, std::uint8_t tos = 0,
+                       std::optional<Ipv6Address> source6 = std::nullopt) {
+    IpSend send = control(destination, protocol, tos, source6);
+    send.dont_fragment_if_fits = true;
+    return send;
+  }
 };
 
 class Ipv4;
@@ -67,6 +85,9 @@ class Network {
   // Sends `payload` (with kHeadroom bytes free in front of it) as one datagram to request.destination, by IPv4 or
   // IPv6 as that address is, fragmented to the MTU if need be. False if the link could neither send nor queue it.
   bool send(PacketBuffer& payload, const IpSend& request, const NextHop& next_hop, FrameContext& frame);
+  // Our IPv6 address that answers `ip` (an IPv6 datagram): the one it was sent to, or for a group ours of the
+  // sender's scope (Ipv6::reply_source).
+  Ipv6Address reply_source6(const IpContext& ip) const;
   // The ICMP or ICMPv6 error reporter for datagrams of `offending`'s version.
   ErrorReporter& errors(const IpContext& offending) const { return offending.source.is_v6() ? *icmpv6_ : *icmp_; }
   // The largest transport segment that fits the MTU unfragmented toward `peer`: the MTU less the IP header (bytes).

@@ -36,6 +36,9 @@ Stack::Stack(const StackConfig& config)
   ipv6_.register_protocol(ip_protocol::udp, &udp_);
   ipv6_.register_protocol(ip_protocol::tcp, &tcp_);
   ipv6_.set_error_reporter(&icmp6_);
+  if (config_.ipv6) {
+    for (const Ipv6Address& group : ipv6_.groups()) link_.join(group.multicast_mac());
+  }
 }
 
 void Stack::announce(FrameSink& out) {

@@ -2,7 +2,7 @@
 // way up; on the way down the one place that writes IPv4 headers, numbers datagrams and fragments them to the MTU.
 //
 //   link -> IPv4 -> reassembly -> TransportInput registered for the protocol (ICMP, UDP, TCP)
-//                              -> else ErrorReporter (ICMP protocol unreachable)
+//                              -> else Ipv4ErrorReporter (ICMP protocol unreachable)
 //   ICMP, UDP, TCP -> Ipv4::send -> header, fragmentation -> link
 #pragma once
 
@@ -21,6 +21,14 @@
 
 namespace ministack {
 
+// Who sends the ICMP error the IPv4 layer calls for: ICMP.
+class Ipv4ErrorReporter {
+ public:
+  virtual ~Ipv4ErrorReporter() = default;
+  // No protocol above IPv4 for the datagram: destination unreachable, protocol (code 2, RFC 1122 §3.2.2.1).
+  virtual void protocol_unreachable(const IpContext& offending, FrameContext& frame) = 0;
+};
+
 class Ipv4 final : public NetworkInput {
  public:
   // Bytes of headroom a protocol above leaves in front of what it sends: the longest IPv4 header and a link header.
@@ -29,7 +37,7 @@ class Ipv4 final : public NetworkInput {
   Ipv4(StackContext& context, Link& link);
   // Where datagrams of `protocol` go. Unregistered protocols draw a protocol unreachable from `errors`.
   void register_protocol(std::uint8_t protocol, TransportInput* input) { protocols_[protocol] = input; }
-  void set_error_reporter(ErrorReporter* errors) { errors_ = errors; }
+  void set_error_reporter(Ipv4ErrorReporter* errors) { errors_ = errors; }
 
   Verdict receive(PacketBuffer& packet, FrameContext& frame) override;
   // Sends `payload` (with at least header and link room in front: options.size() + 20 + the link's header) as one
@@ -51,7 +59,7 @@ class Ipv4 final : public NetworkInput {
   StackContext& context_;
   Link& link_;
   std::array<TransportInput*, 256> protocols_{};
-  ErrorReporter* errors_ = nullptr;
+  Ipv4ErrorReporter* errors_ = nullptr;
   Ipv4Reassembler reassembler_;
   std::vector<std::uint8_t> fragment_tx_;  // where fragments are built; never a datagram to send
   std::uint16_t next_identification_ = 0;

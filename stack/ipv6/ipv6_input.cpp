@@ -35,13 +35,11 @@ std::string_view next_header_name(std::uint8_t next) {
 // byte of another) run past its end. A chain that cannot be read is left to the walk after reassembly.
 bool chain_cut_short(Bytes data, std::uint8_t next) {
   std::size_t at = 0;
-  while (next == ip_protocol::hop_by_hop || next == ip_protocol::ipv6_destination_options ||
-         next == ip_protocol::ipv6_routing) {
-    if (data.size() - at < 2) return true;
-    const std::size_t length = (std::size_t{data[at + 1]} + 1) * 8;
+  while (next != ip_protocol::ipv6_fragment && is_ipv6_extension(next)) {
+    const auto length = ipv6_extension_length(next, data.subspan(at));
+    if (!length) return true;
     next = data[at];
-    at += length;
-    if (at > data.size()) return true;
+    at += *length;
   }
   const std::size_t upper = next == ip_protocol::tcp                                  ? 20
                             : next == ip_protocol::udp || next == ip_protocol::icmpv6 ? 8
@@ -80,7 +78,7 @@ Ipv6::Ipv6(StackContext& context, Link& link)
       link_(link),
       link_local_(context.config.link_local6()),
       global_(context.config.interface6.address),
-      solicited_{link_local_.solicited_node(), global_.solicited_node()},
+      groups_{kIpv6AllNodes, link_local_.solicited_node(), global_.solicited_node()},
       reassembly_(context.config.reassembly, context.counters,
                   {Counter::Ip6ReasmReqds, Counter::Ip6ReasmOKs, Counter::Ip6ReasmFails}),
       fragment_tx_(kEthernetHeaderLength + FragmentStore::kMaxDatagramLength),
@@ -93,8 +91,7 @@ const Ipv6Address& Ipv6::source_for(const Ipv6Address& destination) const {
 }
 
 bool Ipv6::accepts(const Ipv6Address& destination) const {
-  return is_ours(destination) || destination == kIpv6AllNodes || destination == solicited_[0] ||
-         destination == solicited_[1];
+  return is_ours(destination) || std::find(groups_.begin(), groups_.end(), destination) != groups_.end();
 }
 
 Verdict Ipv6::receive(PacketBuffer& packet, FrameContext& frame) {
@@ -138,15 +135,12 @@ Verdict Ipv6::walk(PacketBuffer& packet, const Ipv6View& ip, std::size_t offset,
       case ip_protocol::hop_by_hop:
       case ip_protocol::ipv6_destination_options:
       case ip_protocol::ipv6_routing:
-        // Each is Next Header, Hdr Ext Len (8-byte units past the first 8), then its body (RFC 8200 §4.3-4.4, §4.6).
-        if (p.size() - offset < 8) return context_.drop(DropReason::ipv6_bad_extension, frame);
-        length = (std::size_t{p[offset + 1]} + 1) * 8;
-        if (length > p.size() - offset) return context_.drop(DropReason::ipv6_bad_extension, frame);
+      case ip_protocol::ipv6_fragment: {
+        const auto header = ipv6_extension_length(next, p.subspan(offset));
+        if (!header) return context_.drop(DropReason::ipv6_bad_extension, frame);
+        length = *header;
         break;
-      case ip_protocol::ipv6_fragment:
-        if (p.size() - offset < kIpv6FragmentHeaderLength) return context_.drop(DropReason::ipv6_bad_extension, frame);
-        length = kIpv6FragmentHeaderLength;
-        break;
+      }
       default: {
         const IpContext context = ipv6_context(ip, offset, next, frame.peer.broadcast);
         return problem(context, icmpv6_code::unrecognized_next_header, next_field, DropReason::ipv6_unknown_next_header,

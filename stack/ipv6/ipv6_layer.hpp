@@ -50,13 +50,19 @@ class Ipv6 final : public NetworkInput {
   // Our address to send from toward `destination`: the link-local one for link-local and link-scope multicast
   // destinations, else the global one (RFC 6724 §5 rule 2, "prefer appropriate scope").
   const Ipv6Address& source_for(const Ipv6Address& destination) const;
+  // Our address that answers `peer`'s packet to `to`: `to` itself when it is ours, else (a group) ours of the peer's
+  // scope (RFC 4443 §4.2, RFC 6724 §5 rule 2).
+  const Ipv6Address& reply_source(const Ipv6Address& to, const Ipv6Address& peer) const {
+    return is_ours(to) ? to : source_for(peer);
+  }
   const Ipv6Address& link_local() const { return link_local_; }
   const Ipv6Address& global() const { return global_; }
+  // The groups a host joins (RFC 4861 §7.2.1): all-nodes and the solicited-node group of each of our addresses.
+  const std::array<Ipv6Address, 3>& groups() const { return groups_; }
   const FragmentStore& reassembly() const { return reassembly_; }
 
  private:
-  // Whether we take packets to `destination`: ours, the all-nodes group, or our solicited-node groups (RFC 4291
-  // §2.8: the groups every host joins).
+  // Whether we take packets to `destination`: ours or one of groups() (RFC 4291 §2.8).
   bool accepts(const Ipv6Address& destination) const;
   // Walks the extension headers from `next_header` at `offset` to the upper-layer header; delivers, reassembles
   // or drops (RFC 8200 §4.1 order).
@@ -82,7 +88,7 @@ class Ipv6 final : public NetworkInput {
   Link& link_;
   Ipv6Address link_local_;
   Ipv6Address global_;
-  std::array<Ipv6Address, 2> solicited_;  // the solicited-node groups of link_local_ and global_
+  std::array<Ipv6Address, 3> groups_;  // all-nodes, and the solicited-node groups of link_local_ and global_
   std::array<TransportInput*, 256> protocols_{};
   Ipv6ErrorReporter* errors_ = nullptr;
   FragmentStore reassembly_;

@@ -10,13 +10,10 @@
 namespace ministack {
 
 Link::Link(StackContext& context, NeighborLimits neighbor_limits)
-    : context_(context), neighbors_(neighbor_limits), arp_tx_(kEthernetMinFrameLength) {
-  // RFC 4861 §7.2.1: a host joins the all-nodes group and the solicited-node group of each of its addresses.
-  const StackConfig& config = context.config;
-  if (config.ipv6) {
-    groups_ = {kIpv6AllNodes.multicast_mac(), config.link_local6().solicited_node().multicast_mac(),
-               config.interface6.address.solicited_node().multicast_mac()};
-  }
+    : context_(context), neighbors_(neighbor_limits), arp_tx_(kEthernetMinFrameLength) {}
+
+void Link::join(const MacAddress& group) {
+  if (std::find(groups_.begin(), groups_.end(), group) == groups_.end()) groups_.push_back(group);
 }
 
 bool Link::speaks_ipv6() const {

@@ -66,6 +66,8 @@ class Link {
   // §7.2.2); an IPv6 multicast next hop maps to its group MAC (RFC 2464 §7). False if it was neither sent nor
   // queued (the queue is full; counted as arp_queue_full).
   bool send_ip(PacketBuffer& packet, const NextHop& next_hop, FrameContext& context);
+  // Takes frames to the multicast MAC `group` from now on (RFC 2464 §7 maps an IPv6 group to 33:33:xx:xx:xx:xx).
+  void join(const MacAddress& group);
   // Announces our address with a gratuitous ARP request (RFC 5227 §2.3); nothing on raw IP.
   void announce(FrameSink& sink);
   // ARP and neighbor solicitation retries, and drops of queued packets whose resolution failed.

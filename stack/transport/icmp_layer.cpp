@@ -34,13 +34,8 @@ Verdict Icmp::receive(PacketBuffer& message, const IpContext& ip, FrameContext& 
     if (echo_reply_refused(ip.options(), us)) return context_.drop(DropReason::ip_bad_options, frame);
     options_length = echo_reply_options(ip.options(), us, frame.now.ms_since_midnight_ut(), options);
   }
-  const IpSend reply{.destination = ip.source,
-                     .protocol = ip_protocol::icmp,
-                     .tos = ip.tos,  // Linux echoes the request's TOS too
-                     .dont_fragment_if_fits = false,
-                     .options = Bytes{options, options_length},
-                     .source6 = std::nullopt,
-                     .hop_limit = 0};
+  IpSend reply = IpSend::control(ip.source, ip_protocol::icmp, ip.tos);  // Linux echoes the request's TOS too
+  reply.options = Bytes{options, options_length};
 
   // The reply reuses the request's bytes: the message is patched in place (RFC 1624), and the new IP header goes
   // where the request's was (the echoed options are never longer than the request's).
@@ -87,14 +82,7 @@ void Icmp::send_unreachable(std::uint8_t code, const IpContext& offending, Frame
   message.resize(write_icmp_error(message.to_end(), icmp_unreachable::type, code, offending));
   context_.counters.count(Counter::icmpOutMsgs);
   context_.counters.count(Counter::icmpOutDestUnreachs);
-  ip_.send(message,
-           {.destination = offending.source,
-            .protocol = ip_protocol::icmp,
-            .tos = kIcmpErrorTos,
-            .dont_fragment_if_fits = false,
-            .options = {},
-            .source6 = std::nullopt,
-            .hop_limit = 0},
+  ip_.send(message, IpSend::control(offending.source, ip_protocol::icmp, kIcmpErrorTos),
            NextHop::answering(offending.source, frame), frame);
 }
 

@@ -13,7 +13,7 @@
 
 namespace ministack {
 
-class Icmp final : public TransportInput, public ErrorReporter {
+class Icmp final : public TransportInput, public ErrorReporter, public Ipv4ErrorReporter {
  public:
   Icmp(StackContext& context, Ipv4& ip);
 

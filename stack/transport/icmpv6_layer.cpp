@@ -14,26 +14,22 @@ namespace {
 // RFC 4443 §2.4 (c): an error packet is at most the minimum MTU, so it is never fragmented.
 constexpr std::size_t kMaxQuote = kIpv6MinMtu - kIpv6HeaderLength - kIcmpv6HeaderLength;
 
-// The ICMPv6 type of `datagram`, past its extension headers; nullopt if it is not ICMPv6 or the type cannot be read
-// (a fragment other than the first, or a header chain cut short).
-std::optional<std::optional<std::uint8_t>> icmpv6_type_of(Bytes datagram) {
+// As Linux's is_ineligible(): whether `datagram` is one no error may be about (RFC 4443 §2.4 (e.1), (e.2)): an
+// ICMPv6 error or redirect, or a packet whose upper-layer type cannot be read past its extension headers (a fragment
+// other than the first, or a header chain cut short).
+bool ineligible_for_errors(Bytes datagram) {
   std::uint8_t next = datagram[ipv6_field::next_header];
   std::size_t at = kIpv6HeaderLength;
   for (;;) {
     if (next == ip_protocol::icmpv6) {
-      return at < datagram.size() ? std::optional<std::uint8_t>{datagram[at]} : std::optional<std::uint8_t>{};
+      return at >= datagram.size() || datagram[at] < 128 || datagram[at] == icmpv6_type::redirect;
     }
-    const bool options = next == ip_protocol::hop_by_hop || next == ip_protocol::ipv6_destination_options ||
-                         next == ip_protocol::ipv6_routing;
-    if (!options && next != ip_protocol::ipv6_fragment) return std::nullopt;  // another upper layer
-    if (datagram.size() - at < 8) return std::optional<std::uint8_t>{};
-    if (next == ip_protocol::ipv6_fragment && Ipv6FragmentHeader::read(datagram.data() + at).offset != 0) {
-      return std::optional<std::uint8_t>{};
-    }
-    const std::size_t length = options ? (std::size_t{datagram[at + 1]} + 1) * 8 : kIpv6FragmentHeaderLength;
-    if (length > datagram.size() - at) return std::optional<std::uint8_t>{};
+    if (!is_ipv6_extension(next)) return false;  // another upper layer
+    const auto length = ipv6_extension_length(next, datagram.subspan(at));
+    if (!length) return true;
+    if (next == ip_protocol::ipv6_fragment && Ipv6FragmentHeader::read(datagram.data() + at).offset != 0) return true;
     next = datagram[at];
-    at += length;
+    at += *length;
   }
 }
 
@@ -45,12 +41,8 @@ bool may_send_icmpv6_error(const IpContext& offending, bool even_to_multicast) {
   if (source.is_unspecified() || source.is_multicast()) return false;
   // (e.3)-(e.5): to a multicast address, or as a link-layer multicast or broadcast.
   if (!even_to_multicast && (offending.to_broadcast || offending.link_broadcast)) return false;
-  // (e.1), (e.2): about an ICMPv6 error or a redirect, or a message whose type cannot be read (as Linux's
-  // is_ineligible()).
-  if (const auto icmp = icmpv6_type_of(offending.datagram)) {
-    if (!*icmp || **icmp < 128 || **icmp == icmpv6_type::redirect) return false;
-  }
-  return true;
+  // (e.1), (e.2): about an ICMPv6 error or a redirect, or a message whose type cannot be read.
+  return !ineligible_for_errors(offending.datagram);
 }
 
 std::size_t write_icmpv6_error(MutableBytes out, std::uint8_t type, std::uint8_t code, std::uint32_t parameter,
@@ -105,7 +97,7 @@ Verdict Icmpv6::echo(PacketBuffer& message, const Icmpv6View& request, const IpC
   // Linux answers: net.ipv6.icmp.echo_ignore_multicast is 0), from one of ours.
   const Ipv6Address to = ip.destination.v6();
   const Ipv6Address peer = ip.source.v6();
-  const Ipv6Address source = ip_.is_ours(to) ? to : ip_.source_for(peer);
+  const Ipv6Address source = ip_.reply_source(to, peer);
   context_.trace(Layer::icmpv6, "echo request id {} seq {}, {} data bytes: the reply reuses them in place",
                  request.identifier(), request.sequence(), request.size() - kIcmpv6HeaderLength);
   const std::uint16_t old_checksum = request.checksum();
@@ -124,19 +116,10 @@ Verdict Icmpv6::echo(PacketBuffer& message, const Icmpv6View& request, const IpC
                  load_be16(message.data() + 2));
   context_.counters.count(Counter::Icmp6OutEchoReplies);
   context_.counters.count(Counter::Icmp6OutMsgs);
-  ip_.send(message,
-           IpSend{.destination = ip.source,
-                  .protocol = ip_protocol::icmpv6,
-                  .tos = ip.tos,
-                  .dont_fragment_if_fits = false,
-                  .options = {},
-                  .source6 = source,
-                  .hop_limit = 0},
+  ip_.send(message, IpSend::control(ip.source, ip_protocol::icmpv6, ip.tos, source),
            NextHop::answering(ip.source, frame), frame);
   return StackContext::handled(frame);
 }
-
-void Icmpv6::protocol_unreachable(const IpContext& /*offending*/, FrameContext& /*frame*/) { assert(false); }
 
 void Icmpv6::port_unreachable(const IpContext& offending, FrameContext& frame) {
   send_error(icmpv6_type::destination_unreachable, icmpv6_code::port_unreachable, 0, offending, false, frame);
@@ -160,8 +143,7 @@ void Icmpv6::send_error(std::uint8_t type, std::uint8_t code, std::uint32_t para
     context_.counters.count(DropReason::icmp_error_rate_limited);
     return;
   }
-  const Ipv6Address to = offending.destination.v6();
-  const Ipv6Address source = ip_.is_ours(to) ? to : ip_.source_for(offending.source.v6());
+  const Ipv6Address source = ip_.reply_source(offending.destination.v6(), offending.source.v6());
   context_.trace(Layer::icmpv6, "{}, code {}, {} {}, quoting the packet (RFC 4443)", what, code,
                  type == icmpv6_type::parameter_problem ? "pointer" : "unused", parameter);
   PacketBuffer message(tx_, Network::kHeadroom, 0);
@@ -169,14 +151,7 @@ void Icmpv6::send_error(std::uint8_t type, std::uint8_t code, std::uint32_t para
   context_.counters.count(Counter::Icmp6OutMsgs);
   context_.counters.count(type == icmpv6_type::parameter_problem ? Counter::Icmp6OutParmProblems
                                                                  : Counter::Icmp6OutDestUnreachs);
-  ip_.send(message,
-           IpSend{.destination = offending.source,
-                  .protocol = ip_protocol::icmpv6,
-                  .tos = 0,
-                  .dont_fragment_if_fits = false,
-                  .options = {},
-                  .source6 = source,
-                  .hop_limit = 0},
+  ip_.send(message, IpSend::control(offending.source, ip_protocol::icmpv6, 0, source),
            NextHop::answering(offending.source, frame), frame);
 }
 

@@ -23,9 +23,6 @@ class Icmpv6 final : public TransportInput, public ErrorReporter, public Ipv6Err
   Icmpv6(StackContext& context, Ipv6& ip, Link& link);
 
   Verdict receive(PacketBuffer& message, const IpContext& ip, FrameContext& frame) override;
-  // RFC 8200 §4: an unknown next header is a parameter problem, code 1, pointing at the Next Header field. The
-  // pointer is not known here, so IPv6 reports those itself; this is never called.
-  void protocol_unreachable(const IpContext& offending, FrameContext& frame) override;
   // Destination unreachable, code 4 (RFC 4443 §3.1).
   void port_unreachable(const IpContext& offending, FrameContext& frame) override;
   void parameter_problem(const IpContext& offending, std::uint8_t code, std::uint32_t pointer, bool even_to_multicast,

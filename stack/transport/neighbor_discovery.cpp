@@ -90,15 +90,9 @@ void Icmpv6::announce(FrameSink& sink) {
 void Icmpv6::send_nd(PacketBuffer& message, const Ipv6Address& source, const Ipv6Address& destination,
                      const NextHop& next_hop, FrameContext& frame) {
   context_.counters.count(Counter::Icmp6OutMsgs);
-  ip_.send(message,
-           IpSend{.destination = destination,
-                  .protocol = ip_protocol::icmpv6,
-                  .tos = 0,
-                  .dont_fragment_if_fits = false,
-                  .options = {},
-                  .source6 = source,
-                  .hop_limit = kNdHopLimit},
-           next_hop, frame);
+  IpSend send = IpSend::control(destination, ip_protocol::icmpv6, 0, source);
+  send.hop_limit = kNdHopLimit;
+  ip_.send(message, send, next_hop, frame);
 }
 
 }  // namespace ministack

@@ -284,14 +284,7 @@ void Tcp::send(const tcp::Connection& connection, const tcp::Outgoing& segment, 
   context_.counters.count(segment.retransmission ? Counter::tcpRetransSegs : Counter::tcpOutSegs);
   if ((segment.flags & tcp_flag::rst) != 0) context_.counters.count(Counter::tcpOutRsts);
   trace_sent(connection, segment);
-  network_.send(out,
-                {.destination = e.remote,
-                 .protocol = ip_protocol::tcp,
-                 .tos = 0,
-                 .dont_fragment_if_fits = true,
-                 .options = {},
-                 .source6 = source6_of(e.local),
-                 .hop_limit = 0},
+  network_.send(out, IpSend::socket(e.remote, ip_protocol::tcp, 0, source6_of(e.local)),
                 NextHop{e.remote, connection.peer_mac()}, frame);
 }
 
@@ -328,14 +321,7 @@ Verdict Tcp::reply_in_place(PacketBuffer& segment, const TcpHeader& header, cons
   context_.counters.count(Counter::tcpOutSegs);
   if ((header.flags & tcp_flag::rst) != 0) context_.counters.count(Counter::tcpOutRsts);
   // DF, as Linux's control socket sends (it does path MTU discovery).
-  network_.send(segment,
-                {.destination = ip.source,
-                 .protocol = ip_protocol::tcp,
-                 .tos = tos,
-                 .dont_fragment_if_fits = true,
-                 .options = {},
-                 .source6 = source6_of(us),
-                 .hop_limit = 0},
+  network_.send(segment, IpSend::socket(ip.source, ip_protocol::tcp, tos, source6_of(us)),
                 NextHop::answering(ip.source, frame), frame);
   return drop ? context_.drop(*drop, frame) : StackContext::handled(frame);
 }

@@ -30,13 +30,12 @@ Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& 
   const std::uint16_t peer_port = udp->source_port();
   const bool checksummed = udp->checksum() != 0;
   datagram.resize(udp->length());  // bytes past the length field are IP-layer slack
-  // From the address it was sent to; from ours for one sent to a broadcast or group (IPv6: of the right scope).
+  // From the address it was sent to; from ours for one sent to a broadcast or group (IPv6: of the sender's scope).
   std::optional<Ipv6Address> source6;
   IpAddress us = context_.config.interface.address;
   if (ip.source.is_v6()) {
-    us = ip.to_broadcast ? IpAddress{context_.config.interface6.address} : ip.destination;
-    if (ip.to_broadcast && ip.source.v6().is_link_local()) us = context_.config.link_local6();
-    source6 = us.v6();
+    source6 = network_.reply_source6(ip);
+    us = *source6;
   }
   if (checksummed && ip.destination == us) {
     turn_udp_around(datagram.bytes());  // the same words summed: the checksum stands
@@ -44,15 +43,8 @@ Verdict Udp::receive(PacketBuffer& datagram, const IpContext& ip, FrameContext& 
     finish_udp(datagram.bytes(), us, ip.source, kEchoPort, peer_port);
   }
   context_.counters.count(Counter::udpOutDatagrams);
-  network_.send(datagram,
-                {.destination = ip.source,
-                 .protocol = ip_protocol::udp,
-                 .tos = 0,
-                 .dont_fragment_if_fits = true,
-                 .options = {},
-                 .source6 = source6,
-                 .hop_limit = 0},
-                NextHop::answering(ip.source, frame), frame);
+  network_.send(datagram, IpSend::socket(ip.source, ip_protocol::udp, 0, source6), NextHop::answering(ip.source, frame),
+                frame);
   return StackContext::handled(frame);
 }
 
@@ -70,15 +62,8 @@ bool Udp::send(Ipv4Address destination, std::uint16_t source_port, std::uint16_t
   std::copy(payload.begin(), payload.end(), datagram.data() + kUdpHeaderLength);
   finish_udp(datagram.bytes(), us.address, destination, source_port, destination_port);
   context_.counters.count(Counter::udpOutDatagrams);
-  return network_.send(datagram,
-                       {.destination = destination,
-                        .protocol = ip_protocol::udp,
-                        .tos = 0,
-                        .dont_fragment_if_fits = true,
-                        .options = {},
-                        .source6 = std::nullopt,
-                        .hop_limit = 0},
-                       NextHop{destination, std::nullopt}, frame);
+  return network_.send(datagram, IpSend::socket(destination, ip_protocol::udp), NextHop{destination, std::nullopt},
+                       frame);
 }
 
 }  // namespace ministack

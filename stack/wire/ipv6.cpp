@@ -1,5 +1,7 @@
 #include "stack/wire/ipv6.hpp"
 
+#include "stack/wire/ip.hpp"
+
 namespace ministack {
 
 Parsed<Ipv6View> Ipv6View::parse(Bytes packet) {
@@ -19,6 +21,19 @@ void write_ipv6_header(MutableBytes out, const Ipv6HeaderFields& fields) {
   p[ipv6_field::hop_limit] = fields.hop_limit;
   store_ipv6(p + ipv6_field::source, fields.source);
   store_ipv6(p + ipv6_field::destination, fields.destination);
+}
+
+bool is_ipv6_extension(std::uint8_t next) {
+  return next == ip_protocol::hop_by_hop || next == ip_protocol::ipv6_routing || next == ip_protocol::ipv6_fragment ||
+         next == ip_protocol::ipv6_destination_options;
+}
+
+std::optional<std::size_t> ipv6_extension_length(std::uint8_t next, Bytes rest) {
+  if (!is_ipv6_extension(next) || rest.size() < 2) return std::nullopt;
+  const std::size_t length = next == ip_protocol::ipv6_fragment ? kIpv6FragmentHeaderLength
+                                                                : (std::size_t{rest[1]} + 1) * 8;
+  if (length > rest.size()) return std::nullopt;
+  return length;
 }
 
 }  // namespace ministack

@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 
 #include "stack/wire/address.hpp"
 #include "stack/wire/bytes.hpp"
@@ -101,5 +102,14 @@ struct Ipv6FragmentHeader {
     store_be32(p + 4, identification);
   }
 };
+
+// Whether `next` names an extension header of RFC 8200 §4.1 that ministack walks: hop-by-hop options, routing,
+// fragment or destination options.
+bool is_ipv6_extension(std::uint8_t next);
+
+// The length in bytes of the extension header `next` at the start of `rest`: (Hdr Ext Len + 1) * 8 for hop-by-hop,
+// routing and destination options (RFC 8200 §4.3-4.4, §4.6), 8 for the Fragment header (§4.5). nullopt if `next` is
+// not an extension header or `rest` does not hold that header whole.
+std::optional<std::size_t> ipv6_extension_length(std::uint8_t next, Bytes rest);
 
 }  // namespace ministack

@@ -48,7 +48,9 @@ ping_ok "ping -s 0" -c 3 -i 0.2 -s 0
 ping_ok "ping -s 1 (odd length)" -c 3 -i 0.2 -s 1
 ping_ok "ping -p ff00 pattern" -c 3 -i 0.2 -p ff00
 # IPv6 (issue 12): the ULA address and the link-local one (fe80::ff:fe00:1, EUI-64 of the MAC), both links.
-grep -q "inet6 fd00:3::11/64" <<<"$(in_ns ip -6 -o addr show dev "$dev")" || fail "host IPv6 address not set on $dev"
+addr6=$(in_ns ip -6 -o addr show dev "$dev")
+grep -q "inet6 fd00:3::11/64" <<<"$addr6" ||
+  fail "host IPv6 address not set on $dev:"$'\n'"$addr6"$'\n'"$(in_ns ip -o link show dev "$dev")"
 ping6_ok "ping -6 -c 5 fd00:3::12" fd00:3::12 -c 5 -i 0.2
 ping6_ok "ping -6 -c 5 fe80::ff:fe00:1%$dev" "fe80::ff:fe00:1%$dev" -c 5 -i 0.2
 ping6_ok "ping -6 -s 1452 (a full 1500-byte packet)" fd00:3::12 -c 3 -i 0.2 -s 1452 -M do

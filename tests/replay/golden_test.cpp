@@ -1,7 +1,7 @@
 // Golden replays: every fixture in pcaps/ is a real client talking to the real Linux kernel (see pcaps/README.md).
 // The client's frames are played through the stack, and what the stack sends must match, field by field, what the
-// kernel sent in answer to the same frame. The TCP conversations (*_tcp_echo*, *_tcp_bulk*) are the exception,
-// compared by tcp_golden_test.cpp and tcp_bulk_golden_test.cpp instead (see fixture_names below).
+// kernel sent in answer to the same frame. The TCP conversations (*_tcp_echo*, *_tcp6_echo*, *_tcp_bulk*) are the
+// exception, compared by tcp_golden_test.cpp and tcp_bulk_golden_test.cpp instead (see fixture_names below).
 //
 // Fields allowed to differ, and why:
 //   - ip.identification, and with it ip.checksum: Linux picks IDs from a per-destination hash (RFC 6864 lets a
@@ -231,14 +231,15 @@ std::vector<std::string> differences(LinkLayer link, const Frame& kernel_frame, 
 
 std::filesystem::path fixtures_dir() { return MINISTACK_FIXTURES; }
 
-// Every fixture but the TCP conversations (*_tcp_echo*, *_tcp_bulk*): a connection's segments carry the initial
-// sequence numbers each TCP picks for itself (RFC 9293 §3.4.1, RFC 6528), and with them every sequence and
+// Every fixture but the TCP conversations (*_tcp_echo*, *_tcp6_echo*, *_tcp_bulk*): a connection's segments carry the
+// initial sequence numbers each TCP picks for itself (RFC 9293 §3.4.1, RFC 6528), and with them every sequence and
 // acknowledgment number and checksum differs from the kernel's, byte for byte, however right ministack is.
 // tcp_golden_test.cpp compares those conversations field by field, with numbers relative to each side's ISS.
 std::vector<std::string> fixture_names() {
   auto names = ministack::testing::pcap_names(fixtures_dir());
   std::erase_if(names, [](const std::string& n) {
-    return n.find("_tcp_echo") != std::string::npos || n.find("_tcp_bulk") != std::string::npos;
+    return n.find("_tcp_echo") != std::string::npos || n.find("_tcp6_echo") != std::string::npos ||
+           n.find("_tcp_bulk") != std::string::npos;
   });
   return names;
 }

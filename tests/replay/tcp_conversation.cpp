@@ -10,6 +10,7 @@
 
 #include "device/pcap_replay.hpp"
 #include "packets.hpp"
+#include "packets6.hpp"
 #include "replay.hpp"
 
 namespace tcp_conversation {
@@ -25,22 +26,49 @@ constexpr std::uint32_t kOurIp = packets::kOurIp.value;  // 192.168.3.12, the ke
 
 std::size_t l3_offset(LinkLayer link) { return link == LinkLayer::ethernet ? 14 : 0; }
 
-// The frame's TCP segment to or from port 7, if it carries one (IPv4, protocol 6, not a fragment).
+// Whether the 16 bytes at `at` in `f` are one of the kernel's IPv6 addresses in the recording (and ours).
+bool ours6(const Frame& f, std::size_t at) {
+  const auto a = packets6::get_address(f, at);
+  return a == packets6::kOurGlobal || a == packets6::kOurLinkLocal;
+}
+
+// The IP version of the frame's packet: 4, 6, or 0 for anything else (ARP).
+unsigned ip_version(LinkLayer link, const Frame& f) {
+  const std::size_t l3 = l3_offset(link);
+  if (f.size() <= l3) return 0;
+  if (link == LinkLayer::ethernet) {
+    const std::uint16_t type = get16(f, 12);
+    if (type != 0x0800 && type != 0x86dd) return 0;
+  }
+  const unsigned version = f[l3] >> 4;
+  return version == 4 || version == 6 ? version : 0;
+}
+
+// The frame's TCP segment to or from port 7, if it carries one (IPv4, protocol 6, not a fragment; or IPv6 with TCP
+// straight after the 40-byte header, as the recordings have it).
 std::optional<Segment> tcp_segment(LinkLayer link, const Frame& f) {
   const std::size_t l3 = l3_offset(link);
-  if (link == LinkLayer::ethernet && (f.size() < 14 || get16(f, 12) != 0x0800)) return std::nullopt;
-  if (f.size() < l3 + 20 || (f[l3] >> 4) != 4 || f[l3 + 9] != 6 || (get16(f, l3 + 6) & 0x3fff) != 0) {
+  const unsigned version = ip_version(link, f);
+  Segment s;
+  std::size_t t = 0, ip_end = 0;
+  if (version == 4) {
+    if (f.size() < l3 + 20 || f[l3 + 9] != 6 || (get16(f, l3 + 6) & 0x3fff) != 0) return std::nullopt;
+    t = l3 + std::size_t{f[l3] & 0x0fu} * 4;
+    ip_end = std::min<std::size_t>(f.size(), l3 + get16(f, l3 + 2));
+    s.from_server = get32(f, l3 + 12) == kOurIp;
+  } else if (version == 6) {
+    if (f.size() < l3 + 40 || f[l3 + 6] != 6) return std::nullopt;
+    t = l3 + 40;
+    ip_end = std::min<std::size_t>(f.size(), t + get16(f, l3 + 4));
+    s.from_server = ours6(f, l3 + 8);
+    s.ipv6 = true;
+  } else {
     return std::nullopt;
   }
-  const std::size_t ihl = std::size_t{f[l3] & 0x0fu} * 4;
-  const std::size_t ip_end = std::min<std::size_t>(f.size(), l3 + get16(f, l3 + 2));
-  const std::size_t t = l3 + ihl;
   if (ip_end < t + 20) return std::nullopt;
   const std::size_t data_at = t + static_cast<std::size_t>(f[t + 12] >> 4) * 4;
   if (data_at > ip_end) return std::nullopt;
-  Segment s;
   s.tcp_at = t;
-  s.from_server = get32(f, l3 + 12) == kOurIp;
   if ((s.from_server ? get16(f, t) : get16(f, t + 2)) != kEchoPort) return std::nullopt;
   s.seq = get32(f, t + 4);
   s.ack = get32(f, t + 8);
@@ -73,12 +101,16 @@ Frame translated(LinkLayer link, Frame f, const Segment& s, std::uint32_t offset
   if (!(s.flags & kAck)) return f;
   const std::size_t l3 = l3_offset(link);
   const std::size_t t = s.tcp_at;
-  const std::size_t tcp_length = l3 + get16(f, l3 + 2) - t;
+  const std::size_t tcp_length = s.ipv6 ? l3 + 40 + get16(f, l3 + 4) - t : l3 + get16(f, l3 + 2) - t;
   packets::put32(f, t + 8, s.ack + offset);
   packets::put16(f, t + 16, 0);
-  const Frame pseudo = packets::with_pseudo_header(packets::slice(f, t, tcp_length), {get32(f, l3 + 12)},
-                                                   {get32(f, l3 + 16)}, static_cast<std::uint16_t>(tcp_length), 6);
-  packets::put16(f, t + 16, packets::reference_checksum(pseudo));
+  const auto segment = packets::slice(f, t, tcp_length);
+  packets::put16(f, t + 16,
+                 s.ipv6 ? packets6::checksum6(segment, packets6::get_address(f, l3 + 8),
+                                              packets6::get_address(f, l3 + 24), 6, 16)
+                        : packets::reference_checksum(
+                              packets::with_pseudo_header(segment, {get32(f, l3 + 12)}, {get32(f, l3 + 16)},
+                                                          static_cast<std::uint16_t>(tcp_length), 6)));
   return f;
 }
 
@@ -137,7 +169,16 @@ struct Capture {
 
 bool from_kernel(LinkLayer link, const Frame& f) {
   if (link == LinkLayer::ethernet) return f.size() >= 12 && packets::get_mac(f, 6) == packets::kOurMac;
+  if (ip_version(link, f) == 6) return f.size() >= 40 && ours6(f, 8);
   return f.size() >= 20 && get32(f, 12) == kOurIp;
+}
+
+// Whether the kernel's frame is one it sent of its own accord, not an answer: its ARP request, or its neighbor
+// solicitation (ICMPv6 type 135 straight after the IPv6 header).
+bool kernel_originated(LinkLayer link, const Frame& f) {
+  if (link != LinkLayer::ethernet) return false;
+  if (f.size() >= 22 && get16(f, 12) == 0x0806) return get16(f, 20) == 1;
+  return ip_version(link, f) == 6 && f.size() > 14 + 40 && f[14 + 6] == 58 && f[14 + 40] == 135;
 }
 
 // The client's segments and the kernel's answers, from the capture.
@@ -161,10 +202,8 @@ bool read_kernel_side(const std::filesystem::path& file, const Capture& capture,
       }
       c.kernel.answers.back().push_back(*s);
     } else {
-      // A non-TCP answer (ARP reply), unless the kernel originated it (its own ARP request).
-      const bool own_request = link == LinkLayer::ethernet && f.size() >= 22 && get16(f, 12) == 0x0806 &&
-                               get16(f, 20) == 1;
-      if (!own_request && !last_client_was_tcp) ++c.kernel_other_expected;
+      // A non-TCP answer (ARP reply, neighbor advertisement), unless the kernel originated it.
+      if (!kernel_originated(link, f) && !last_client_was_tcp) ++c.kernel_other_expected;
     }
   }
   if (c.client.size() < 3 || c.client.front().flags != kSyn || c.kernel.answers.front().empty()) {

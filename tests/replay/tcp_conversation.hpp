@@ -26,6 +26,7 @@ inline constexpr std::uint8_t kFin = 0x01, kSyn = 0x02, kRst = 0x04, kPsh = 0x08
 // One TCP segment as the tests see it: where it starts in its frame, its numbers, flags, window, data and options.
 struct Segment {
   std::size_t tcp_at = 0;  // offset of the TCP header in the frame
+  bool ipv6 = false;       // carried by IPv6 (else IPv4)
   bool from_server = false;
   std::uint8_t flags = 0;
   std::uint32_t seq = 0, ack = 0;

@@ -1,8 +1,8 @@
-// Golden TCP conversations: the *_tcp_echo fixtures in pcaps/ are a real client (nc) holding a whole connection with
-// the real Linux kernel's echo service (socat TCP-LISTEN:7 EXEC:cat): handshake, three lines echoed, FIN both ways
-// (tests/fixtures/record.sh). The byte-exact golden test (golden_test.cpp) cannot judge them, since two TCPs pick
-// different initial sequence numbers; here the client's segments are played through a Stack (echo on port 7, its
-// default) at the capture's timestamps, and ministack's side of the conversation is compared with the kernel's.
+// Golden TCP conversations: the *_tcp_echo and *_tcp6_echo fixtures in pcaps/ are a real client (nc) holding a whole
+// connection with the real Linux kernel's echo service (socat TCP-LISTEN:7 EXEC:cat): handshake, three lines echoed,
+// FIN both ways (tests/fixtures/record.sh). The byte-exact golden test (golden_test.cpp) cannot judge them, since two
+// TCPs pick different initial sequence numbers; here the client's segments are played through a Stack (echo on port 7,
+// its default) at the capture's timestamps, and ministack's side of the conversation is compared with the kernel's.
 //
 // Translation (tcp_conversation.cpp, shared with tcp_bulk_golden_test.cpp): the client acknowledges the kernel's
 // sequence space; before each of its segments goes to ministack, its acknowledgment number is moved into ours (offset =
@@ -53,7 +53,13 @@ using namespace tcp_conversation;  // NOLINT(google-build-using-namespace): the 
 
 std::filesystem::path fixtures_dir() { return MINISTACK_FIXTURES; }
 
-std::vector<std::string> tcp_echo_fixtures() { return fixtures_named(fixtures_dir(), "_tcp_echo"); }
+// The conversations over IPv4 and over IPv6 (*_tcp6_echo: the same scenario, MSS 1440).
+std::vector<std::string> tcp_echo_fixtures() {
+  auto names = fixtures_named(fixtures_dir(), "_tcp_echo");
+  const auto v6 = fixtures_named(fixtures_dir(), "_tcp6_echo");
+  names.insert(names.end(), v6.begin(), v6.end());
+  return names;
+}
 
 // The answer without its pure ACKs that a later segment of the same answer acknowledges as much as (they add
 // nothing the later one does not say: a split or merged ACK).
@@ -191,6 +197,8 @@ TEST(TcpGoldenFixtures, ArePresentForTapAndTun) {
   const auto names = tcp_echo_fixtures();
   EXPECT_NE(std::find(names.begin(), names.end(), "tap_tcp_echo.pcap"), names.end()) << fixtures_dir();
   EXPECT_NE(std::find(names.begin(), names.end(), "tun_tcp_echo.pcap"), names.end()) << fixtures_dir();
+  EXPECT_NE(std::find(names.begin(), names.end(), "tap_tcp6_echo.pcap"), names.end()) << fixtures_dir();
+  EXPECT_NE(std::find(names.begin(), names.end(), "tun_tcp6_echo.pcap"), names.end()) << fixtures_dir();
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# scripts/completion/ministack, sourced in bash with bash-completion and called as bash calls it (COMP_WORDS,
+# COMP_CWORD): options, the explain command, devices for --tap from /sys/class/net, capture files for --replay,
+# values for --io and --color=; and every long option of --help among the options it offers.
+# Usage: completion_test.sh MINISTACK COMPLETION_FILE PCAPS_DIR
+set -uo pipefail
+ministack=$1 completion=$(realpath "$2") pcaps=$3
+. "$(dirname "$0")/lib.sh"
+bash_completion=/usr/share/bash-completion/bash_completion
+[ -r "$bash_completion" ] || skip "bash-completion is not installed ($bash_completion)"
+
+# complete LINE: what the completion offers for LINE (cursor at its end), one per line, sorted. Words split as
+# readline splits them (COMP_WORDBREAKS: "=" is a word of its own).
+complete_line() {
+  (cd "$pcaps" && bash --norc -c '
+    source "$1"; source "$2"
+    line=$3
+    read -ra COMP_WORDS <<<"${line//=/ = }"
+    [[ $line == *" " ]] && COMP_WORDS+=("")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1)) COMP_LINE=$line COMP_POINT=${#line}
+    _ministack ministack "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$bash_completion" "$completion" "$1")
+}
+
+# expect LINE WANT...: the completion of LINE offers exactly WANT.
+expect() {
+  local line=$1; shift
+  local got want
+  got=$(complete_line "$line")
+  want=$(printf "%s\n" "$@" | sort)
+  [ "$got" = "$want" ] || fail "completing '$line': got [$(echo $got)], expected [$(echo $want)]"
+  pass "'$line' -> $(echo $got)"
+}
+
+expect "ministack --ta" --tap
+expect "ministack --tcp-max-" --tcp-max-buffer --tcp-max-connections --tcp-max-half-open
+expect "ministack ex" explain
+expect "ministack --io " auto poll uring
+expect "ministack --color=al" always
+expect "ministack --replay tap_ping6_s" tap_ping6_s1452.pcap tap_ping6_s4000.pcap
+expect "ministack explain tap_ping6_s" tap_ping6_s1452.pcap tap_ping6_s4000.pcap
+expect "ministack explain tap_ping.pcap --no-" --no-ipv6
+mapfile -t devices < <(ls /sys/class/net)
+[ ${#devices[@]} -gt 0 ] || skip "/sys/class/net lists no devices"
+expect "ministack --tap " "${devices[@]}"
+expect "ministack --tun ${devices[0]:0:1}" $(printf "%s\n" "${devices[@]}" | grep "^${devices[0]:0:1}")
+
+offered=$(complete_line "ministack --")
+missing=()
+for opt in $(help_long_options "$ministack"); do
+  grep -qx -- "$opt" <<<"$offered" || missing+=("$opt")
+done
+[ ${#missing[@]} = 0 ] || fail "options in --help that the completion does not offer: ${missing[*]}"
+pass "every long option of --help is offered"

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# docs/ministack.1: renders with neither groff nor man warning, and documents every long option that --help names
+# (one way: the man page may describe more, such as options still to come).
+# Usage: man_page_test.sh MINISTACK MAN_PAGE PROJECT_VERSION
+set -uo pipefail
+ministack=$1 page=$2 version=$3
+. "$(dirname "$0")/lib.sh"
+command -v groff >/dev/null || skip "groff is not installed (Debian: groff-base)"
+command -v man >/dev/null || skip "man is not installed (Debian: man-db)"
+
+out=$(groff -man -ww -z "$page" 2>&1)
+[ -z "$out" ] || fail "groff -man -ww warns:"$'\n'"$out"
+pass "groff -man -ww -z: no warnings"
+out=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
+[ -z "$out" ] || fail "man --warnings warns:"$'\n'"$out"
+text=$(MANWIDTH=80 man -l "$page" 2>/dev/null)
+for section in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS SIGNALS "EXIT STATUS" FILES ENVIRONMENT EXAMPLES \
+               "SEE ALSO"; do
+  grep -qx "$section" <<<"$text" || fail "the rendered page has no $section section"
+done
+pass "man -l renders with every section"
+long=$(echo "$text" | awk 'length > 80')
+[ -z "$long" ] || fail "lines wider than 80 columns at MANWIDTH=80:"$'\n'"$long"
+grep -q "^\.TH MINISTACK 1 .*\"ministack $version\"" <<<"$(head -n 5 "$page")" || fail "the .TH line does not name version $version"
+pass ".TH names version $version"
+
+# The options as the source spells them (\- for -), fonts dropped.
+source_text=$(sed -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' "$page")
+options=$(help_long_options "$ministack")
+[ "$(echo "$options" | wc -l)" -ge 30 ] || fail "ministack --help named only: $options"
+missing=()
+for opt in $options; do
+  grep -qE -- "(^|[^a-z0-9-])${opt}([^a-z0-9-]|\$)" <<<"$source_text" || missing+=("$opt")
+done
+[ ${#missing[@]} = 0 ] || fail "options in --help that the man page does not document: ${missing[*]}"
+pass "all $(echo "$options" | wc -l) long options of --help are in the man page"
