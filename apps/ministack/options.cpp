@@ -453,7 +453,7 @@ CLI::Option* add_output_options(CLI::App& app, Options& o, Raw& raw) {
       ->type_name("WHEN");
   app.add_option("--filter", raw.filter, "Replay only the frames this BPF filter matches (tcpdump's syntax)")
       ->type_name("EXPR");
-  app.add_option("-c,--count", o.max_frames, "Replay at most N frames (after --filter), as tcpdump -c")
+  app.add_option("-c", o.max_frames, "Replay at most N frames (after --filter), as tcpdump -c")
       ->check(number(1, 1'000'000'000))
       ->type_name("N");
   return user_opt;
