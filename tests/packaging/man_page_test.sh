@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# docs/ministack.1: renders with neither groff nor man warning, and documents every long option that --help names
-# (one way: the man page may describe more, such as options still to come).
+# docs/ministack.1: renders with neither groff nor man warning, documents every long option that --help names, and
+# names no long option that --help does not (a documented option that does not exist, as -V and --filter once were).
 # Usage: man_page_test.sh MINISTACK MAN_PAGE PROJECT_VERSION
 set -uo pipefail
 ministack=$1 page=$2 version=$3
@@ -34,3 +34,8 @@ for opt in $options; do
 done
 [ ${#missing[@]} = 0 ] || fail "options in --help that the man page does not document: ${missing[*]}"
 pass "all $(echo "$options" | wc -l) long options of --help are in the man page"
+documented=$(grep -oE -- '(^|[^a-z0-9-])--[a-z0-9][a-z0-9-]*' <<<"$source_text" | grep -oE -- '--[a-z0-9][a-z0-9-]*' |
+  sort -u)
+unknown=$(comm -23 <(echo "$documented") <(echo "$options"))
+[ -z "$unknown" ] || fail "options in the man page that --help does not name: $(echo $unknown)"
+pass "every long option the man page names is in --help"
