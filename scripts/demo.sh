@@ -12,9 +12,11 @@ ministack=$repo/build/demo/ministack
 
 ns="ministack-demo-$$"
 pid=""
+log=""
 cleanup() {
   [ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
   "${as_root[@]}" ip netns del "$ns" 2>/dev/null
+  [ -n "$log" ] && rm -f "$log"  # also when the demo fails half-way
   return 0
 }
 trap cleanup EXIT
@@ -68,6 +70,5 @@ for mode in tap tun; do
   pid=""
   tail -n +2 "$log"
 done
-rm -f "$log"
 echo
 echo "== done: namespace $ns is deleted on exit"
