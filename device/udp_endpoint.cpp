@@ -111,16 +111,20 @@ bool SocketAddress::is_any() const {
   return v4(storage).sin_addr.s_addr == htonl(INADDR_ANY);
 }
 
-std::string SocketAddress::to_string() const {
-  char host[INET6_ADDRSTRLEN] = {};
+std::string SocketAddress::host() const {
+  char text[INET6_ADDRSTRLEN] = {};
   if (family() == AF_INET6) {
     const in6_addr a = v6(storage).sin6_addr;
-    ::inet_ntop(AF_INET6, &a, host, sizeof host);
-    return fmt::format("[{}]:{}", host, port());
+    ::inet_ntop(AF_INET6, &a, text, sizeof text);
+  } else {
+    const in_addr a = v4(storage).sin_addr;
+    ::inet_ntop(AF_INET, &a, text, sizeof text);
   }
-  const in_addr a = v4(storage).sin_addr;
-  ::inet_ntop(AF_INET, &a, host, sizeof host);
-  return fmt::format("{}:{}", host, port());
+  return text;
+}
+
+std::string SocketAddress::to_string() const {
+  return family() == AF_INET6 ? fmt::format("[{}]:{}", host(), port()) : fmt::format("{}:{}", host(), port());
 }
 
 bool operator==(const SocketAddress& a, const SocketAddress& b) {

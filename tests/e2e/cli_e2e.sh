@@ -151,6 +151,10 @@ if [ "$part" = usage ]; then
     "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --local 10.213.9.1:65536
   expect 2 "--local \[::\]:4789 and --peer 10.213.9.2:4789 are of different IP versions" \
     "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --local '[::]:4789'
+  expect 2 "--peer 192.168.3.13:4789 is inside the overlay \(192.168.3.11/24\): the route to it would lead into the tunnel itself" \
+    "$ministack" tunnel --tun tun0 --peer 192.168.3.13
+  expect 2 "--peer \[fd00:5::2\]:4789 is inside the overlay \(fd00:5::1/64\)" \
+    "$ministack" tunnel --tun tun0 --peer '[fd00:5::2]' --ip6 fd00:5::1/64
   expect 2 "--tun: 'a/b' is not a usable interface name" "$ministack" tunnel --tun a/b --peer 10.213.9.2
   expect 2 "--mtu sets the device's MTU, and --no-host-config leaves it alone" \
     "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --mtu 1400 --no-host-config
