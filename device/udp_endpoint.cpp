@@ -45,6 +45,9 @@ sockaddr_in6 v6(const sockaddr_storage& storage) {
   return sin6;
 }
 
+// The socket's receive buffer asked for, in bytes (the kernel doubles it for its bookkeeping, socket(7)).
+constexpr int kReceiveBuffer = 4 << 20;
+
 }  // namespace
 
 std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::uint16_t default_port) {
@@ -169,6 +172,13 @@ UdpEndpoint::UdpEndpoint(const SocketAddress& local, std::optional<SocketAddress
   if (local_.family() == AF_INET6) ::setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
   // The kernel's count of datagrams it dropped for a full receive buffer, with each datagram (socket(7)).
   ::setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+  // Room for a burst: the default (net.core.rmem_default, 208 KiB: 150 full packets) overflows whenever the reader
+  // falls a moment behind. SO_RCVBUFFORCE passes net.core.rmem_max with CAP_NET_ADMIN; without it SO_RCVBUF gets
+  // what rmem_max allows. Still a bound: what does not fit is dropped by the kernel, and counted.
+  const int bytes = kReceiveBuffer;
+  if (::setsockopt(fd_, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof bytes) != 0) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
   if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local_.storage), local_.length) != 0) {
     const int err = errno;
     ::close(fd_);

@@ -431,18 +431,30 @@ ParsedOptions parse_options(int argc, char** argv) {
     return usage_error(e.what(), tunnel->parsed() ? "ministack tunnel" : "ministack");
   }
   if (tunnel->parsed()) {
-    // Options before the word `tunnel` belong to the stack, which does not run.
+    // Options before the word `tunnel` belong to the stack, which does not run; only the log's apply to both.
+    bool log_given = false;
     for (const CLI::Option* option : app.get_options()) {
-      if (option->count() > 0) {
-        return usage_error(fmt::format("{} is not an option of ministack tunnel: give the tunnel's options after the "
-                                       "word tunnel (ministack tunnel --help lists them)",
-                                       option->get_name()));
+      if (option->count() == 0) continue;
+      const std::string name = option->get_name();
+      if (name == "--verbose" || name == "--quiet" || name == "--log-level") {
+        log_given = true;
+        continue;
       }
+      return usage_error(fmt::format("{} is not an option of ministack tunnel: give the tunnel's options after the "
+                                     "word tunnel (ministack tunnel --help lists them)",
+                                     name),
+                         "ministack tunnel");
     }
     TunnelOptions t;
     if (const std::string error = finish_tunnel(*tunnel, tunnel_raw, t); !error.empty()) {
       return usage_error(error, "ministack tunnel");
     }
+    const bool tunnel_log_given = tunnel_raw.log.verbose || tunnel_raw.log.quiet || !tunnel_raw.log.level_name.empty();
+    if (log_given && tunnel_log_given) {
+      return usage_error("the log's level is given both before and after the word tunnel: give it once",
+                         "ministack tunnel");
+    }
+    if (log_given) t.log_level = raw.log.level();
     return {std::nullopt, 0, {}, t};
   }
   o.user_given = user_opt->count() > 0;

@@ -160,6 +160,8 @@ if [ "$part" = usage ]; then
     "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --mtu 1400 --no-host-config
   expect 2 "--tap is not an option of ministack tunnel: give the tunnel's options after the word tunnel" \
     "$ministack" --tap t0 tunnel --tun tun0 --peer 10.213.9.2
+  expect 2 "the log's level is given both before and after the word tunnel" \
+    "$ministack" -v tunnel --tun tun0 --peer 10.213.9.2 -q
   expect 2 "not expected: in.pcap --replay" "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --replay in.pcap
   # The hint names the command whose help lists what was expected.
   expect 2 "^Try 'ministack tunnel --help' for more information" "$ministack" tunnel --tun tun0 --peer 10.213.9.2 x
