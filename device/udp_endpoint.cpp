@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -225,25 +226,49 @@ std::optional<std::size_t> UdpEndpoint::path_mtu() const {
 
 Datagram UdpEndpoint::receive(MutableBytes buffer) {
   Datagram d;
-  iovec iov{buffer.data(), buffer.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint32_t))];
-  msghdr msg{};
-  msg.msg_name = &d.source.storage;
-  msg.msg_namelen = sizeof d.source.storage;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
+  receive_many({&buffer, 1}, {&d, 1});
+  return d;
+}
+
+std::size_t UdpEndpoint::receive_many(std::span<const MutableBytes> buffers, std::span<Datagram> out) {
+  const std::size_t want = std::min({buffers.size(), out.size(), kMaxBatch});
+  std::array<mmsghdr, kMaxBatch> messages{};
+  std::array<iovec, kMaxBatch> iovs{};
+  // One control buffer per datagram, for its SO_RXQ_OVFL count.
+  struct alignas(cmsghdr) Control {
+    char bytes[CMSG_SPACE(sizeof(std::uint32_t))];
+  };
+  std::array<Control, kMaxBatch> controls{};
+  for (std::size_t i = 0; i < want; ++i) {
+    out[i] = Datagram{};
+    iovs[i] = {buffers[i].data(), buffers[i].size()};
+    msghdr& msg = messages[i].msg_hdr;
+    msg.msg_name = &out[i].source.storage;
+    msg.msg_namelen = sizeof out[i].source.storage;
+    msg.msg_iov = &iovs[i];
+    msg.msg_iovlen = 1;
+    msg.msg_control = controls[i].bytes;
+    msg.msg_controllen = sizeof controls[i].bytes;
+  }
   ++io_.read;
-  // MSG_TRUNC: the datagram's whole length, even when the buffer took less of it.
-  const ssize_t n = ::recvmsg(fd_, &msg, MSG_TRUNC | MSG_DONTWAIT);
+  const int n = ::recvmmsg(fd_, messages.data(), static_cast<unsigned>(want), MSG_DONTWAIT, nullptr);
   if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return d;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
     // An ICMP error the kernel reports for an earlier datagram: not a failure of this socket.
-    if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) return d;
+    if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) return 0;
     throw DeviceError(fmt::format("receiving on UDP {}: {}", local_.to_string(), std::strerror(errno)));
   }
-  d.source.length = msg.msg_namelen;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
+    msghdr& msg = messages[i].msg_hdr;
+    out[i].source.length = msg.msg_namelen;
+    count_kernel_drops(msg);
+    judge(out[i], buffers[i].first(std::min<std::size_t>(messages[i].msg_len, buffers[i].size())),
+          (msg.msg_flags & MSG_TRUNC) != 0);
+  }
+  return static_cast<std::size_t>(n);
+}
+
+void UdpEndpoint::count_kernel_drops(msghdr& msg) {
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
     std::uint32_t dropped = 0;
@@ -252,16 +277,19 @@ Datagram UdpEndpoint::receive(MutableBytes buffer) {
     counters_.count(TunnelDrop::receive_overflow, static_cast<std::uint32_t>(dropped - kernel_drops_));
     kernel_drops_ = dropped;
   }
-  d.length = std::min(static_cast<std::size_t>(n), buffer.size());
+}
+
+void UdpEndpoint::judge(Datagram& d, Bytes payload, bool cut) {
+  d.length = payload.size();
   const auto drop = [&](TunnelDrop reason) {
     counters_.count(reason);
     d.status = Datagram::Status::dropped;
     d.drop = reason;
-    return d;
   };
   if (peer_ && !(d.source == *peer_)) return drop(TunnelDrop::unknown_source);
-  if (static_cast<std::size_t>(n) > buffer.size()) return drop(TunnelDrop::bad_length);
-  if (const auto bad = check_ip_packet(buffer.first(d.length))) return drop(*bad);
+  // Longer than the buffer: longer than any IP packet.
+  if (cut) return drop(TunnelDrop::bad_length);
+  if (const auto bad = check_ip_packet(payload)) return drop(*bad);
   if (!peer_) {
     peer_ = d.source;
     d.new_peer = true;
@@ -269,7 +297,6 @@ Datagram UdpEndpoint::receive(MutableBytes buffer) {
   ++counters_.in_packets;
   counters_.in_octets += d.length;
   d.status = Datagram::Status::packet;
-  return d;
 }
 
 bool UdpEndpoint::wait(std::chrono::milliseconds timeout) {
@@ -279,23 +306,53 @@ bool UdpEndpoint::wait(std::chrono::milliseconds timeout) {
 }
 
 std::optional<TunnelDrop> UdpEndpoint::send(Bytes packet) {
-  const auto drop = [&](TunnelDrop reason) {
+  std::optional<TunnelDrop> result;
+  send_many({&packet, 1}, {&result, 1});
+  return result;
+}
+
+void UdpEndpoint::send_many(std::span<const Bytes> packets, std::span<std::optional<TunnelDrop>> results) {
+  const std::size_t count = std::min({packets.size(), results.size(), kMaxBatch});
+  const auto drop = [&](std::size_t i, TunnelDrop reason) {
     counters_.count(reason);
-    return std::optional(reason);
+    results[i] = reason;
   };
-  if (!peer_) return drop(TunnelDrop::no_peer);
-  ++io_.write;
-  const ssize_t n = ::sendto(fd_, packet.data(), packet.size(), MSG_DONTWAIT,
-                             reinterpret_cast<const sockaddr*>(&peer_->storage), peer_->length);
-  if (n < 0) {
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return drop(TunnelDrop::send_queue_full);
-    if (errno == EMSGSIZE) return drop(TunnelDrop::too_big);
-    last_error_ = fmt::format("sendto {}: {}", peer_->to_string(), std::strerror(errno));
-    return drop(TunnelDrop::send_failed);
+  if (!peer_) {
+    for (std::size_t i = 0; i < count; ++i) drop(i, TunnelDrop::no_peer);
+    return;
   }
-  ++counters_.out_packets;
-  counters_.out_octets += packet.size();
-  return std::nullopt;
+  std::array<mmsghdr, kMaxBatch> messages{};
+  std::array<iovec, kMaxBatch> iovs{};
+  for (std::size_t i = 0; i < count; ++i) {
+    results[i].reset();
+    iovs[i] = {const_cast<std::uint8_t*>(packets[i].data()), packets[i].size()};
+    msghdr& msg = messages[i].msg_hdr;
+    msg.msg_name = &peer_->storage;
+    msg.msg_namelen = peer_->length;
+    msg.msg_iov = &iovs[i];
+    msg.msg_iovlen = 1;
+  }
+  // sendmmsg stops at the first datagram it cannot send: that one is dropped, and the rest tried again.
+  for (std::size_t i = 0; i < count;) {
+    ++io_.write;
+    const int n = ::sendmmsg(fd_, messages.data() + i, static_cast<unsigned>(count - i), MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
+        drop(i, TunnelDrop::send_queue_full);
+      } else if (errno == EMSGSIZE) {
+        drop(i, TunnelDrop::too_big);
+      } else {
+        last_error_ = fmt::format("sendto {}: {}", peer_->to_string(), std::strerror(errno));
+        drop(i, TunnelDrop::send_failed);
+      }
+      ++i;
+      continue;
+    }
+    for (std::size_t sent = i + static_cast<std::size_t>(n); i < sent; ++i) {
+      ++counters_.out_packets;
+      counters_.out_octets += packets[i].size();
+    }
+  }
 }
 
 }  // namespace ministack

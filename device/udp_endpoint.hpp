@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -79,11 +80,19 @@ class UdpEndpoint {
   // counted and returned as dropped (its bytes are in the buffer, for a trace). Throws DeviceError if the socket
   // fails.
   Datagram receive(MutableBytes buffer);
+  // Up to kMaxBatch datagrams at once (one recvmmsg), datagram i into buffers[i], judged as receive() judges one:
+  // out[i] says what became of it. Returns how many were received (0 when none was waiting).
+  std::size_t receive_many(std::span<const MutableBytes> buffers, std::span<Datagram> out);
   // Waits up to `timeout` for a datagram (poll); false on timeout or a signal.
   bool wait(std::chrono::milliseconds timeout);
   // Sends `packet` to the peer as one datagram; a failure is counted, never thrown (one lost packet must not stop
   // the tunnel). Returns why it was not sent, or nullopt.
   std::optional<TunnelDrop> send(Bytes packet);
+  // Up to kMaxBatch packets, one datagram each, in one sendmmsg where the socket takes them all: results[i] says why
+  // packet i was not sent, or nullopt.
+  void send_many(std::span<const Bytes> packets, std::span<std::optional<TunnelDrop>> results);
+  // The most datagrams receive_many() and send_many() take at once.
+  static constexpr std::size_t kMaxBatch = 32;
 
   // Why the last send failed with send_failed ("sendto 10.0.0.2:4789: Network is unreachable").
   const std::string& last_error() const { return last_error_; }
@@ -92,6 +101,11 @@ class UdpEndpoint {
   IoStats io_stats() const { return io_; }
 
  private:
+  // Counts what the kernel reports it dropped (SO_RXQ_OVFL) in `msg`'s control data.
+  void count_kernel_drops(msghdr& msg);
+  // Decides what becomes of a datagram whose bytes are `payload` (`cut`: it was longer than the buffer).
+  void judge(Datagram& d, Bytes payload, bool cut);
+
   int fd_ = -1;
   SocketAddress local_;
   std::optional<SocketAddress> peer_;

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <signal.h>
 
+#include <array>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -23,8 +24,11 @@ namespace ministack {
 
 namespace {
 
-// Packets moved one way before the other way gets its turn: neither direction can starve the other.
-constexpr int kBatch = 64;
+// Packets moved one way before the other way gets its turn (neither direction can starve the other), in one
+// sendmmsg or recvmmsg.
+constexpr std::size_t kBatch = UdpEndpoint::kMaxBatch;
+// Room for one packet: the largest an IP header's 16-bit length allows.
+constexpr std::size_t kSlot = 65535;
 // The longest wait before the loop looks at its stop flag and the device's link events again.
 constexpr int kWaitMs = 200;
 
@@ -51,7 +55,13 @@ class Tunnel {
  public:
   Tunnel(const TunnelOptions& opt, Logger& log, TunTapDevice& device, UdpEndpoint& endpoint, PcapWriter* pcap,
          std::FILE* trace)
-      : opt_(opt), log_(log), device_(device), endpoint_(endpoint), pcap_(pcap), trace_(trace), buffer_(65535) {}
+      : opt_(opt),
+        log_(log),
+        device_(device),
+        endpoint_(endpoint),
+        pcap_(pcap),
+        trace_(trace),
+        buffers_(kBatch * kSlot) {}
 
   // Forwards until `stop`; throws DeviceError if the device is removed or fails.
   void run(const std::atomic<bool>& stop, std::atomic<bool>& stats_request) {
@@ -94,49 +104,53 @@ class Tunnel {
     return io;
   }
 
-  // From the device to the peer. Returns whether anything was read.
+  // Room for packet i of a batch: the largest IP packet fits (a TUN device delivers whatever its sender wrote).
+  MutableBytes slot(std::size_t i) { return MutableBytes{buffers_}.subspan(i * kSlot, kSlot); }
+
+  // A batch from the device to the peer: read while packets wait, then one sendmmsg. Returns whether any was read.
   bool outward() {
-    bool any = false;
-    for (int i = 0; i < kBatch; ++i) {
+    std::array<Bytes, kBatch> packets;
+    std::array<Received::Timestamp, kBatch> stamps;
+    std::size_t n = 0;
+    for (; n < kBatch; ++n) {
       // No timeout: a read, and a look at the device's link events (its MTU, its removal).
-      const Received in = device_.receive(buffer_, std::chrono::milliseconds(0));
+      const Received in = device_.receive(slot(n), std::chrono::milliseconds(0));
       if (in.status != Received::Status::frame) break;
-      any = true;
-      const Bytes packet = Bytes{buffer_}.first(in.length);
-      const std::optional<TunnelDrop> drop = endpoint_.send(packet);
-      // Each new reason once: an unreachable peer must not write a line per packet.
-      if (drop == TunnelDrop::send_failed && endpoint_.last_error() != reported_error_) {
-        reported_error_ = endpoint_.last_error();
-        log_.error("{} (told once; every failure is counted as tunnel_send_failed)", reported_error_);
-      }
-      if (!drop && pcap_) pcap_->write(packet, in.timestamp);
-      if (trace_) trace(in.timestamp, packet, drop, true, endpoint_.local(), endpoint_.peer());
+      packets[n] = slot(n).first(in.length);
+      stamps[n] = in.timestamp;
     }
-    return any;
+    if (n == 0) return false;
+    std::array<std::optional<TunnelDrop>, kBatch> drops;
+    endpoint_.send_many({packets.data(), n}, {drops.data(), n});
+    for (std::size_t i = 0; i < n; ++i) {
+      // Each new reason once: an unreachable peer must not write a line per packet.
+      if (drops[i] == TunnelDrop::send_failed) tell_once(endpoint_.last_error(), "tunnel_send_failed");
+      if (!drops[i] && pcap_) pcap_->write(packets[i], stamps[i]);
+      if (trace_) trace(stamps[i], packets[i], drops[i], true, endpoint_.local(), endpoint_.peer());
+    }
+    return true;
   }
 
-  // From the peer to the device. Returns whether anything was received.
+  // A batch from the peer to the device: one recvmmsg, then a write for each packet. Returns whether any arrived.
   bool inward() {
-    bool any = false;
-    for (int i = 0; i < kBatch; ++i) {
-      const Datagram d = endpoint_.receive(buffer_);
-      if (d.status == Datagram::Status::none) break;
-      any = true;
-      const Bytes packet = Bytes{buffer_}.first(d.length);
+    std::array<MutableBytes, kBatch> slots;
+    for (std::size_t i = 0; i < kBatch; ++i) slots[i] = slot(i);
+    std::array<Datagram, kBatch> datagrams;
+    const std::size_t n = endpoint_.receive_many(slots, datagrams);
+    const auto stamp = now_since_epoch();
+    for (std::size_t i = 0; i < n; ++i) {
+      const Datagram& d = datagrams[i];
+      const Bytes packet = slots[i].first(d.length);
       std::optional<TunnelDrop> drop = d.drop;
       if (!drop) {
         try {
           device_.transmit(packet);
         } catch (const DeviceError& e) {
           endpoint_.counters().count(TunnelDrop::write_failed);
-          if (e.what() != reported_error_) {
-            reported_error_ = e.what();
-            log_.error("{} (told once; every failure is counted as tunnel_write_failed)", reported_error_);
-          }
+          tell_once(e.what(), "tunnel_write_failed");
           drop = TunnelDrop::write_failed;
         }
       }
-      const auto stamp = now_since_epoch();
       if (!drop && pcap_) pcap_->write(packet, stamp);
       if (drop && drop != TunnelDrop::write_failed) {
         log_.debug("dropped a datagram from {} as {}: {}", d.source.to_string(), describe(*drop).name,
@@ -144,7 +158,14 @@ class Tunnel {
       }
       if (trace_) trace(stamp, packet, drop, false, d.source, endpoint_.local());
     }
-    return any;
+    return n > 0;
+  }
+
+  // Logs `error` unless it was the last one logged: a failure repeated for every packet is told once.
+  void tell_once(const std::string& error, std::string_view counted_as) {
+    if (error == reported_error_) return;
+    reported_error_ = error;
+    log_.error("{} (told once; every failure is counted as {})", error, counted_as);
   }
 
   // One line: when, which way, the inner packet, the outer datagram; or why it was dropped.
@@ -167,7 +188,7 @@ class Tunnel {
   UdpEndpoint& endpoint_;
   PcapWriter* pcap_;
   std::FILE* trace_;
-  std::vector<std::uint8_t> buffer_;
+  std::vector<std::uint8_t> buffers_;  // kBatch slots of kSlot bytes: 2 MiB, allocated once
   std::uint64_t polls_ = 0;
   std::string reported_error_;  // the last failure logged
 };
