@@ -295,6 +295,27 @@ std::string neighbors_of(const Stack& stack, const Device& device, Instant now) 
   return neighbor_table(stack.neighbors().snapshot(now), device.name());
 }
 
+// What the UDP device (--udp-listen) keeps from the stack, told: the peer it learnt, and each datagram it dropped (in
+// the trace too). Returns its counters, or nullptr for another device.
+const TunnelCounters* watch_udp_device(UdpDevice* udp, Logger& log, std::optional<TracePrinter>& trace) {
+  if (!udp) return nullptr;
+  udp->set_observer([&log, &trace](const Datagram& d) {
+    if (d.new_peer) {
+      log.info("peer is {} (the first to send an IP packet): only its datagrams are taken now", d.source.to_string());
+    }
+    if (!d.drop) return;
+    const TunnelDropInfo info = describe(*d.drop);
+    log.debug("dropped a datagram from {} as {}: {}", d.source.to_string(), info.name, info.meaning);
+    if (trace) {
+      trace->begin_event(fmt::format("a datagram from {}, {} B: dropped as {} ({}) before the stack",
+                                     d.source.to_string(), d.length, info.name, info.meaning));
+    }
+  });
+  log.warn("UDP datagrams are neither encrypted nor authenticated: anyone who can send from the peer's address can "
+           "talk to the stack; over networks you do not trust, use WireGuard (wg(8)) instead");
+  return &udp->counters();
+}
+
 // --queues N: the device's N queues, a stack and a thread each. Returns the exit status.
 int run_queues(const Options& opt, Logger& log) {
   std::vector<std::unique_ptr<QueueWorker>> workers;
@@ -338,15 +359,18 @@ int run_queues(const Options& opt, Logger& log) {
   return status;
 }
 
+// `ministack tunnel`: the same signals as the stack, and its own loop.
+int tunnel_command(const TunnelOptions& options) {
+  Logger log(options.log_level);
+  install_signal_handlers();
+  return run_tunnel(options, log, g_stop, g_stats_request);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const ParsedOptions parsed = parse_options(argc, argv);
-  if (parsed.tunnel) {
-    Logger log(parsed.tunnel->log_level);
-    install_signal_handlers();
-    return run_tunnel(*parsed.tunnel, log, g_stop, g_stats_request);
-  }
+  if (parsed.tunnel) return tunnel_command(*parsed.tunnel);
   if (!parsed.options) return parsed.exit_code;
   const Options& opt = *parsed.options;
   Logger log(opt.log_level);
@@ -392,26 +416,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   log.info("{}", describe_start(opt, io, stack, host_side));
-  auto* udp = dynamic_cast<UdpDevice*>(device.get());
-  if (udp) {
-    // What the UDP device keeps from the stack: the peer it learnt, and each datagram it dropped (in the trace too).
-    udp->set_observer([&log, &trace](const Datagram& d) {
-      if (d.new_peer) {
-        log.info("peer is {} (the first to send an IP packet): only its datagrams are taken now",
-                 d.source.to_string());
-      }
-      if (!d.drop) return;
-      const TunnelDropInfo info = describe(*d.drop);
-      log.debug("dropped a datagram from {} as {}: {}", d.source.to_string(), info.name, info.meaning);
-      if (trace) {
-        trace->begin_event(fmt::format("a datagram from {}, {} B: dropped as {} ({}) before the stack",
-                                       d.source.to_string(), d.length, info.name, info.meaning));
-      }
-    });
-    log.warn("UDP datagrams are neither encrypted nor authenticated: anyone who can send from the peer's address "
-             "can talk to the stack; over networks you do not trust, use WireGuard (wg(8)) instead");
-  }
-  const TunnelCounters* tunnel = udp ? &udp->counters() : nullptr;
+  const TunnelCounters* tunnel = watch_udp_device(dynamic_cast<UdpDevice*>(device.get()), log, trace);
 
   LoopStats loop;
   int status = 0;

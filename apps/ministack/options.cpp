@@ -297,6 +297,32 @@ std::string finish_udp(Options& o, const Raw& raw) {
   return "";
 }
 
+// Where frames come from: a capture (--replay, explain), a UDP socket (--udp-listen) or a device (--tap, --tun).
+// Returns what is wrong, or "".
+std::string choose_source(Options& o, const Raw& raw, bool explain) {
+  if (explain) {
+    if (!raw.tap.empty() || !raw.tun.empty() || !raw.replay.empty() || !raw.pcap.empty() || !raw.udp_listen.empty()) {
+      return "explain reads a capture and writes its trace to stdout: it takes no device (--tap, --tun, "
+             "--udp-listen), --replay or --pcap; for those, run ministack --replay FILE --trace";
+    }
+    o.mode = Options::Mode::replay;
+    o.replay_input = raw.explain_file;
+    o.trace = true;
+  } else if (!raw.replay.empty()) {
+    o.mode = Options::Mode::replay;
+    o.replay_input = raw.replay;
+  } else if (!raw.udp_listen.empty()) {
+    return finish_udp(o, raw);
+  } else if (raw.tap.empty() == raw.tun.empty()) {
+    return "say what to run on: --tap NAME or --tun NAME (a device), --udp-listen ADDR:PORT (a UDP socket), or "
+           "--replay IN.pcap (a capture)";
+  } else {
+    o.link = raw.tap.empty() ? LinkLayer::ip : LinkLayer::ethernet;
+    o.device = raw.tap.empty() ? raw.tun : raw.tap;
+  }
+  return "";
+}
+
 // Turns what was parsed into Options, or a usage error for combinations CLI11 cannot express.
 ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   o.reassembly.timeout = std::chrono::seconds(raw.reasm_timeout_s);
@@ -312,27 +338,7 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   if (o.tcp.total_buffer_bytes < o.tcp.connection.buffer_bytes) {
     return usage_error("--tcp-max-buffer is below --tcp-buffer: not even one connection would fit");
   }
-  if (explain) {
-    if (!raw.tap.empty() || !raw.tun.empty() || !raw.replay.empty() || !raw.pcap.empty() || !raw.udp_listen.empty()) {
-      return usage_error(
-          "explain reads a capture and writes its trace to stdout: it takes no device (--tap, --tun), --replay or "
-          "--pcap; for those, run ministack --replay FILE --trace");
-    }
-    o.mode = Options::Mode::replay;
-    o.replay_input = raw.explain_file;
-    o.trace = true;
-  } else if (!raw.replay.empty()) {
-    o.mode = Options::Mode::replay;
-    o.replay_input = raw.replay;
-  } else if (!raw.udp_listen.empty()) {
-    if (const std::string error = finish_udp(o, raw); !error.empty()) return usage_error(error);
-  } else if (raw.tap.empty() == raw.tun.empty()) {
-    return usage_error("say what to run on: --tap NAME or --tun NAME (a device), --udp-listen ADDR:PORT (a UDP "
-                       "socket), or --replay IN.pcap (a capture)");
-  } else {
-    o.link = raw.tap.empty() ? LinkLayer::ip : LinkLayer::ethernet;
-    o.device = raw.tap.empty() ? raw.tun : raw.tap;
-  }
+  if (const std::string error = choose_source(o, raw, explain); !error.empty()) return usage_error(error);
   o.pcap_output = raw.pcap;
   o.io = raw.io == "uring" ? Options::Io::uring : raw.io == "poll" ? Options::Io::poll : Options::Io::automatic;
   o.ip = *Ipv4Interface::parse(raw.ip);

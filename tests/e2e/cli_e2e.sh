@@ -127,7 +127,7 @@ if [ "$part" = usage ]; then
     "$ministack" --replay in.pcap --host-ip6 fd00:3::11/64
   expect 0 "--host-ip6 ADDR6/LEN" "$ministack" --help
   # explain: a device is refused with a reason, not as "unexpected arguments"; a bad filter is bad usage.
-  expect 2 "explain reads a capture.*no device \(--tap, --tun\)" "$ministack" explain "$pcaps/tap_ping.pcap" --tap tap0
+  expect 2 "explain reads a capture.*no device \(--tap, --tun, --udp-listen\)" "$ministack" explain "$pcaps/tap_ping.pcap" --tap tap0
   expect 2 "filter 'icmp or': .*syntax error.*pcap-filter" "$ministack" explain "$pcaps/tap_ping.pcap" 'icmp or'
   expect 2 "--filter and -c choose frames of a capture" "$ministack" --tap t0 --filter icmp
   expect 1 "cannot read capture nope.pcap: No such file" "$ministack" explain nope.pcap
