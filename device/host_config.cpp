@@ -320,4 +320,21 @@ HostSideReport configure_host_side(const std::string& ifname, const Ipv4Interfac
   return report;
 }
 
+void set_link_mtu(const std::string& ifname, std::size_t mtu) {
+  const unsigned index = if_nametoindex(ifname.c_str());
+  if (index == 0) throw HostConfigError(fmt::format("no interface named '{}' to configure", ifname));
+  Socket sock = open_bound_socket();
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = RTM_NEWLINK;
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  nlh->nlmsg_seq = static_cast<unsigned>(::getpid());
+  auto* ifm = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifinfomsg)));
+  ifm->ifi_family = AF_UNSPEC;
+  ifm->ifi_index = static_cast<int>(index);
+  mnl_attr_put_u32(nlh, IFLA_MTU, static_cast<std::uint32_t>(mtu));
+  transact(sock.get(), nlh, fmt::format("setting {}'s MTU to {}", ifname, mtu),
+           fmt::format("ip link set dev {} mtu {}", ifname, mtu));
+}
+
 }  // namespace ministack

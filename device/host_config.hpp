@@ -2,6 +2,7 @@
 // `ping` and `ping -6` work the moment ministack starts (a link left down fails silently).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -42,6 +43,10 @@ HostSideReport configure_host_side(const std::string& ifname, const Ipv4Interfac
 // by root needs no CAP_NET_ADMIN. Throws HostConfigError if the kernel cannot be asked.
 bool host_side_configured(const std::string& ifname, const Ipv4Interface& host,
                           const std::optional<Ipv6Interface>& host6);
+
+// Sets `ifname`'s MTU to `mtu` bytes, as `ip link set dev IFNAME mtu MTU` (RTM_NEWLINK with IFLA_MTU). Throws
+// HostConfigError with what to do when the kernel refuses (no CAP_NET_ADMIN, an MTU out of the device's range).
+void set_link_mtu(const std::string& ifname, std::size_t mtu);
 
 // Why the kernel will take no IPv6 address on `ifname`, as /proc/sys/net/ipv6 tells without privilege (no such
 // directory: the kernel has no IPv6; no conf/IFNAME in it: not on this device, e.g. an MTU below 1280; disable_ipv6=1

@@ -53,6 +53,9 @@ class TunTapDevice final : public Device {
   // Throws DeviceError "NAME is in use" if the device has more queues attached than `ours`, the ones this process
   // opened: the kernel lets anyone allowed attach more queues to a multi-queue device and split its flows.
   void ensure_only_queues(std::size_t ours) const;
+  // The device's descriptor, to poll for POLLIN beside others (poll mode): a program that waits on several sources
+  // (`ministack tunnel`) then calls receive() with no timeout when it is ready.
+  int descriptor() const { return fd_; }
   // Why IoMode::automatic fell back to poll (empty if it did not).
   const std::string& fallback_reason() const { return fallback_reason_; }
 

@@ -17,19 +17,21 @@
 
 #include <fmt/format.h>
 
+#include "confine.hpp"
 #include "device/capture_device.hpp"
 #include "device/host_config.hpp"
 #include "device/pcap_replay.hpp"
 #include "device/pcap_writer.hpp"
 #include "device/routes.hpp"
 #include "device/tuntap.hpp"
+#include "device/udp_device.hpp"
 #include "event_loop.hpp"
 #include "log.hpp"
 #include "options.hpp"
-#include "privileges.hpp"
 #include "queues.hpp"
 #include "stats.hpp"
 #include "syscall_filter.hpp"
+#include "tunnel.hpp"
 
 namespace {
 
@@ -102,19 +104,20 @@ bool use_colour(const Options& opt, std::FILE* out) {
 
 // The counters as a table and, with --stats-json, as JSON: at exit and on SIGUSR1; with `neighbors`, the neighbor
 // cache after the table.
+// With `tunnel` (--udp-listen), the UDP device's counters follow the stack's.
 void report_counters(const Options& opt, Logger& log, const Counters& counters, const IoStats& io,
-                     const std::string& neighbors = {}) {
+                     const std::string& neighbors = {}, const TunnelCounters* tunnel = nullptr) {
   // The JSON first: once the table shows, a script watching the log finds the file written too.
   if (!opt.stats_json.empty()) {
     try {
-      write_counters_json(opt.stats_json, counters, MINISTACK_VERSION, io);
+      write_counters_json(opt.stats_json, counters, MINISTACK_VERSION, io, tunnel);
     } catch (const std::exception& e) {
       log.error("{}", e.what());
     }
   }
   if (opt.log_level < LogLevel::info) return;
   // fwrite, not fmt::print (which throws): a stdout that went away (| head -1) loses the table, not the stack.
-  const std::string table = counters_table(counters, io) + neighbors;
+  const std::string table = counters_table(counters, io) + (tunnel ? tunnel_table(*tunnel) : "") + neighbors;
   std::FILE* out = report_stream(opt);
   std::fwrite(table.data(), 1, table.size(), out);
   std::fflush(out);
@@ -154,6 +157,19 @@ std::unique_ptr<Device> open_device(const Options& opt, std::string& host_side, 
   if (opt.mode == Options::Mode::replay) {
     return std::make_unique<PcapReplayDevice>(opt.replay_input, 1500, ReplaySelection{opt.filter, opt.max_frames});
   }
+  if (opt.udp_listen) {
+    auto device = std::make_unique<UdpDevice>(*opt.udp_listen, opt.udp_peer, opt.mtu);
+    device->set_observer([&log](const Datagram& d) {
+      if (d.new_peer)
+        log.info("peer is {} (the first to send an IP packet): only its datagrams are taken now", d.source.to_string());
+      if (d.drop)
+        log.debug("dropped a datagram from {} as {}: {}", d.source.to_string(), describe(*d.drop).name,
+                  describe(*d.drop).meaning);
+    });
+    host_side = opt.udp_peer ? "peer " + opt.udp_peer->to_string()
+                             : "no peer yet: the first to send an IP packet becomes it";
+    return device;
+  }
   auto device = open_queue(opt, log);
   warn_if_routed_elsewhere(opt, device->name(), log);
   if (!opt.host_config) {
@@ -184,19 +200,8 @@ PrivilegeState confine(const Options& opt, Logger& log, bool threads = false) {
   request.user = opt.user;
   request.user_given = opt.user_given;
   request.change_user = opt.mode == Options::Mode::live || opt.user_given;
-  const PrivilegeState state = drop_privileges(request);
-  install_syscall_filter(threads);
   // Live, worth a line; a replay or explain is quiet about it.
-  const LogLevel level = opt.mode == Options::Mode::live ? LogLevel::info : LogLevel::debug;
-  log.log(level,
-          "confined: running as {} (uid {}, gid {}) with no capabilities, no_new_privs, and a seccomp filter "
-          "allowing {} system calls{}{}",
-          state.user, state.uid, state.gid, syscall_allowlist().size(),
-          threads ? fmt::format(" ({} more to start the worker threads, forbidden again once they run)",
-                                thread_start_calls().size())
-                  : "",
-          state.note.empty() ? "" : fmt::format(" ({})", state.note));
-  return state;
+  return ministack::confine(request, log, opt.mode == Options::Mode::live ? LogLevel::info : LogLevel::debug, threads);
 }
 
 // The first JSON snapshot, written once confined: a path the confined process cannot write fails at start, not at
@@ -261,7 +266,7 @@ LoopOptions loop_options_for(const Options& opt, const Device& device, Logger& l
 // ours on TUN too (derived from the MAC all the same); a replay's has no zone, for a capture is no interface.
 std::string our_addresses(const Options& opt, const Device& device, const Stack& stack) {
   if (!stack.config().ipv6) return opt.ip.to_string();
-  const std::string zone = opt.mode == Options::Mode::live ? "%" + device.name() : std::string{};
+  const std::string zone = opt.mode == Options::Mode::live && !opt.udp_listen ? "%" + device.name() : std::string{};
   return fmt::format("{}, {} and {}{}", opt.ip.to_string(), stack.config().interface6.to_string(),
                      stack.config().link_local6(), zone);
 }
@@ -269,11 +274,13 @@ std::string our_addresses(const Options& opt, const Device& device, const Stack&
 std::string describe_start(const Options& opt, const Device& device, const Stack& stack, const std::string& host_side) {
   const bool tap = device.link() == LinkLayer::ethernet;
   const std::string addresses = our_addresses(opt, device, stack);
-  std::string line =
-      opt.mode == Options::Mode::replay
-          ? fmt::format("replaying {} ({} pipeline) as {}", device.name(), tap ? "TAP" : "TUN", addresses)
-          : fmt::format("listening on {} ({}, MTU {}, {}, busy-poll {} µs) as {}", device.name(), tap ? "TAP" : "TUN",
-                        stack.config().mtu, device.io_stats().mode, opt.busy_poll_us, addresses);
+  std::string line = opt.mode == Options::Mode::replay ? fmt::format("replaying {} ({} pipeline) as {}", device.name(),
+                                                                     tap ? "TAP" : "TUN", addresses)
+                     : opt.udp_listen ? fmt::format("listening on UDP {} (one IP packet per datagram, MTU {}) as {}",
+                                                    opt.udp_listen->to_string(), stack.config().mtu, addresses)
+                                      : fmt::format("listening on {} ({}, MTU {}, {}, busy-poll {} µs) as {}",
+                                                    device.name(), tap ? "TAP" : "TUN", stack.config().mtu,
+                                                    device.io_stats().mode, opt.busy_poll_us, addresses);
   if (tap) line += ", MAC " + stack.config().mac.to_string();
   if (opt.mode == Options::Mode::live) {
     line += "; " + host_side;
@@ -335,6 +342,11 @@ int run_queues(const Options& opt, Logger& log) {
 
 int main(int argc, char** argv) {
   const ParsedOptions parsed = parse_options(argc, argv);
+  if (parsed.tunnel) {
+    Logger log(parsed.tunnel->log_level);
+    install_signal_handlers();
+    return run_tunnel(*parsed.tunnel, log, g_stop, g_stats_request);
+  }
   if (!parsed.options) return parsed.exit_code;
   const Options& opt = *parsed.options;
   Logger log(opt.log_level);
@@ -380,6 +392,12 @@ int main(int argc, char** argv) {
     return 1;
   }
   log.info("{}", describe_start(opt, io, stack, host_side));
+  const auto* udp = dynamic_cast<const UdpDevice*>(device.get());
+  if (udp) {
+    log.warn("UDP datagrams are neither encrypted nor authenticated: anyone who can send from the peer's address "
+             "can talk to the stack; over networks you do not trust, use WireGuard (wg(8)) instead");
+  }
+  const TunnelCounters* tunnel = udp ? &udp->counters() : nullptr;
 
   LoopStats loop;
   int status = 0;
@@ -388,7 +406,7 @@ int main(int argc, char** argv) {
     loop_options.trace = trace ? &*trace : nullptr;
     loop_options.stats_request = &g_stats_request;
     loop_options.report = [&](Instant now) {
-      report_counters(opt, log, stack.counters(), io.io_stats(), neighbors_of(stack, io, now));
+      report_counters(opt, log, stack.counters(), io.io_stats(), neighbors_of(stack, io, now), tunnel);
     };
     loop = run_event_loop(io, stack, g_stop, loop_options);
   } catch (const DeviceError& e) {
@@ -396,6 +414,6 @@ int main(int argc, char** argv) {
     status = 1;
   }
   log_summary(log, stack.counters(), loop);
-  report_counters(opt, log, stack.counters(), io.io_stats());
+  report_counters(opt, log, stack.counters(), io.io_stats(), {}, tunnel);
   return status;
 }

@@ -8,103 +8,16 @@
 
 #include "about.hpp"
 #include "address_checks.hpp"
+#include "option_checks.hpp"
+#include "tunnel_options.hpp"
 
 namespace ministack {
 
 namespace {
 
-// An IPv4 address/prefix fit for one end of the link (address_checks.hpp says what is refused and why).
-std::string check_interface(const std::string& text) {
-  const auto interface = Ipv4Interface::parse(text);
-  if (!interface) return fmt::format("'{}' is not an IPv4 address/prefix such as 192.168.3.12/24", text);
-  return check_host_pair4(*interface);
-}
-
-// A whole number from `min` to `max`, checked before CLI11 converts it (which would wrap "-5" into an unsigned).
-CLI::Validator number(std::uint64_t min, std::uint64_t max) {
-  return CLI::Validator(
-      [min, max](const std::string& text) -> std::string {
-        std::uint64_t value = 0;
-        const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-        if (!text.empty() && text.front() == '-' && text.find_first_not_of("0123456789", 1) == std::string::npos &&
-            text.size() > 1) {
-          return fmt::format("'{}' is negative: give a whole number from {} to {}", text, min, max);
-        }
-        if (text.empty() || error == std::errc::invalid_argument || end != text.data() + text.size()) {
-          return fmt::format("'{}' is not a number: give a whole number from {} to {}", text, min, max);
-        }
-        if (error == std::errc::result_out_of_range || value < min || value > max) {
-          return fmt::format("{} is out of range: give a whole number from {} to {}", text, min, max);
-        }
-        return "";
-      },
-      fmt::format("{}..{}", min, max));
-}
-
-// Whose IPv6 address an option gives, for check_interface6()'s messages.
-enum class Side { ours, host };
-
-// An IPv6 address/prefix that can be an interface's own unicast address (RFC 4291 §2.4, §2.5): what is wrong with
-// `text` and what to give instead, or "" when it will do. Our link-local address is not an option: it is derived
-// from the MAC (RFC 4291 §2.5.1), as the kernel derives the host side's.
-std::string check_interface6(const std::string& text, Side side) {
-  const std::string_view example = side == Side::ours ? "fd00:3::12/64" : "fd00:3::11/64";
-  const std::string_view option = side == Side::ours ? "--ip6" : "--host-ip6";
-  const auto address = Ipv6Address::parse(std::string_view(text).substr(0, text.find('/')));
-  if (!address) return fmt::format("'{}' is not an IPv6 address/prefix such as {}", text, example);
-  const auto interface = Ipv6Interface::parse(text);
-  if (!interface || interface->prefix_length == 0) {
-    return fmt::format("'{}' has a prefix length outside 1 to 128: give one such as /64, as in {}", text, example);
-  }
-  if (address->is_multicast()) {
-    return fmt::format("'{}' is a multicast address (ff00::/8), which no interface may have as its own: give a "
-                       "unicast address such as {}",
-                       text, example);
-  }
-  if (address->is_unspecified()) {
-    return fmt::format("'{}' is the unspecified address (::), which stands for no address: give one such as {}", text,
-                       example);
-  }
-  if (address->is_loopback()) {
-    return fmt::format("'{}' is the loopback address (::1), which never leaves a host: give one such as {}", text,
-                       example);
-  }
-  if (address->is_link_local()) {
-    return side == Side::ours
-               ? fmt::format("'{}' is link-local (fe80::/10): ministack's link-local address is derived from --mac "
-                             "({} for the default MAC) and answers besides --ip6; give --ip6 a global or unique-local "
-                             "(fd00::/8) address such as {}",
-                             text, StackConfig{}.link_local6().to_string(), example)
-               : fmt::format("'{}' is link-local (fe80::/10): the kernel gives the host side a link-local address of "
-                             "its own; give --host-ip6 a global or unique-local (fd00::/8) address such as {}",
-                             text, example);
-  }
-  if (address->is_v4_mapped()) {
-    return fmt::format("'{}' is an IPv4-mapped address (::ffff:0:0/96), which is never on the wire (RFC 4291 "
-                       "§2.5.5.2): give IPv4 addresses with {}, and {} an IPv6 one such as {}",
-                       text, side == Side::ours ? "--ip" : "--host-ip", option, example);
-  }
-  return "";
-}
-
-std::string check_mac(const std::string& text) {
-  const auto mac = MacAddress::parse(text);
-  if (!mac) return fmt::format("'{}' is not a MAC address such as 02:00:00:00:00:01", text);
-  if (mac->is_group()) return fmt::format("'{}' is a multicast/broadcast MAC; a station needs a unicast one", text);
-  return "";
-}
-
-// Linux interface names: 1 to 15 bytes (IFNAMSIZ - 1), no '/', ':' or white space (dev_valid_name()).
-std::string check_ifname(const std::string& text) {
-  const bool valid = !text.empty() && text.size() <= 15 && text != "." && text != ".." &&
-                     text.find_first_of("/: \t\n") == std::string::npos;
-  return valid ? ""
-               : fmt::format("'{}' is not a usable interface name: 1 to 15 characters, no '/', ':' or spaces", text);
-}
-
 ParsedOptions usage_error(const std::string& message) {
   fmt::print(stderr, "ministack: {}\nTry 'ministack --help' for more information.\n", message);
-  return {std::nullopt, 2, {}};
+  return {std::nullopt, 2, {}, std::nullopt};
 }
 
 // What the command line says before it is checked and turned into Options.
@@ -112,8 +25,8 @@ struct Raw {
   std::string tap, tun, replay, pcap;
   std::string ip = "192.168.3.12/24", mac = "02:00:00:00:00:01", host_ip = "192.168.3.11/24";
   std::string ip6 = "fd00:3::12/64", host_ip6 = "fd00:3::11/64";
-  bool no_ipv6 = false, no_host_config = false, verbose = false, quiet = false;
-  std::string log_level;
+  bool no_ipv6 = false, no_host_config = false;
+  LogFlags log;
   std::string explain_file;
   bool host_ip_given = false, host_ip6_given = false;
   std::size_t reasm_timeout_s = 30, icmp_ratelimit_ms = 1000;
@@ -122,6 +35,7 @@ struct Raw {
   std::string color = "auto";
   std::string filter;
   std::string tcp_echo = "7", tcp_discard = "9";
+  std::string udp_listen, udp_peer;
   std::size_t tcp_idle_timeout_s = 300;
 };
 
@@ -179,6 +93,17 @@ void add_io_options(CLI::App& app, Raw& raw) {
   app.add_option("--pcap", raw.pcap,
                  "Write a capture: live, both directions; with --replay, exactly the frames the stack sent")
       ->option_text("FILE");
+  auto* udp_opt =
+      app.add_option("--udp-listen", raw.udp_listen,
+                     "Run the stack behind a UDP socket on ADDR:PORT (:4789 for all addresses), one IP packet per "
+                     "datagram, as `ministack tunnel` sends them: no device, no root")
+          ->option_text("ADDR:PORT")
+          ->check([](const std::string& text) { return check_socket_address(text, true); });
+  app.add_option("--udp-peer", raw.udp_peer,
+                 "With --udp-listen: take datagrams from this peer only [default: the first that sends an IP packet]")
+      ->option_text("ADDR:PORT")
+      ->needs(udp_opt)
+      ->check([](const std::string& text) { return check_socket_address(text, false); });
   auto* no_ipv6_opt = add_address_options(app, raw);
   auto* host_ip_opt = app.add_option("--host-ip", raw.host_ip, "Address given to the host side of the device")
                           ->capture_default_str()
@@ -191,29 +116,11 @@ void add_io_options(CLI::App& app, Raw& raw) {
           ->check([](const std::string& text) { return check_interface6(text, Side::host); });
   auto* no_host_opt = app.add_flag("--no-host-config", raw.no_host_config,
                                    "Leave the host side of the device as it is (link, addresses)");
-  tap_opt->excludes(tun_opt, replay_opt);
-  tun_opt->excludes(replay_opt);
+  tap_opt->excludes(tun_opt, replay_opt, udp_opt);
+  tun_opt->excludes(replay_opt, udp_opt);
+  udp_opt->excludes(replay_opt, host_ip_opt, host_ip6_opt, no_host_opt);
   replay_opt->excludes(host_ip_opt, host_ip6_opt, no_host_opt);
   no_ipv6_opt->excludes(host_ip6_opt);
-}
-
-void add_log_options(CLI::App& app, Raw& raw) {
-  auto* verbose_opt = app.add_flag("-v,--verbose", raw.verbose,
-                                   "Log one line per frame: what was sent, or why dropped "
-                                   "(the same as --log-level debug)");
-  auto* quiet_opt = app.add_flag("-q,--quiet", raw.quiet, "Log errors only, and print no counters table");
-  auto* level_opt = app.add_option("--log-level", raw.log_level, "error, warning, info (the default) or debug")
-                        ->type_name("LEVEL")
-                        ->check([](const std::string& text) {
-                          try {
-                            parse_log_level(text);
-                            return std::string{};
-                          } catch (const std::exception& e) {
-                            return std::string{e.what()};
-                          }
-                        });
-  verbose_opt->excludes(quiet_opt, level_opt);
-  quiet_opt->excludes(level_opt);
 }
 
 // The MTU, the broadcast echo policy, and the limits of reassembly and ICMP errors.
@@ -371,6 +278,24 @@ std::string finish_output(Options& o, const Raw& raw, bool explain) {
   return "";
 }
 
+// --udp-listen and --udp-peer: a listening address left out (":PORT") is every address of the peer's IP version, or
+// IPv4's without a peer. Returns what is wrong, or "".
+std::string finish_udp(Options& o, const Raw& raw) {
+  o.link = LinkLayer::ip;
+  if (!raw.udp_peer.empty()) o.udp_peer = SocketAddress::parse(raw.udp_peer);
+  o.udp_listen = SocketAddress::parse(raw.udp_listen);
+  if (raw.udp_listen.front() == ':' && o.udp_peer) {
+    o.udp_listen = SocketAddress::any(o.udp_peer->family(), o.udp_listen->port());
+  }
+  if (o.udp_peer && o.udp_peer->family() != o.udp_listen->family()) {
+    return fmt::format("--udp-listen {} and --udp-peer {} are of different IP versions: the underlay is IPv4 or IPv6 "
+                       "at both ends",
+                       o.udp_listen->to_string(), o.udp_peer->to_string());
+  }
+  o.device = "udp " + o.udp_listen->to_string();
+  return "";
+}
+
 // Turns what was parsed into Options, or a usage error for combinations CLI11 cannot express.
 ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   o.reassembly.timeout = std::chrono::seconds(raw.reasm_timeout_s);
@@ -387,7 +312,7 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
     return usage_error("--tcp-max-buffer is below --tcp-buffer: not even one connection would fit");
   }
   if (explain) {
-    if (!raw.tap.empty() || !raw.tun.empty() || !raw.replay.empty() || !raw.pcap.empty()) {
+    if (!raw.tap.empty() || !raw.tun.empty() || !raw.replay.empty() || !raw.pcap.empty() || !raw.udp_listen.empty()) {
       return usage_error(
           "explain reads a capture and writes its trace to stdout: it takes no device (--tap, --tun), --replay or "
           "--pcap; for those, run ministack --replay FILE --trace");
@@ -398,8 +323,11 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   } else if (!raw.replay.empty()) {
     o.mode = Options::Mode::replay;
     o.replay_input = raw.replay;
+  } else if (!raw.udp_listen.empty()) {
+    if (const std::string error = finish_udp(o, raw); !error.empty()) return usage_error(error);
   } else if (raw.tap.empty() == raw.tun.empty()) {
-    return usage_error("say what to run on: --tap NAME or --tun NAME (a device), or --replay IN.pcap (a capture)");
+    return usage_error("say what to run on: --tap NAME or --tun NAME (a device), --udp-listen ADDR:PORT (a UDP "
+                       "socket), or --replay IN.pcap (a capture)");
   } else {
     o.link = raw.tap.empty() ? LinkLayer::ip : LinkLayer::ethernet;
     o.device = raw.tap.empty() ? raw.tun : raw.tap;
@@ -408,11 +336,8 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   o.io = raw.io == "uring" ? Options::Io::uring : raw.io == "poll" ? Options::Io::poll : Options::Io::automatic;
   o.ip = *Ipv4Interface::parse(raw.ip);
   o.mac = *MacAddress::parse(raw.mac);
-  o.host_config = o.mode == Options::Mode::live && !raw.no_host_config;
-  o.log_level = raw.verbose             ? LogLevel::debug
-                : raw.quiet             ? LogLevel::error
-                : raw.log_level.empty() ? LogLevel::info
-                                        : parse_log_level(raw.log_level);
+  o.host_config = o.mode == Options::Mode::live && !raw.no_host_config && !o.udp_listen;
+  o.log_level = raw.log.level();
   o.ipv6 = !raw.no_ipv6;
   o.ip6 = *Ipv6Interface::parse(raw.ip6);
   std::vector<std::string> warnings;
@@ -423,6 +348,9 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
                                    "dropped as ipv6_not_spoken; give --no-ipv6 to say so, or an MTU of 1280 or more",
                                    o.mtu));
   }
+  if (o.udp_listen && (o.queues > 1 || o.io == Options::Io::uring)) {
+    return usage_error("--udp-listen is one socket, waited on with poll: it takes no --queues or --io uring");
+  }
   if (o.queues > 1 && (o.mode != Options::Mode::live || !o.pcap_output.empty() || o.trace)) {
     return usage_error(
         "--queues N runs one worker per queue of a live device; it does not combine with --replay, --pcap or "
@@ -432,7 +360,7 @@ ParsedOptions finish(Options o, const Raw& raw, bool explain) {
   if (!o.pcap_output.empty() && o.pcap_output == o.replay_input) {
     return usage_error("--pcap would overwrite the --replay input: choose another output file");
   }
-  return {o, 0, warnings};
+  return {o, 0, warnings, std::nullopt};
 }
 
 // What to show and where: --color, -c, --filter, --stats-json, --user, --trace.
@@ -475,7 +403,7 @@ ParsedOptions parse_options(int argc, char** argv) {
   app.get_formatter()->column_width(30);
   app.set_version_flag("-V,--version", [] { return version_text(); });
   add_io_options(app, raw);
-  add_log_options(app, raw);
+  add_log_options(app, raw.log);
   auto* user_opt = add_output_options(app, o, raw);
   auto* explain =
       app.add_subcommand("explain",
@@ -490,14 +418,29 @@ ParsedOptions parse_options(int argc, char** argv) {
   add_limit_options(app, o, raw);
   add_tcp_options(app, o, raw);
   add_speed_options(app, o, raw);
+  TunnelRaw tunnel_raw;
+  CLI::App* tunnel = add_tunnel_command(app, tunnel_raw);
   app.footer(help_footer());
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
-    return {std::nullopt, app.exit(e), {}};  // --help, --version: printed to stdout, exit 0
+    return {std::nullopt, app.exit(e), {}, std::nullopt};  // --help, --version: printed to stdout, exit 0
   } catch (const CLI::ParseError& e) {
     return usage_error(e.what());
+  }
+  if (tunnel->parsed()) {
+    // Options before the word `tunnel` belong to the stack, which does not run.
+    for (const CLI::Option* option : app.get_options()) {
+      if (option->count() > 0) {
+        return usage_error(fmt::format("{} is not an option of ministack tunnel: give the tunnel's options after the "
+                                       "word tunnel (ministack tunnel --help lists them)",
+                                       option->get_name()));
+      }
+    }
+    TunnelOptions t;
+    if (const std::string error = finish_tunnel(*tunnel, tunnel_raw, t); !error.empty()) return usage_error(error);
+    return {std::nullopt, 0, {}, t};
   }
   o.user_given = user_opt->count() > 0;
   raw.host_ip_given = app.get_option("--host-ip")->count() > 0;

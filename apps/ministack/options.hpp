@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "device/udp_endpoint.hpp"
 #include "log.hpp"
 #include "stack/stack.hpp"
 #include "stack/wire/address.hpp"
@@ -50,18 +51,41 @@ struct Options {
   // --color: colour the trace always, never, or when it goes to a terminal and NO_COLOR is not set.
   enum class Color { automatic, always, never };
   Color color = Color::automatic;
+  // --udp-listen: the stack behind a UDP socket (device/udp_device.hpp) instead of a device; with --udp-peer, only
+  // that peer's datagrams are taken (else the first sender's).
+  std::optional<SocketAddress> udp_listen;
+  std::optional<SocketAddress> udp_peer;
+};
+
+// `ministack tunnel`: IP over UDP between a TUN device and a peer (apps/ministack/tunnel.hpp).
+struct TunnelOptions {
+  std::string device;                // --tun NAME
+  SocketAddress local;               // --local: where datagrams are received and sent from
+  SocketAddress peer;                // --peer: the only source taken, and where every packet goes
+  Ipv4Interface ip;                  // --ip: the TUN's own address and the overlay's prefix
+  std::optional<Ipv6Interface> ip6;  // --ip6, when given
+  bool host_config = true;           // false with --no-host-config: the TUN's MTU, addresses and link left alone
+  std::size_t mtu = 0;               // --mtu; 0: the route to the peer's MTU less the outer headers (28 or 48)
+  std::string pcap_output;           // --pcap: the inner packets, both ways, as raw IP
+  std::string stats_json;            // --stats-json
+  std::string user = "nobody";
+  bool user_given = false;
+  bool trace = false;
+  LogLevel log_level = LogLevel::info;
 };
 
 // Whether an output path names stdout: "-", /dev/stdout, /dev/fd/1 or /proc/self/fd/1.
 bool names_stdout(const std::string& path);
 
-// Parses argv. On --help/--version it prints to stdout and returns exit code 0; on a usage error it prints the
-// problem and a hint to stderr and returns 2. Otherwise returns the options, and `warnings`: what is allowed but
-// probably not meant (each a sentence for the log, which the caller has and the parser has not).
+// Parses argv: the program's options, or `ministack tunnel`'s (then ParsedOptions::tunnel). On --help/--version it
+// prints to stdout and returns exit code 0; on a usage error it prints the problem and a hint to stderr and returns 2.
+// Otherwise returns the options, and `warnings`: what is allowed but probably not meant (each a sentence for the log,
+// which the caller has and the parser has not).
 struct ParsedOptions {
   std::optional<Options> options;
   int exit_code = 0;
   std::vector<std::string> warnings;
+  std::optional<TunnelOptions> tunnel;  // `ministack tunnel ...` (then `options` is empty)
 };
 ParsedOptions parse_options(int argc, char** argv);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
@@ -129,7 +130,44 @@ std::string neighbor_table(const std::vector<NeighborRow>& rows, std::string_vie
   return out;
 }
 
-std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io) {
+namespace {
+
+nlohmann::ordered_json io_json(const IoStats& io) {
+  return {{"mode", io.mode.empty() ? "none" : io.mode},
+          {"system_calls", io.system_calls()},
+          {"read", io.read},
+          {"write", io.write},
+          {"poll", io.poll},
+          {"io_uring_enter", io.io_uring_enter},
+          {"netlink", io.netlink},
+          {"getrusage", io.getrusage}};
+}
+
+// The four rows of a tunnel, by name.
+std::array<std::pair<std::string_view, std::uint64_t>, 4> tunnel_rows(const TunnelCounters& t) {
+  return {{{"tunnelInPackets", t.in_packets},
+           {"tunnelInOctets", t.in_octets},
+           {"tunnelOutPackets", t.out_packets},
+           {"tunnelOutOctets", t.out_octets}}};
+}
+
+// "counters", "drops" and "total_drops" of a tunnel, into `doc`.
+void put_tunnel(nlohmann::ordered_json& doc, const TunnelCounters& t) {
+  nlohmann::ordered_json counters = nlohmann::ordered_json::object();
+  for (const auto& [name, value] : tunnel_rows(t)) counters[std::string(name)] = value;
+  nlohmann::ordered_json drops = nlohmann::ordered_json::object();
+  for (std::size_t i = 0; i < kTunnelDropCount; ++i) {
+    drops[std::string(kTunnelDropInfo[i].name)] = t.drops[i];
+  }
+  doc["counters"] = std::move(counters);
+  doc["drops"] = std::move(drops);
+  doc["total_drops"] = t.total_drops();
+}
+
+}  // namespace
+
+std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io,
+                          const TunnelCounters* tunnel) {
   nlohmann::ordered_json counter_values = nlohmann::ordered_json::object();
   for (std::size_t i = 0; i < kCounterCount; ++i) {
     const auto c = static_cast<Counter>(i);
@@ -146,20 +184,57 @@ std::string counters_json(const Counters& counters, std::string_view version, co
   doc["counters"] = std::move(counter_values);
   doc["drops"] = std::move(drop_values);
   doc["total_drops"] = counters.total_drops();
-  doc["io"] = {{"mode", io.mode.empty() ? "none" : io.mode},
-               {"system_calls", io.system_calls()},
-               {"read", io.read},
-               {"write", io.write},
-               {"poll", io.poll},
-               {"io_uring_enter", io.io_uring_enter},
-               {"netlink", io.netlink},
-               {"getrusage", io.getrusage}};
+  doc["io"] = io_json(io);
+  if (tunnel) {
+    nlohmann::ordered_json t = nlohmann::ordered_json::object();
+    put_tunnel(t, *tunnel);
+    doc["tunnel"] = std::move(t);
+  }
   return doc.dump(2) + "\n";
 }
 
-void write_counters_json(const std::string& path, const Counters& counters, std::string_view version,
-                         const IoStats& io) {
-  const std::string text = counters_json(counters, version, io);
+std::string tunnel_json(const TunnelCounters& counters, std::string_view version, const IoStats& io) {
+  nlohmann::ordered_json doc = nlohmann::ordered_json::object();
+  doc["schema"] = std::string(kTunnelJsonSchema);
+  doc["version"] = std::string(version);
+  put_tunnel(doc, counters);
+  doc["io"] = io_json(io);
+  return doc.dump(2) + "\n";
+}
+
+std::string tunnel_table(const TunnelCounters& counters, const IoStats& io) {
+  std::size_t name_width = 0, value_width = 0;
+  for (const auto& [name, value] : tunnel_rows(counters)) {
+    name_width = std::max(name_width, name.size());
+    value_width = std::max(value_width, digits(value));
+  }
+  for (std::size_t i = 0; i < kTunnelDropCount; ++i) {
+    name_width = std::max(name_width, kTunnelDropInfo[i].name.size());
+    value_width = std::max(value_width, digits(counters.drops[i]));
+  }
+  std::string out = "tunnel:\n";
+  const std::string_view meaning[] = {"IP packets received from the peer, whole, and handed on",
+                                      "their bytes (inner packets, without the outer IP and UDP headers)",
+                                      "IP packets sent to the peer, one per datagram", "their bytes"};
+  std::size_t row = 0;
+  for (const auto& [name, value] : tunnel_rows(counters)) {
+    append_row(out, name, value, meaning[row++], name_width, value_width);
+  }
+  if (counters.total_drops() == 0) return out + "tunnel drops: none\n" + io_line(io);
+  out += fmt::format("tunnel drops: {} in all\n", counters.total_drops());
+  for (std::size_t i = 0; i < kTunnelDropCount; ++i) {
+    if (counters.drops[i] == 0) continue;
+    append_row(out, kTunnelDropInfo[i].name, counters.drops[i], kTunnelDropInfo[i].meaning, name_width, value_width);
+  }
+  return out + io_line(io);
+}
+
+void write_counters_json(const std::string& path, const Counters& counters, std::string_view version, const IoStats& io,
+                         const TunnelCounters* tunnel) {
+  write_json_file(path, counters_json(counters, version, io, tunnel));
+}
+
+void write_json_file(const std::string& path, const std::string& text) {
   // stdout, a pipe or a device (/dev/stdout): written in place, for there is no directory to rename in.
   if (path == "-") {
     if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "device/device.hpp"
+#include "device/tunnel_counters.hpp"
 #include "stack/link/neighbor_cache.hpp"
 #include "stack/wire/counters.hpp"
 
@@ -30,12 +31,30 @@ std::string neighbor_table(const std::vector<NeighborRow>& rows, std::string_vie
 // zeros included}, "total_drops": N, "io": {"mode": "poll", "io_uring" or "none", "system_calls": N, and N per call:
 // "read", "write", "poll", "io_uring_enter", "netlink", "getrusage"}}, keys in declaration order, indented; ends with a
 // newline.
-std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io = {});
+// With `tunnel` (the stack over --udp-listen), a "tunnel" object after "io": tunnel_json()'s "counters", "drops" and
+// "total_drops".
+std::string counters_json(const Counters& counters, std::string_view version, const IoStats& io = {},
+                          const TunnelCounters* tunnel = nullptr);
+
+// The schema tag of tunnel_json(), versioned as kCountersJsonSchema is.
+inline constexpr std::string_view kTunnelJsonSchema = "ministack-tunnel/1";
+
+// A tunnel's counters, one row each (tunnelInPackets, tunnelInOctets, tunnelOutPackets, tunnelOutOctets), then its
+// drops with a non-zero count, name and meaning, then the system calls (as counters_table() shows the stack's). For
+// the stack over --udp-listen, it follows the stack's table with an empty `io`. Ends with a newline.
+std::string tunnel_table(const TunnelCounters& counters, const IoStats& io = {});
+
+// {"schema": "ministack-tunnel/1", "version": VERSION, "counters": {the four}, "drops": {every reason, zeros
+// included}, "total_drops": N, "io": {as counters_json()}}; ends with a newline.
+std::string tunnel_json(const TunnelCounters& counters, std::string_view version, const IoStats& io = {});
+
+// Writes `text` to `path` as write_counters_json() does (atomically, "-" for stdout); throws std::runtime_error.
+void write_json_file(const std::string& path, const std::string& text);
 
 // Writes counters_json() to `path` atomically: a temporary file in the same directory, then rename(), so a reader
 // never sees half a file. "-" is stdout, and a path that exists but is no regular file (/dev/stdout, a FIFO) is
 // written in place. Throws std::runtime_error naming the path and the system error on failure.
 void write_counters_json(const std::string& path, const Counters& counters, std::string_view version,
-                         const IoStats& io = {});
+                         const IoStats& io = {}, const TunnelCounters* tunnel = nullptr);
 
 }  // namespace ministack

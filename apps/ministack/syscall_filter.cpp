@@ -28,7 +28,10 @@ constexpr AllowedSyscall kAllowed[] = {
      "and poll the netlink socket: IORING_REGISTER_RESTRICTIONS)"},
     {"recvfrom", "rtnetlink messages: the device's MTU changing, the device removed (device/link_monitor.cpp)"},
     {"sendto",
-     "asking rtnetlink about the device again after missed events (a query: unprivileged, it may change nothing)"},
+     "asking rtnetlink about the device again after missed events (a query: unprivileged, it may change nothing); "
+     "datagrams to the peer (ministack tunnel, --udp-listen)"},
+    {"recvmsg",
+     "datagrams from the peer, with the kernel's count of those it dropped (ministack tunnel, --udp-listen)"},
     {"getrusage", "busy-polling: whether the scheduler preempted the spin (RUSAGE_THREAD), then it stops spinning"},
     {"restart_syscall", "the kernel resumes an interrupted poll() with it (after SIGSTOP and SIGCONT)"},
     {"openat", "the JSON counters: a temporary file beside the target, then rename"},

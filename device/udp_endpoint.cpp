@@ -1,0 +1,275 @@
+#include "udp_endpoint.hpp"
+
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace ministack {
+
+namespace {
+
+// Splits "HOST:PORT", "[HOST6]:PORT" or ":PORT" (and the same without ":PORT"): nullopt if the brackets are unbalanced.
+std::optional<std::pair<std::string, std::string>> split_host_port(std::string_view text) {
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::string_view rest = text.substr(close + 1);
+    if (!rest.empty() && rest.front() != ':') return std::nullopt;
+    return std::pair{std::string(text.substr(1, close - 1)), std::string(rest.empty() ? rest : rest.substr(1))};
+  }
+  const auto colon = text.rfind(':');
+  // A bare IPv6 address has colons of its own: it needs brackets to carry a port.
+  if (colon != std::string_view::npos && text.find(':') != colon) return std::nullopt;
+  if (colon == std::string_view::npos) return std::pair{std::string(text), std::string{}};
+  return std::pair{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
+}
+
+// The address in `storage` as the family's own struct: copied, for the sockets API's casts are undefined behaviour
+// in C++ where memcpy is not.
+sockaddr_in v4(const sockaddr_storage& storage) {
+  sockaddr_in sin{};
+  std::memcpy(&sin, &storage, sizeof sin);
+  return sin;
+}
+
+sockaddr_in6 v6(const sockaddr_storage& storage) {
+  sockaddr_in6 sin6{};
+  std::memcpy(&sin6, &storage, sizeof sin6);
+  return sin6;
+}
+
+}  // namespace
+
+std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::uint16_t default_port) {
+  const auto parts = split_host_port(text);
+  if (!parts) return std::nullopt;
+  auto [host, port] = *parts;
+  if (port.empty()) port = std::to_string(default_port);
+  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoul(port) > 65535) {
+    return std::nullopt;
+  }
+  if (host.empty()) return any(AF_INET, static_cast<std::uint16_t>(std::stoul(port)));
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_DGRAM;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), port.c_str(), &hints, &found) != 0 || !found) return std::nullopt;
+  SocketAddress address;
+  std::memcpy(&address.storage, found->ai_addr, found->ai_addrlen);
+  address.length = found->ai_addrlen;
+  ::freeaddrinfo(found);
+  return address;
+}
+
+SocketAddress SocketAddress::any(int family, std::uint16_t port) {
+  SocketAddress address;
+  if (family == AF_INET6) {
+    sockaddr_in6 sin6{};
+    sin6.sin6_family = AF_INET6;
+    sin6.sin6_port = htons(port);
+    std::memcpy(&address.storage, &sin6, sizeof sin6);
+    address.length = sizeof sin6;
+  } else {
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_port = htons(port);
+    std::memcpy(&address.storage, &sin, sizeof sin);
+    address.length = sizeof sin;
+  }
+  return address;
+}
+
+std::uint16_t SocketAddress::port() const {
+  return ntohs(family() == AF_INET6 ? v6(storage).sin6_port : v4(storage).sin_port);
+}
+
+bool SocketAddress::is_any() const {
+  if (family() == AF_INET6) {
+    const in6_addr a = v6(storage).sin6_addr;
+    return IN6_IS_ADDR_UNSPECIFIED(&a);
+  }
+  return v4(storage).sin_addr.s_addr == htonl(INADDR_ANY);
+}
+
+std::string SocketAddress::to_string() const {
+  char host[INET6_ADDRSTRLEN] = {};
+  if (family() == AF_INET6) {
+    const in6_addr a = v6(storage).sin6_addr;
+    ::inet_ntop(AF_INET6, &a, host, sizeof host);
+    return fmt::format("[{}]:{}", host, port());
+  }
+  const in_addr a = v4(storage).sin_addr;
+  ::inet_ntop(AF_INET, &a, host, sizeof host);
+  return fmt::format("{}:{}", host, port());
+}
+
+bool operator==(const SocketAddress& a, const SocketAddress& b) {
+  if (a.family() != b.family() || a.port() != b.port()) return false;
+  if (a.family() == AF_INET6) {
+    const sockaddr_in6 x = v6(a.storage), y = v6(b.storage);
+    return std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0 && x.sin6_scope_id == y.sin6_scope_id;
+  }
+  return v4(a.storage).sin_addr.s_addr == v4(b.storage).sin_addr.s_addr;
+}
+
+std::optional<TunnelDrop> check_ip_packet(Bytes packet) {
+  if (packet.empty()) return TunnelDrop::not_ip;
+  const unsigned version = packet[0] >> 4;
+  if (version == 4) {
+    // RFC 791 §3.1: IHL counts 32-bit words, at least 5; Total Length covers header and data.
+    const std::size_t header = (packet[0] & 0x0fu) * 4u;
+    if (packet.size() < 20 || header < 20 || header > packet.size()) return TunnelDrop::bad_length;
+    return load_be16(packet.data() + 2) == packet.size() ? std::nullopt : std::optional(TunnelDrop::bad_length);
+  }
+  if (version == 6) {
+    // RFC 8200 §3: Payload Length counts what follows the 40-byte header (0 only in a jumbogram, RFC 2675).
+    if (packet.size() < 40) return TunnelDrop::bad_length;
+    const std::size_t payload = load_be16(packet.data() + 4);
+    return payload != 0 && payload + 40 == packet.size() ? std::nullopt : std::optional(TunnelDrop::bad_length);
+  }
+  return TunnelDrop::not_ip;
+}
+
+UdpEndpoint::UdpEndpoint(const SocketAddress& local, std::optional<SocketAddress> peer)
+    : local_(local), peer_(std::move(peer)) {
+  io_.mode = "poll";
+  if (peer_ && peer_->family() != local_.family()) {
+    throw DeviceError(fmt::format("the local address {} and the peer {} are of different IP versions: give both as "
+                                  "IPv4, or both as IPv6 ([ADDR]:PORT)",
+                                  local_.to_string(), peer_->to_string()));
+  }
+  fd_ = ::socket(local_.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd_ < 0) throw DeviceError(fmt::format("opening a UDP socket: {}", std::strerror(errno)));
+  const int on = 1;
+  // IPv6 only on an IPv6 socket, whatever net.ipv6.bindv6only says: an IPv4 peer would arrive as ::ffff:a.b.c.d.
+  if (local_.family() == AF_INET6) ::setsockopt(fd_, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+  // The kernel's count of datagrams it dropped for a full receive buffer, with each datagram (socket(7)).
+  ::setsockopt(fd_, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof on);
+  if (::bind(fd_, reinterpret_cast<const sockaddr*>(&local_.storage), local_.length) != 0) {
+    const int err = errno;
+    ::close(fd_);
+    const std::string where = local_.to_string();
+    switch (err) {
+      case EADDRINUSE:
+        throw DeviceError(fmt::format("cannot listen on UDP {}: it is in use (another ministack?): choose another "
+                                      "port, or stop the program that has it (ss -ulpn shows which)",
+                                      where));
+      case EADDRNOTAVAIL:
+        throw DeviceError(fmt::format("cannot listen on UDP {}: that address is not one of this host's: give one of "
+                                      "its own (ip addr), or only the port (:{}) to listen on all",
+                                      where, local_.port()));
+      case EACCES:
+        throw DeviceError(fmt::format("cannot listen on UDP {}: ports below 1024 need CAP_NET_BIND_SERVICE: choose a "
+                                      "port from 1024 up, such as {}",
+                                      where, kTunnelPort));
+      default: throw DeviceError(fmt::format("cannot listen on UDP {}: {}", where, std::strerror(err)));
+    }
+  }
+  // Port 0 asks the kernel for one: say which.
+  socklen_t length = sizeof local_.storage;
+  if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&local_.storage), &length) == 0) local_.length = length;
+}
+
+UdpEndpoint::~UdpEndpoint() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+std::optional<std::size_t> UdpEndpoint::path_mtu() const {
+  if (!peer_) return std::nullopt;
+  // A connected socket knows its route, and IP_MTU gives that route's MTU (ip(7), ipv6(7)); nothing is sent.
+  const int fd = ::socket(peer_->family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  int mtu = 0;
+  socklen_t size = sizeof mtu;
+  const bool v6 = peer_->family() == AF_INET6;
+  const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&peer_->storage), peer_->length) == 0 &&
+                  ::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &size) == 0;
+  ::close(fd);
+  if (!ok || mtu <= 0) return std::nullopt;
+  return static_cast<std::size_t>(mtu);
+}
+
+Datagram UdpEndpoint::receive(MutableBytes buffer) {
+  Datagram d;
+  iovec iov{buffer.data(), buffer.size()};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(std::uint32_t))];
+  msghdr msg{};
+  msg.msg_name = &d.source.storage;
+  msg.msg_namelen = sizeof d.source.storage;
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ++io_.read;
+  // MSG_TRUNC: the datagram's whole length, even when the buffer took less of it.
+  const ssize_t n = ::recvmsg(fd_, &msg, MSG_TRUNC | MSG_DONTWAIT);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return d;
+    // An ICMP error the kernel reports for an earlier datagram: not a failure of this socket.
+    if (errno == ECONNREFUSED || errno == EHOSTUNREACH || errno == ENETUNREACH) return d;
+    throw DeviceError(fmt::format("receiving on UDP {}: {}", local_.to_string(), std::strerror(errno)));
+  }
+  d.source.length = msg.msg_namelen;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SO_RXQ_OVFL) continue;
+    std::uint32_t dropped = 0;
+    std::memcpy(&dropped, CMSG_DATA(c), sizeof dropped);
+    // A running count since the socket opened (it wraps at 2^32, as unsigned arithmetic does).
+    counters_.count(TunnelDrop::receive_overflow, static_cast<std::uint32_t>(dropped - kernel_drops_));
+    kernel_drops_ = dropped;
+  }
+  d.length = std::min(static_cast<std::size_t>(n), buffer.size());
+  const auto drop = [&](TunnelDrop reason) {
+    counters_.count(reason);
+    d.status = Datagram::Status::dropped;
+    d.drop = reason;
+    return d;
+  };
+  if (peer_ && !(d.source == *peer_)) return drop(TunnelDrop::unknown_source);
+  if (static_cast<std::size_t>(n) > buffer.size()) return drop(TunnelDrop::bad_length);
+  if (const auto bad = check_ip_packet(buffer.first(d.length))) return drop(*bad);
+  if (!peer_) {
+    peer_ = d.source;
+    d.new_peer = true;
+  }
+  ++counters_.in_packets;
+  counters_.in_octets += d.length;
+  d.status = Datagram::Status::packet;
+  return d;
+}
+
+bool UdpEndpoint::wait(std::chrono::milliseconds timeout) {
+  pollfd pfd{fd_, POLLIN, 0};
+  ++io_.poll;
+  return ::poll(&pfd, 1, static_cast<int>(timeout.count())) > 0;
+}
+
+std::optional<TunnelDrop> UdpEndpoint::send(Bytes packet) {
+  const auto drop = [&](TunnelDrop reason) {
+    counters_.count(reason);
+    return std::optional(reason);
+  };
+  if (!peer_) return drop(TunnelDrop::no_peer);
+  ++io_.write;
+  const ssize_t n = ::sendto(fd_, packet.data(), packet.size(), MSG_DONTWAIT,
+                             reinterpret_cast<const sockaddr*>(&peer_->storage), peer_->length);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) return drop(TunnelDrop::send_queue_full);
+    if (errno == EMSGSIZE) return drop(TunnelDrop::too_big);
+    last_error_ = fmt::format("sendto {}: {}", peer_->to_string(), std::strerror(errno));
+    return drop(TunnelDrop::send_failed);
+  }
+  ++counters_.out_packets;
+  counters_.out_octets += packet.size();
+  return std::nullopt;
+}
+
+}  // namespace ministack
