@@ -110,19 +110,22 @@ tcp_listening() { ip netns exec "$1" ss -Htln "sport = :$2" | grep -q .; }
 has_addr() { ip netns exec "$1" ip -o addr show dev "$2" | grep -q " $3 "; }
 
 tunnel_a="" tunnel_b=""
-# start_tunnel a|b ARGS...: `ministack tunnel --tun tun0 ARGS --stats-json OUT/SIDE.json` in that side's namespace
-# (stderr in OUT/SIDE.log, stdout in OUT/SIDE.out), ready when tun0 has its --ip, the UDP socket is bound and the JSON
-# is written (at start). Its PID in $tunnel_a or $tunnel_b.
+# start_tunnel a|b ARGS...: `ministack tunnel ARGS --stats-json OUT/SIDE.json` in that side's namespace (stderr in
+# OUT/SIDE.log, stdout in OUT/SIDE.out), with --tun tun0 unless ARGS name a device; ready when the device has the --ip
+# address, the UDP socket is bound and the JSON is written (at start). Its PID in $tunnel_a or $tunnel_b.
 start_tunnel() {
-  local side=$1 netns ip
+  local side=$1 netns ip dev tun_args=()
   shift
   netns=$([ "$side" = a ] && echo "$ns_a" || echo "$ns_b")
-  rm -f "$out/$side.json"
-  start_in "$netns" "$out/$side.log" "$out/$side.out" "$ministack" tunnel --tun tun0 "$@" --stats-json "$out/$side.json"
-  printf -v "tunnel_$side" %s "$started"
+  dev=$(echo " $* " | grep -oE -- ' --tun [^ ]+' | cut -d' ' -f3)
+  [ -n "$dev" ] || { dev=tun0 tun_args=(--tun tun0); }
   ip=$(echo " $* " | grep -oE -- ' --ip [^ ]+' | cut -d' ' -f3)
   ip=${ip:-192.168.3.11/24}
-  wait_until "tunnel $side: tun0 with $ip" "$started" has_addr "$netns" tun0 "$ip"
+  rm -f "$out/$side.json"
+  start_in "$netns" "$out/$side.log" "$out/$side.out" "$ministack" tunnel "${tun_args[@]}" "$@" \
+    --stats-json "$out/$side.json"
+  printf -v "tunnel_$side" %s "$started"
+  wait_until "tunnel $side: $dev with $ip" "$started" has_addr "$netns" "$dev" "$ip"
   wait_until "tunnel $side: UDP port 4789 bound" "$started" udp_bound "$netns" 4789
   wait_until "tunnel $side: --stats-json written at start" "$started" test -s "$out/$side.json"
 }
@@ -169,6 +172,12 @@ check_tunnel_json() {
   local c
   for c in "${tunnel_counters[@]}"; do number "$1" "$2.counters.$c"; done
   for c in "${tunnel_reasons[@]}"; do number "$1" "$2.drops.$c"; done
+}
+
+# wrong_drops FILE PREFIX: the drop reasons counted that a clean run must not have: all but those of load (a socket
+# buffer full, receiving or sending), as a JSON object ({} when none).
+wrong_drops() {
+  jq -c "$2.drops | with_entries(select(.value != 0 and .key != \"tunnel_receive_overflow\" and .key != \"tunnel_send_queue_full\"))" "$1"
 }
 
 # start_capture NS IFACE FILE: tcpdump on the underlay, its PID in $capture; stop_capture ends it.
@@ -244,11 +253,11 @@ if [ "$part" = pair ] || [ "$part" = ipv6 ]; then
   underlay=$workdir/underlay.pcap
   start_capture "$ns_a" veth0 "$underlay"
   for side in a b; do
-    if ! grep -q "not encrypted" "$out/$side.log" || ! grep -q "WireGuard" "$out/$side.log"; then
-      fail "tunnel $side warned of nothing (want 'not encrypted' and 'WireGuard'):"$'\n'"$(cat "$out/$side.log")"
+    if ! grep -Eq "warning: .*(not|neither) encrypted.*WireGuard" "$out/$side.log"; then
+      fail "tunnel $side warned of nothing (want: not encrypted, use WireGuard):"$'\n'"$(cat "$out/$side.log")"
     fi
   done
-  pass "both tunnels warn that the tunnel is not encrypted, and point to WireGuard"
+  pass "both tunnels warn that the tunnel is not encrypted, and point to WireGuard: $(grep -m1 -o "warning: .\{60\}" "$out/a.log")..."
   for side in a b; do
     netns=$([ "$side" = a ] && echo "$ns_a" || echo "$ns_b")
     ip netns exec "$netns" ip -o link show dev tun0 | grep -q "[<,]UP[,>]" || fail "tunnel $side: tun0 is not up"
@@ -305,13 +314,17 @@ if [ "$part" = pair ] || [ "$part" = ipv6 ]; then
   pass "SIGUSR1: A's --stats-json rewritten (ministack-tunnel/1, the four counters, the drop reasons), A runs on"
   stop "$tunnel_a" "tunnel A"
   stop "$tunnel_b" "tunnel B"
-  pass "SIGTERM: both tunnels exit 0"
   for side in a b; do
-    number "$out/$side.json" .total_drops
-    nonzero=$(jq -c '.drops | with_entries(select(.value != 0))' "$out/$side.json")
-    if [ "$value" != 0 ] || [ "$nonzero" != "{}" ]; then
-      fail "tunnel $side dropped packets in a clean run: total_drops $value, $nonzero"
-    fi
+    grep -q "stopped: .* to the peer" "$out/$side.log" || fail "tunnel $side printed no summary:"$'\n'"$(cat "$out/$side.log")"
+  done
+  pass "SIGTERM: both tunnels exit 0, with a summary: $(grep -m1 -o "stopped: .*" "$out/b.log")"
+  # In a clean run nothing is refused; only the load may cost datagrams (a full socket buffer: the TCP transfer, from
+  # a kernel faster than B with its trace on), which TCP recovers.
+  load_drops=""
+  for side in a b; do
+    nonzero=$(wrong_drops "$out/$side.json" "")
+    [ "$nonzero" = "{}" ] || fail "tunnel $side dropped datagrams in a clean run: $nonzero"
+    load_drops+=" $side: $(jq -c '.drops | with_entries(select(.value != 0))' "$out/$side.json")"
   done
   # A sent at least: 5 + 3 echo requests, 3 of 3 fragments, 3 over IPv6; 3 replies, and 3 of 3 fragments over IPv6.
   number "$out/a.json" .counters.tunnelOutPackets
@@ -325,7 +338,7 @@ if [ "$part" = pair ] || [ "$part" = ipv6 ]; then
   if [ "$part" = pair ] && [ "$b_octets" -lt 1048576 ]; then
     fail "B counted $b_octets octets in, after 1 MiB of TCP from A"
   fi
-  pass "--stats-json at exit: no drops; A sent $a_out packets, B received $b_in ($b_octets octets)"
+  pass "--stats-json at exit: A sent $a_out packets, B received $b_in ($b_octets octets); drops for load only:$load_drops"
 
   stop_capture
   check_underlay "$underlay" $family $tun_mtu
@@ -351,6 +364,25 @@ if [ "$part" = pair ] || [ "$part" = ipv6 ]; then
   [ "$udp_lines" -ge 32 ] ||
     fail "B's --trace has $udp_lines lines naming UDP, want >= 32:"$'\n'"$(head -20 "$out/b.out")"
   pass "B's --trace: $(wc -l <"$out/b.out") lines on stdout, $udp_lines naming UDP, e.g. '$(grep -m1 UDP "$out/b.out")'"
+
+  # --mtu on B; on A, --no-host-config with a device made and set up beforehand (MTU 1300): left as it is.
+  in_a ip tuntap add dev tun1 mode tun || fail "cannot create tun1"
+  in_a ip addr add 192.168.3.11/24 dev tun1
+  in_a ip link set dev tun1 mtu 1300 up
+  start_tunnel a --tun tun1 --no-host-config --peer "$peer_a"
+  start_tunnel b --ip 192.168.3.13/24 --peer "$peer_b" --mtu 1400
+  mtu=$(in_a cat /sys/class/net/tun1/mtu)
+  [ "$mtu" = 1300 ] || fail "--no-host-config: tun1's MTU went from 1300 to $mtu"
+  [ "$(in_a ip -o addr show dev tun1 | grep -c "inet ")" = 1 ] ||
+    fail "--no-host-config: tun1's addresses changed:"$'\n'"$(in_a ip -o addr show dev tun1)"
+  mtu=$(in_b cat /sys/class/net/tun0/mtu)
+  [ "$mtu" = 1400 ] || fail "--mtu 1400: tun0 has MTU $mtu"
+  ping_ok "$ns_a" "--no-host-config (tun1 as set up, MTU 1300): ping -s 1272 -M do" 192.168.3.13 -c 2 -i 0.2 -s 1272 \
+    -M "do"
+  ping_ok "$ns_b" "--mtu 1400: ping -s 1372 -M do" 192.168.3.11 -c 2 -i 0.2 -s 1372 -M "do"
+  stop "$tunnel_a" "tunnel A (--no-host-config)"
+  stop "$tunnel_b" "tunnel B (--mtu 1400)"
+  pass "--no-host-config leaves a device's MTU and address alone; --mtu 1400 sets the MTU"
   echo "e2e tunnel, $part: all checks passed"
   exit 0
 fi
@@ -410,9 +442,9 @@ if [ "$part" = stack ]; then
   [ "$value" -ge 32 ] || fail "the stack's tunnel counted $value packets in, want >= 32"
   number "$out/b.json" .tunnel.counters.tunnelOutOctets
   [ "$value" -ge 1048576 ] || fail "the stack's tunnel counted $value octets out, after a 1 MiB echo"
-  nonzero=$(jq -c '.tunnel.drops | with_entries(select(.value != 0))' "$out/b.json")
+  nonzero=$(wrong_drops "$out/b.json" .tunnel)
   [ "$nonzero" = "{}" ] || fail "the stack's tunnel dropped datagrams in a clean run: $nonzero"
-  pass "the stack's --stats-json at exit: the stack's counters and a \"tunnel\" object, no tunnel drops"
+  pass "the stack's --stats-json at exit: the stack's counters and a \"tunnel\" object, drops for load only: $(jq -c '.tunnel.drops | with_entries(select(.value != 0))' "$out/b.json")"
 
   stop_capture
   check_underlay "$underlay" 4 1472
@@ -549,7 +581,7 @@ expect_drop "a valid packet from the peer's address, another port (10.213.9.2:47
 echos_delivered valid4 10.213.9.3 4789
 [ "$delivered" = 0 ] || fail "an echo request from a third address reached A's kernel"
 pass "the third address's echo request never reached A's kernel"
-expect_drop "an empty datagram from the peer" tunnel_bad_length empty 10.213.9.2 4789
+expect_drop "an empty datagram from the peer" tunnel_not_ip empty 10.213.9.2 4789
 expect_drop "garbage from the peer (version 0)" tunnel_not_ip garbage 10.213.9.2 4789
 expect_drop "IP version 5 from the peer" tunnel_not_ip version5 10.213.9.2 4789
 expect_drop "IPv4 whose total length exceeds the datagram" tunnel_bad_length v4_total_over 10.213.9.2 4789
@@ -580,11 +612,19 @@ echos_delivered valid4 10.213.9.1 4789
 [ "$delivered" = 1 ] || fail "a valid echo request sent as A reached the stack $delivered times, want once"
 pass "the stack over UDP: a valid packet sent as A (10.213.9.1:4789) is answered (icmpInEchos +1)"
 expect_drop "the stack over UDP: garbage from A" tunnel_not_ip garbage 10.213.9.1 4789
-expect_drop "the stack over UDP: an empty datagram from A" tunnel_bad_length empty 10.213.9.1 4789
+expect_drop "the stack over UDP: an empty datagram from A" tunnel_not_ip empty 10.213.9.1 4789
 expect_drop "the stack over UDP: IPv4 whose total length exceeds the datagram, from A" tunnel_bad_length \
   v4_total_over 10.213.9.1 4789
 expect_drop "the stack over UDP: a truncated IPv6 header from A" tunnel_bad_length v6_short_header 10.213.9.1 4789
 stop "$stack" "the stack over UDP"
+# With --udp-peer it knows its peer from the start: a valid packet from elsewhere, even first, is not taken.
+start_in "$ns_b" "$out/b.log" "$out/b.out" "$ministack" --udp-listen 10.213.9.2:4789 --udp-peer 10.213.9.1:4789 \
+  --stats-json "$out/b.json"
+stack=$started rx_pid=$started
+wait_until "the stack over UDP with --udp-peer: port 4789 bound" "$stack" udp_bound "$ns_b" 4789
+expect_drop "the stack over UDP with --udp-peer 10.213.9.1:4789: a valid packet from 10.213.9.4:4789 first" \
+  tunnel_unknown_source valid4 10.213.9.4 4789
+stop "$stack" "the stack over UDP (--udp-peer)"
 stop "$tunnel_a" "tunnel A"
 pass "SIGTERM: the stack over UDP and the tunnel exit 0"
 echo "e2e tunnel, $part: all checks passed"
