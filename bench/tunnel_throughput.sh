@@ -95,8 +95,10 @@ wait_for() {  # wait_for WHAT CMD...: within 5 s
   for _ in $(seq 50); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
   die "$what: not within 5 s"
 }
+install -d -o nobody "$workdir/stats"  # the tunnels write their JSON there, as nobody
 tunnel() {  # tunnel NS IP PEER: ministack tunnel in NS; its PID appended to $tunnels
-  ip netns exec "$1" "$ministack" tunnel --tun tun0 --ip "$2" --peer "$3" -q >"$workdir/$1.log" 2>&1 &
+  ip netns exec "$1" "$ministack" tunnel --tun tun0 --ip "$2" --peer "$3" -q --stats-json "$workdir/stats/$1.json" \
+    >"$workdir/$1.log" 2>&1 &
   pids+=($!)
   tunnels+=($!)
   wait_for "tunnel in $1" sh -c "ip -n '$1' -o addr show dev tun0 | grep -q ' $2 ' && ip netns exec '$1' ss -Hunl 'sport = :4789' | grep -q ."
@@ -118,7 +120,8 @@ cpu_ns() {  # the CPU time of the tunnel processes, all threads, in nanoseconds 
   for p in "${tunnels[@]}"; do cat /proc/"$p"/task/*/schedstat; done | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 
-# measure ADDRESS: one transfer from A to ADDRESS in B; prints "MBIT/S SECONDS" (call it with its output redirected to
+# measure ADDRESS: one transfer from A to ADDRESS in B; prints "MBIT/S SECONDS RETRANSMITS" (iperf3's count of TCP
+# retransmissions, "?" with nc) (call it with its output redirected to
 # a file, not in a subshell, so that die ends the script).
 measure() {
   local address=$1 server out start end rc=0
@@ -132,8 +135,9 @@ measure() {
     forget "$server"
     [ "$rc" = 0 ] || die "iperf3 -c $address exited $rc: $(echo "$out" | tail -5)"
     echo "$out" | python3 -c 'import json, sys
-end = json.load(sys.stdin)["end"]["sum_received"]
-print(f"{end[\"bits_per_second\"] / 1e6:.1f} {end[\"seconds\"]:.3f}")'
+end = json.load(sys.stdin)["end"]
+received, sent = end["sum_received"], end["sum_sent"]
+print("%.1f %.3f %s" % (received["bits_per_second"] / 1e6, received["seconds"], sent.get("retransmits", "?")))'
   else
     ip netns exec "$ns_b" timeout $((bytes / 1000000 + 60)) nc -l 5201 >/dev/null </dev/null &
     server=$!
@@ -147,7 +151,7 @@ print(f"{end[\"bits_per_second\"] / 1e6:.1f} {end[\"seconds\"]:.3f}")'
     [ "$rc" = 0 ] || die "nc to $address failed (exit $rc)"
     python3 -c 'import sys
 b, s, e = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
-print(f"{b * 8 / (e - s) / 1e6:.1f} {e - s:.3f}")' "$bytes" "$start" "$end"
+print(f"{b * 8 / (e - s) / 1e6:.1f} {e - s:.3f} ?")' "$bytes" "$start" "$end"
   fi
 }
 
@@ -156,7 +160,7 @@ drop_lock() { [ -z "$lock_fd" ] || { flock -u "$lock_fd"; exec {lock_fd}>&-; loc
 
 echo "== ministack tunnel throughput, $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) CPUs online, Linux $(uname -r)"
-echo "$("$ministack" --version 2>&1 | head -1), $(git -C "$repo" describe --always --dirty 2>/dev/null || echo 'not a git checkout')"
+echo "$(ip netns exec "$ns_a" "$ministack" --version 2>&1 | head -1), $(git -C "$repo" describe --always --dirty 2>/dev/null || echo 'not a git checkout')"
 if [ "$tool" = iperf3 ]; then
   echo "tool: $(iperf3 --version | head -1 | cut -d' ' -f1-2), one TCP stream for $seconds s, the receiver's rate; $runs runs"
 else
@@ -168,22 +172,28 @@ results=$workdir/results
 take_lock
 for run in $(seq "$runs"); do
   measure 10.213.9.2 >"$workdir/measured"
-  read -r rate secs <"$workdir/measured"
-  printf '  run %d  veth    %9.1f Mbit/s (%.2f s)\n' "$run" "$rate" "$secs"
+  read -r rate secs retrans <"$workdir/measured"
+  printf '  run %d  veth    %9.1f Mbit/s (%.2f s), %s TCP retransmissions\n' "$run" "$rate" "$secs" "$retrans"
   echo "veth $rate $secs 0" >>"$results"
   c0=$(cpu_ns)
   measure 192.168.3.13 >"$workdir/measured"
-  read -r rate secs <"$workdir/measured"
+  read -r rate secs retrans <"$workdir/measured"
   c1=$(cpu_ns)
-  printf '  run %d  tunnel  %9.1f Mbit/s (%.2f s), the tunnels used %.2f s of CPU\n' "$run" "$rate" "$secs" \
-    "$(echo "$c0 $c1" | awk '{print ($2 - $1) / 1e9}')"
+  printf '  run %d  tunnel  %9.1f Mbit/s (%.2f s), %s TCP retransmissions, the tunnels used %.2f s of CPU\n' "$run" \
+    "$rate" "$secs" "$retrans" "$(echo "$c0 $c1" | awk '{print ($2 - $1) / 1e9}')"
   echo "tunnel $rate $secs $((c1 - c0))" >>"$results"
 done
 drop_lock
 for p in "${tunnels[@]}"; do kill -0 "$p" 2>/dev/null || die "a tunnel died: $(cat "$workdir"/*.log)"; done
+# Stopped, they write their counters: what each dropped, and why (a full receive buffer: the peer outran it).
+for p in "${tunnels[@]}"; do
+  kill -TERM "$p"
+  wait "$p" || die "a tunnel exited $? on SIGTERM: $(cat "$workdir"/*.log)"
+  forget "$p"
+done
 
-python3 - "$results" <<'EOF'
-import statistics, sys
+python3 - "$results" "$workdir/stats/$ns_a.json" "$workdir/stats/$ns_b.json" <<'EOF'
+import json, statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
     path, rate, secs, cpu = line.split()
@@ -195,4 +205,9 @@ print()
 print(f"veth    median {veth:9.1f} Mbit/s")
 print(f"tunnel  median {tunnel:9.1f} Mbit/s  = {tunnel / veth:.3f} × veth ({veth / tunnel:.1f} times slower); "
       f"both tunnel processes together used {core:.0f} % of one core")
+for side, path in (("A (sender)", sys.argv[2]), ("B (receiver)", sys.argv[3])):
+    doc = json.load(open(path))
+    drops = {k: v for k, v in doc["drops"].items() if v}
+    c = doc["counters"]
+    print(f"tunnel {side}: {c['tunnelOutPackets']} packets out, {c['tunnelInPackets']} in, dropped: {drops or 'none'}")
 EOF
