@@ -38,6 +38,19 @@ std::optional<Received> UdpDevice::take(MutableBytes buffer) {
   return std::nullopt;
 }
 
+void UdpDevice::transmit(Bytes frame) {
+  if (endpoint_.send(frame) == TunnelDrop::send_failed && endpoint_.last_error() != reported_error_) {
+    reported_error_ = endpoint_.last_error();
+    unreported_ = true;
+  }
+}
+
+std::vector<std::string> UdpDevice::take_transmit_failures() {
+  if (!unreported_) return {};
+  unreported_ = false;
+  return {reported_error_ + " (told once; every failure is counted as tunnel_send_failed)"};
+}
+
 Received UdpDevice::receive(MutableBytes buffer, std::chrono::milliseconds timeout) {
   if (auto in = take(buffer)) return *in;
   if (endpoint_.wait(timeout)) {

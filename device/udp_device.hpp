@@ -5,6 +5,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "device.hpp"
 #include "udp_endpoint.hpp"
@@ -26,7 +28,10 @@ class UdpDevice final : public Device {
   // counters() and told to the observer.
   Received receive(MutableBytes buffer, std::chrono::milliseconds timeout) override;
   // Sends `frame` to the peer; a failure is counted in counters(), never thrown.
-  void transmit(Bytes frame) override { endpoint_.send(frame); }
+  void transmit(Bytes frame) override;
+  // Why sending failed (send_failed: "sendto 10.0.0.2:4789: Network is unreachable"), once for each new reason, so
+  // that the log says it without a line per packet.
+  std::vector<std::string> take_transmit_failures() override;
   IoStats io_stats() const override { return endpoint_.io_stats(); }
 
   void set_observer(Observer observer) { observer_ = std::move(observer); }
@@ -44,6 +49,8 @@ class UdpDevice final : public Device {
   std::size_t fixed_mtu_;
   DeviceCapabilities capabilities_;
   Observer observer_;
+  std::string reported_error_;  // the last send failure told, so that it is told once
+  bool unreported_ = false;
 };
 
 }  // namespace ministack

@@ -55,9 +55,21 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::ui
   if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoul(port) > 65535) {
     return std::nullopt;
   }
-  if (host.empty()) return any(AF_INET, static_cast<std::uint16_t>(std::stoul(port)));
+  const auto number = static_cast<std::uint16_t>(std::stoul(port));
+  if (host.empty()) return any(AF_INET, number);
+  // IPv4 as four dotted decimals only (inet_pton), not inet_aton's "10.1" shorthands that getaddrinfo takes.
+  in_addr a4{};
+  if (::inet_pton(AF_INET, host.c_str(), &a4) == 1) {
+    SocketAddress address = any(AF_INET, number);
+    sockaddr_in sin = v4(address.storage);
+    sin.sin_addr = a4;
+    std::memcpy(&address.storage, &sin, sizeof sin);
+    return address;
+  }
+  if (host.find(':') == std::string::npos) return std::nullopt;
+  // IPv6, with a zone for a link-local peer ("fe80::2%eth0"), as numbers only (AI_NUMERICHOST: no lookup).
   addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
+  hints.ai_family = AF_INET6;
   hints.ai_socktype = SOCK_DGRAM;
   hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
   addrinfo* found = nullptr;
@@ -99,16 +111,20 @@ bool SocketAddress::is_any() const {
   return v4(storage).sin_addr.s_addr == htonl(INADDR_ANY);
 }
 
-std::string SocketAddress::to_string() const {
-  char host[INET6_ADDRSTRLEN] = {};
+std::string SocketAddress::host() const {
+  char text[INET6_ADDRSTRLEN] = {};
   if (family() == AF_INET6) {
     const in6_addr a = v6(storage).sin6_addr;
-    ::inet_ntop(AF_INET6, &a, host, sizeof host);
-    return fmt::format("[{}]:{}", host, port());
+    ::inet_ntop(AF_INET6, &a, text, sizeof text);
+  } else {
+    const in_addr a = v4(storage).sin_addr;
+    ::inet_ntop(AF_INET, &a, text, sizeof text);
   }
-  const in_addr a = v4(storage).sin_addr;
-  ::inet_ntop(AF_INET, &a, host, sizeof host);
-  return fmt::format("{}:{}", host, port());
+  return text;
+}
+
+std::string SocketAddress::to_string() const {
+  return family() == AF_INET6 ? fmt::format("[{}]:{}", host(), port()) : fmt::format("{}:{}", host(), port());
 }
 
 bool operator==(const SocketAddress& a, const SocketAddress& b) {

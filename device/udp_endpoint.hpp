@@ -39,6 +39,8 @@ struct SocketAddress {
   std::size_t overhead() const { return family() == AF_INET6 ? 48 : 28; }
   // "10.0.0.2:4789", "[fd00::2]:4789".
   std::string to_string() const;
+  // The address alone: "10.0.0.2", "fd00::2".
+  std::string host() const;
   friend bool operator==(const SocketAddress& a, const SocketAddress& b);
 };
 

@@ -392,8 +392,22 @@ int main(int argc, char** argv) {
     return 1;
   }
   log.info("{}", describe_start(opt, io, stack, host_side));
-  const auto* udp = dynamic_cast<const UdpDevice*>(device.get());
+  auto* udp = dynamic_cast<UdpDevice*>(device.get());
   if (udp) {
+    // What the UDP device keeps from the stack: the peer it learnt, and each datagram it dropped (in the trace too).
+    udp->set_observer([&log, &trace](const Datagram& d) {
+      if (d.new_peer) {
+        log.info("peer is {} (the first to send an IP packet): only its datagrams are taken now",
+                 d.source.to_string());
+      }
+      if (!d.drop) return;
+      const TunnelDropInfo info = describe(*d.drop);
+      log.debug("dropped a datagram from {} as {}: {}", d.source.to_string(), info.name, info.meaning);
+      if (trace) {
+        trace->begin_event(fmt::format("a datagram from {}, {} B: dropped as {} ({}) before the stack",
+                                       d.source.to_string(), d.length, info.name, info.meaning));
+      }
+    });
     log.warn("UDP datagrams are neither encrypted nor authenticated: anyone who can send from the peer's address "
              "can talk to the stack; over networks you do not trust, use WireGuard (wg(8)) instead");
   }

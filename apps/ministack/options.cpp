@@ -15,8 +15,9 @@ namespace ministack {
 
 namespace {
 
-ParsedOptions usage_error(const std::string& message) {
-  fmt::print(stderr, "ministack: {}\nTry 'ministack --help' for more information.\n", message);
+// `help`: the command whose --help lists what was expected.
+ParsedOptions usage_error(const std::string& message, std::string_view help = "ministack") {
+  fmt::print(stderr, "ministack: {}\nTry '{} --help' for more information.\n", message, help);
   return {std::nullopt, 2, {}, std::nullopt};
 }
 
@@ -427,7 +428,7 @@ ParsedOptions parse_options(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return {std::nullopt, app.exit(e), {}, std::nullopt};  // --help, --version: printed to stdout, exit 0
   } catch (const CLI::ParseError& e) {
-    return usage_error(e.what());
+    return usage_error(e.what(), tunnel->parsed() ? "ministack tunnel" : "ministack");
   }
   if (tunnel->parsed()) {
     // Options before the word `tunnel` belong to the stack, which does not run.
@@ -439,7 +440,9 @@ ParsedOptions parse_options(int argc, char** argv) {
       }
     }
     TunnelOptions t;
-    if (const std::string error = finish_tunnel(*tunnel, tunnel_raw, t); !error.empty()) return usage_error(error);
+    if (const std::string error = finish_tunnel(*tunnel, tunnel_raw, t); !error.empty()) {
+      return usage_error(error, "ministack tunnel");
+    }
     return {std::nullopt, 0, {}, t};
   }
   o.user_given = user_opt->count() > 0;

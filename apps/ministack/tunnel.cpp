@@ -104,7 +104,11 @@ class Tunnel {
       any = true;
       const Bytes packet = Bytes{buffer_}.first(in.length);
       const std::optional<TunnelDrop> drop = endpoint_.send(packet);
-      if (drop == TunnelDrop::send_failed) log_.error("{}", endpoint_.last_error());
+      // Each new reason once: an unreachable peer must not write a line per packet.
+      if (drop == TunnelDrop::send_failed && endpoint_.last_error() != reported_error_) {
+        reported_error_ = endpoint_.last_error();
+        log_.error("{} (told once; every failure is counted as tunnel_send_failed)", reported_error_);
+      }
       if (!drop && pcap_) pcap_->write(packet, in.timestamp);
       if (trace_) trace(in.timestamp, packet, drop, true, endpoint_.local(), endpoint_.peer());
     }
@@ -125,7 +129,10 @@ class Tunnel {
           device_.transmit(packet);
         } catch (const DeviceError& e) {
           endpoint_.counters().count(TunnelDrop::write_failed);
-          log_.error("{}", e.what());
+          if (e.what() != reported_error_) {
+            reported_error_ = e.what();
+            log_.error("{} (told once; every failure is counted as tunnel_write_failed)", reported_error_);
+          }
           drop = TunnelDrop::write_failed;
         }
       }
@@ -162,6 +169,7 @@ class Tunnel {
   std::FILE* trace_;
   std::vector<std::uint8_t> buffer_;
   std::uint64_t polls_ = 0;
+  std::string reported_error_;  // the last failure logged
 };
 
 // The device's MTU and host side, as the options ask. Returns what the log says of it.

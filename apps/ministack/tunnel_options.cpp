@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "address_checks.hpp"
+
 namespace ministack {
 
 std::string check_socket_address(const std::string& text, bool local) {
@@ -83,6 +85,15 @@ std::string finish_tunnel(const CLI::App& tunnel, const TunnelRaw& raw, TunnelOp
   }
   out.ip = *Ipv4Interface::parse(raw.ip);
   if (!raw.ip6.empty()) out.ip6 = *Ipv6Interface::parse(raw.ip6);
+  // The peer is reached over the underlay: were its address inside the overlay, the route to it would lead into
+  // the tunnel itself, and each datagram would be wrapped again, and again.
+  const auto peer4 = Ipv4Address::parse(out.peer.host());
+  const auto peer6 = Ipv6Address::parse(out.peer.host());
+  if ((peer4 && in_subnet(out.ip, *peer4)) || (peer6 && out.ip6 && out.ip6->contains(*peer6))) {
+    return fmt::format("--peer {} is inside the overlay ({}): the route to it would lead into the tunnel itself; give "
+                       "the peer's address on the network between the hosts (the underlay), or another --ip",
+                       out.peer.to_string(), peer4 ? out.ip.to_string() : out.ip6->to_string());
+  }
   out.host_config = !raw.no_host_config;
   out.mtu = raw.mtu;
   if (raw.no_host_config && raw.mtu != 0) {

@@ -135,6 +135,43 @@ if [ "$part" = usage ]; then
   [ "$(echo "$out" | grep -o 'nope.pcap' | wc -l)" = 1 ] || fail "the path is named more than once: $out"
   pass "a missing capture is named once"
   expect 0 "--no-ipv6" "$ministack" --help
+  # ministack tunnel and --udp-listen: addresses as numbers with a port, one IP version at both ends, and the
+  # stack's options refused before the word tunnel rather than ignored.
+  expect 0 "--peer ADDR:PORT" "$ministack" tunnel --help
+  expect 2 "--tun is required" "$ministack" tunnel --peer 10.213.9.2:4789
+  expect 2 "--peer is required" "$ministack" tunnel --tun tun0
+  expect 2 "--peer: 'peer.example:4789' is not an address and port such as 10.0.0.2:4789 or \[fd00::2\]:4789 \(numbers only: no host name is looked up\)" \
+    "$ministack" tunnel --tun tun0 --peer peer.example:4789
+  expect 2 "--peer: 'fd00::2:4789' is not an address and port" "$ministack" tunnel --tun tun0 --peer fd00::2:4789
+  expect 2 "--peer: '10.1:4789' is not an address and port" "$ministack" tunnel --tun tun0 --peer 10.1:4789
+  expect 2 "--peer: '0.0.0.0:4789' is the wildcard address, which names no peer" \
+    "$ministack" tunnel --tun tun0 --peer 0.0.0.0:4789
+  expect 2 "--peer: '10.213.9.2:0' has port 0" "$ministack" tunnel --tun tun0 --peer 10.213.9.2:0
+  expect 2 "--local: '10.213.9.1:65536' is not an address and port.*or only a port \(:4789\)" \
+    "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --local 10.213.9.1:65536
+  expect 2 "--local \[::\]:4789 and --peer 10.213.9.2:4789 are of different IP versions" \
+    "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --local '[::]:4789'
+  expect 2 "--peer 192.168.3.13:4789 is inside the overlay \(192.168.3.11/24\): the route to it would lead into the tunnel itself" \
+    "$ministack" tunnel --tun tun0 --peer 192.168.3.13
+  expect 2 "--peer \[fd00:5::2\]:4789 is inside the overlay \(fd00:5::1/64\)" \
+    "$ministack" tunnel --tun tun0 --peer '[fd00:5::2]' --ip6 fd00:5::1/64
+  expect 2 "--tun: 'a/b' is not a usable interface name" "$ministack" tunnel --tun a/b --peer 10.213.9.2
+  expect 2 "--mtu sets the device's MTU, and --no-host-config leaves it alone" \
+    "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --mtu 1400 --no-host-config
+  expect 2 "--tap is not an option of ministack tunnel: give the tunnel's options after the word tunnel" \
+    "$ministack" --tap t0 tunnel --tun tun0 --peer 10.213.9.2
+  expect 2 "not expected: in.pcap --replay" "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --replay in.pcap
+  # The hint names the command whose help lists what was expected.
+  expect 2 "^Try 'ministack tunnel --help' for more information" "$ministack" tunnel --tun tun0 --peer 10.213.9.2 x
+  expect 2 "--udp-peer requires --udp-listen" "$ministack" --udp-peer 10.213.9.2:4789
+  expect 2 "--udp-listen excludes --tap|--tap excludes --udp-listen" "$ministack" --tap t0 --udp-listen :4789
+  expect 2 "--udp-listen excludes --host-ip|--host-ip excludes --udp-listen" \
+    "$ministack" --udp-listen :4789 --host-ip 192.168.3.11/24
+  expect 2 "--udp-listen \[::\]:4789 and --udp-peer 10.213.9.2:4789 are of different IP versions" \
+    "$ministack" --udp-listen '[::]:4789' --udp-peer 10.213.9.2:4789
+  expect 2 "--udp-listen is one socket, waited on with poll: it takes no --queues or --io uring" \
+    "$ministack" --udp-listen :4789 --queues 2
+  expect 2 "explain reads a capture" "$ministack" explain "$pcaps/tap_ping.pcap" --udp-listen :4789
   echo "command-line usage: all checks passed"
   exit 0
 fi

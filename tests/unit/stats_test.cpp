@@ -407,4 +407,51 @@ TEST(WriteCountersJson, FailsClearlyOnADirectoryAndCleansUp) {
   EXPECT_EQ(dir.entries(), std::vector<std::string>{"stats.json"}) << "the temporary file was left behind";
 }
 
+TunnelCounters some_tunnel_traffic() {
+  TunnelCounters t;
+  t.in_packets = 3;
+  t.in_octets = 252;
+  t.out_packets = 4;
+  t.out_octets = 1336;
+  t.count(TunnelDrop::unknown_source, 2);
+  t.count(TunnelDrop::receive_overflow, 17);
+  return t;
+}
+
+TEST(TunnelJson, HoldsTheFourCountersAndEveryDropReasonZerosIncluded) {
+  const auto doc = nlohmann::json::parse(tunnel_json(some_tunnel_traffic(), "0.1.0"));
+  EXPECT_EQ(doc["schema"], "ministack-tunnel/1");
+  EXPECT_EQ(doc["version"], "0.1.0");
+  EXPECT_EQ(doc["counters"]["tunnelInPackets"], 3);
+  EXPECT_EQ(doc["counters"]["tunnelInOctets"], 252);
+  EXPECT_EQ(doc["counters"]["tunnelOutPackets"], 4);
+  EXPECT_EQ(doc["counters"]["tunnelOutOctets"], 1336);
+  ASSERT_EQ(doc["drops"].size(), kTunnelDropCount);
+  for (const TunnelDropInfo& info : kTunnelDropInfo) EXPECT_TRUE(doc["drops"].contains(info.name)) << info.name;
+  EXPECT_EQ(doc["drops"]["tunnel_unknown_source"], 2);
+  EXPECT_EQ(doc["drops"]["tunnel_receive_overflow"], 17);
+  EXPECT_EQ(doc["drops"]["tunnel_not_ip"], 0);
+  EXPECT_EQ(doc["total_drops"], 19);
+}
+
+TEST(CountersJson, CarriesTheUdpDevicesTunnelCountersOnlyWhenThereIsOne) {
+  const TunnelCounters t = some_tunnel_traffic();
+  const auto with = nlohmann::json::parse(counters_json(Counters{}, "0.1.0", {}, &t));
+  EXPECT_EQ(with["schema"], "ministack-counters/2");
+  EXPECT_EQ(with["tunnel"]["counters"]["tunnelOutOctets"], 1336);
+  EXPECT_EQ(with["tunnel"]["drops"]["tunnel_unknown_source"], 2);
+  EXPECT_EQ(with["tunnel"]["total_drops"], 19);
+  EXPECT_FALSE(nlohmann::json::parse(counters_json(Counters{}, "0.1.0")).contains("tunnel"));
+}
+
+TEST(TunnelTable, ListsTheCountersAndOnlyTheDropsThatHappened) {
+  const std::string table = tunnel_table(some_tunnel_traffic());
+  EXPECT_NE(table.find("tunnelInPackets"), std::string::npos) << table;
+  EXPECT_NE(table.find("tunnelOutOctets"), std::string::npos) << table;
+  EXPECT_NE(table.find("tunnel drops: 19 in all"), std::string::npos) << table;
+  EXPECT_NE(table.find(std::string(describe(TunnelDrop::unknown_source).meaning)), std::string::npos) << table;
+  EXPECT_EQ(table.find("tunnel_not_ip"), std::string::npos) << table;
+  EXPECT_NE(tunnel_table(TunnelCounters{}).find("tunnel drops: none"), std::string::npos);
+}
+
 }  // namespace
