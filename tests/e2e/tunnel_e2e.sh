@@ -3,16 +3,18 @@
 # veth pair, the underlay (10.213.9.1/24 and 10.213.9.2/24, or fd00:99::1/64 and fd00:99::2/64). One part per run:
 #   pair   `ministack tunnel` on both sides over IPv4: ping (also -s 3000, which the kernel fragments), TCP 1 MiB
 #          byte-exact, IPv6 inside, the TUN MTU (1472 = 1500 - 28), the underlay carries nothing but UDP port 4789
-#          (tcpdump on A's veth), --pcap holds the inner packets, --trace, the counters, a clean exit
+#          (tcpdump on A's veth), --pcap holds the inner packets, --trace, the counters, a clean exit; then --mtu,
+#          and --no-host-config on a device set up beforehand; and A runs on while B is not there yet
 #   ipv6   the same pair over an IPv6 underlay ([fd00:99::2]:4789): the TUN MTU is 1452 (1500 - 48)
 #   stack  the tunnel on A, and on B the stack itself over UDP (`ministack --udp-listen`), run as nobody with no
 #          privilege at all: ping (fragmented both ways), UDP and TCP echo, over IPv4 and IPv6
 #   drops  datagrams from a third address, and malformed ones from the peer's own address and port (through a raw
 #          socket, so that the peer keeps running on that port): each counted under its drop reason, and the tunnel
-#          forwards on; the same against the stack over UDP, which latches onto its first valid sender only
+#          forwards on; the same against the stack over UDP, which latches onto its first valid sender only (or
+#          keeps to its --udp-peer)
 # Usage: tunnel_e2e.sh MINISTACK_BINARY pair|ipv6|stack|drops
 set -uo pipefail
-ministack_built=$1 part=$2
+ministack_built=$1 part=${2:-}
 # shellcheck source=tests/e2e/lib.sh source-path=SCRIPTDIR
 . "$(dirname "$0")/lib.sh"
 case $part in pair | ipv6 | stack | drops) ;; *) fail "unknown part '$part' (pair, ipv6, stack or drops)" ;; esac
