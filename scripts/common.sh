@@ -1,12 +1,14 @@
 # Shared by setup.sh, test.sh, demo.sh and lint.sh: install what is missing from Debian, then configure and build.
 
 # Debian 12 packages: compiler and build tools, the libraries, the real clients the tests drive (and nftables, which
-# drops packets for e2e.tcp_echo where the kernel has no netem), the linters (scripts/lint.sh), clang with its
-# runtimes (libFuzzer) for the fuzz preset.
+# drops packets for e2e.tcp_echo where the kernel has no netem; jq, which reads --stats-json, and python3, which
+# crafts malformed datagrams, for e2e.tunnel; iperf3 for bench/tunnel_throughput.sh), the linters (scripts/lint.sh),
+# clang with its runtimes (libFuzzer) for the fuzz preset.
 packages=(
   g++ cmake make pkg-config git
   libfmt-dev libcli11-dev libmnl-dev libpcap-dev libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev
-  iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat hping3 nftables
+  iproute2 iputils-ping iputils-arping tcpdump ethtool util-linux netcat-openbsd socat hping3 nftables jq python3
+  iperf3
   clang-format clang-tidy clang libclang-rt-14-dev
   libcap-ng-dev libseccomp-dev liburing-dev libsodium-dev
 )
