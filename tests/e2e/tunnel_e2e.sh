@@ -109,7 +109,17 @@ stop() {
 
 udp_bound() { ip netns exec "$1" ss -Hunl "sport = :$2" | grep -q .; }
 tcp_listening() { ip netns exec "$1" ss -Htln "sport = :$2" | grep -q .; }
-has_addr() { ip netns exec "$1" ip -o addr show dev "$2" | grep -q " $3 "; }
+# has_addr NS DEV ADDR/LEN: DEV has that address. Asked up to three times: the kernel adds the link-local address on
+# its own just after the link comes up, and a dump it interrupts can leave an address out (iproute2 then prints
+# "Dump was interrupted and may be inconsistent"), which made this fail once in ten runs.
+has_addr() {
+  local _
+  for _ in 1 2 3; do
+    ip netns exec "$1" ip -o addr show dev "$2" 2>/dev/null | grep -q " $3 " && return 0
+    sleep 0.1
+  done
+  return 1
+}
 
 tunnel_a="" tunnel_b=""
 # start_tunnel a|b ARGS...: `ministack tunnel ARGS --stats-json OUT/SIDE.json` in that side's namespace (stderr in
