@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # docs/ministack.1: renders with neither groff nor man warning, documents every long option that --help names, and
-# names no long option that --help does not (a documented option that does not exist, as -V and --filter once were).
+# names no long option that --help does not (a documented option that does not exist, as -V and --filter once were);
+# the same between `ministack tunnel --help` and the tunnel's entry under COMMANDS, which must name no other.
 # Usage: man_page_test.sh MINISTACK MAN_PAGE PROJECT_VERSION
 set -uo pipefail
 ministack=$1 page=$2 version=$3
@@ -34,8 +35,26 @@ for opt in $options; do
 done
 [ ${#missing[@]} = 0 ] || fail "options in --help that the man page does not document: ${missing[*]}"
 pass "all $(echo "$options" | wc -l) long options of --help are in the man page"
+tunnel_options=$(tunnel_long_options "$ministack")
 documented=$(grep -oE -- '(^|[^a-z0-9-])--[a-z0-9][a-z0-9-]*' <<<"$source_text" | grep -oE -- '--[a-z0-9][a-z0-9-]*' |
   sort -u)
-unknown=$(comm -23 <(echo "$documented") <(echo "$options"))
+unknown=$(comm -23 <(echo "$documented") <(sort -u <(echo "$options") <(echo "$tunnel_options")))
 [ -z "$unknown" ] || fail "options in the man page that --help does not name: $(echo $unknown)"
-pass "every long option the man page names is in --help"
+pass "every long option the man page names is in --help or tunnel --help"
+
+# The tunnel's entry: from ".B tunnel" under COMMANDS to the end of its option list (.RE).
+tunnel_text=$(awk '/^\.SH COMMANDS/ { commands = 1 } commands && /^\.B tunnel( |$)/ { entry = 1 }
+                   entry { print } entry && /^\.RE/ { exit }' <<<"$source_text")
+[ -n "$tunnel_text" ] || fail "the man page has no tunnel entry under COMMANDS (.B tunnel ... .RE)"
+[ "$(echo "$tunnel_options" | wc -l)" -ge 10 ] || fail "ministack tunnel --help named only: $tunnel_options"
+missing=()
+for opt in $tunnel_options; do
+  grep -qE -- "(^|[^a-z0-9-])${opt}([^a-z0-9-]|\$)" <<<"$tunnel_text" || missing+=("$opt")
+done
+[ ${#missing[@]} = 0 ] || fail "options in tunnel --help that the man page's tunnel entry does not document: ${missing[*]}"
+pass "all $(echo "$tunnel_options" | wc -l) long options of tunnel --help are in the tunnel's entry"
+in_entry=$(grep -oE -- '(^|[^a-z0-9-])--[a-z0-9][a-z0-9-]*' <<<"$tunnel_text" | grep -oE -- '--[a-z0-9][a-z0-9-]*' |
+  sort -u)
+unknown=$(comm -23 <(echo "$in_entry") <(echo "$tunnel_options"))
+[ -z "$unknown" ] || fail "options in the man page's tunnel entry that tunnel --help does not name: ${unknown//$'\n'/ }"
+pass "every long option the tunnel's entry names is in tunnel --help"
