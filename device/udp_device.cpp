@@ -20,7 +20,8 @@ UdpDevice::UdpDevice(const SocketAddress& local, std::optional<SocketAddress> pe
 std::size_t UdpDevice::mtu_for_peer() const {
   if (fixed_mtu_ != 0) return fixed_mtu_;
   const std::size_t overhead = endpoint_.local().overhead();
-  const std::size_t path = endpoint_.path_mtu().value_or(1500);
+  const auto route = endpoint_.route();
+  const std::size_t path = route ? route->mtu : 1500;
   return path > overhead ? path - overhead : path;
 }
 

@@ -34,13 +34,13 @@ std::optional<std::pair<std::string, std::string>> split_host_port(std::string_v
 
 // The address in `storage` as the family's own struct: copied, for the sockets API's casts are undefined behaviour
 // in C++ where memcpy is not.
-sockaddr_in v4(const sockaddr_storage& storage) {
+sockaddr_in v4_of(const sockaddr_storage& storage) {
   sockaddr_in sin{};
   std::memcpy(&sin, &storage, sizeof sin);
   return sin;
 }
 
-sockaddr_in6 v6(const sockaddr_storage& storage) {
+sockaddr_in6 v6_of(const sockaddr_storage& storage) {
   sockaddr_in6 sin6{};
   std::memcpy(&sin6, &storage, sizeof sin6);
   return sin6;
@@ -65,7 +65,7 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::ui
   in_addr a4{};
   if (::inet_pton(AF_INET, host.c_str(), &a4) == 1) {
     SocketAddress address = any(AF_INET, number);
-    sockaddr_in sin = v4(address.storage);
+    sockaddr_in sin = v4_of(address.storage);
     sin.sin_addr = a4;
     std::memcpy(&address.storage, &sin, sizeof sin);
     return address;
@@ -104,24 +104,24 @@ SocketAddress SocketAddress::any(int family, std::uint16_t port) {
 }
 
 std::uint16_t SocketAddress::port() const {
-  return ntohs(family() == AF_INET6 ? v6(storage).sin6_port : v4(storage).sin_port);
+  return ntohs(family() == AF_INET6 ? v6_of(storage).sin6_port : v4_of(storage).sin_port);
 }
 
 bool SocketAddress::is_any() const {
   if (family() == AF_INET6) {
-    const in6_addr a = v6(storage).sin6_addr;
+    const in6_addr a = v6_of(storage).sin6_addr;
     return IN6_IS_ADDR_UNSPECIFIED(&a);
   }
-  return v4(storage).sin_addr.s_addr == htonl(INADDR_ANY);
+  return v4_of(storage).sin_addr.s_addr == htonl(INADDR_ANY);
 }
 
 std::string SocketAddress::host() const {
   char text[INET6_ADDRSTRLEN] = {};
   if (family() == AF_INET6) {
-    const in6_addr a = v6(storage).sin6_addr;
+    const in6_addr a = v6_of(storage).sin6_addr;
     ::inet_ntop(AF_INET6, &a, text, sizeof text);
   } else {
-    const in_addr a = v4(storage).sin_addr;
+    const in_addr a = v4_of(storage).sin_addr;
     ::inet_ntop(AF_INET, &a, text, sizeof text);
   }
   return text;
@@ -134,10 +134,10 @@ std::string SocketAddress::to_string() const {
 bool operator==(const SocketAddress& a, const SocketAddress& b) {
   if (a.family() != b.family() || a.port() != b.port()) return false;
   if (a.family() == AF_INET6) {
-    const sockaddr_in6 x = v6(a.storage), y = v6(b.storage);
+    const sockaddr_in6 x = v6_of(a.storage), y = v6_of(b.storage);
     return std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0 && x.sin6_scope_id == y.sin6_scope_id;
   }
-  return v4(a.storage).sin_addr.s_addr == v4(b.storage).sin_addr.s_addr;
+  return v4_of(a.storage).sin_addr.s_addr == v4_of(b.storage).sin_addr.s_addr;
 }
 
 std::optional<TunnelDrop> check_ip_packet(Bytes packet) {
@@ -209,19 +209,36 @@ UdpEndpoint::~UdpEndpoint() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-std::optional<std::size_t> UdpEndpoint::path_mtu() const {
+std::optional<UdpEndpoint::Route> UdpEndpoint::route() const {
   if (!peer_) return std::nullopt;
-  // A connected socket knows its route, and IP_MTU gives that route's MTU (ip(7), ipv6(7)); nothing is sent.
+  // A connected socket knows its route: IP_MTU gives its MTU (ip(7), ipv6(7)) and getsockname the source address
+  // chosen for it. Nothing is sent.
   const int fd = ::socket(peer_->family(), SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return std::nullopt;
   int mtu = 0;
   socklen_t size = sizeof mtu;
+  Route route;
+  socklen_t length = sizeof route.source.storage;
   const bool v6 = peer_->family() == AF_INET6;
   const bool ok = ::connect(fd, reinterpret_cast<const sockaddr*>(&peer_->storage), peer_->length) == 0 &&
-                  ::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &size) == 0;
+                  ::getsockopt(fd, v6 ? IPPROTO_IPV6 : IPPROTO_IP, v6 ? IPV6_MTU : IP_MTU, &mtu, &size) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&route.source.storage), &length) == 0;
   ::close(fd);
   if (!ok || mtu <= 0) return std::nullopt;
-  return static_cast<std::size_t>(mtu);
+  route.mtu = static_cast<std::size_t>(mtu);
+  route.source.length = length;
+  if (!local_.is_any()) {
+    route.source = local_;
+  } else if (v6) {
+    sockaddr_in6 sin6 = v6_of(route.source.storage);
+    sin6.sin6_port = htons(local_.port());
+    std::memcpy(&route.source.storage, &sin6, sizeof sin6);
+  } else {
+    sockaddr_in sin = v4_of(route.source.storage);
+    sin.sin_port = htons(local_.port());
+    std::memcpy(&route.source.storage, &sin, sizeof sin);
+  }
+  return route;
 }
 
 Datagram UdpEndpoint::receive(MutableBytes buffer) {

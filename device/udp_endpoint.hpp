@@ -73,8 +73,14 @@ class UdpEndpoint {
   int descriptor() const { return fd_; }
   const SocketAddress& local() const { return local_; }
   const std::optional<SocketAddress>& peer() const { return peer_; }
-  // The MTU of the route to the peer, in bytes (IP_MTU, IPV6_MTU), or nullopt with no peer or no route.
-  std::optional<std::size_t> path_mtu() const;
+  // The route to the peer as the kernel would take it now: its MTU in bytes (IP_MTU, IPV6_MTU) and the source
+  // address it would choose, with our port (what a wildcard --local really sends from). nullopt with no peer or no
+  // route. Opens a socket: call it during setup, before the system call filter.
+  struct Route {
+    std::size_t mtu = 0;
+    SocketAddress source;
+  };
+  std::optional<Route> route() const;
 
   // One non-blocking receive into `buffer`. A datagram from the wrong source, or without one whole IP packet, is
   // counted and returned as dropped (its bytes are in the buffer, for a trace). Throws DeviceError if the socket

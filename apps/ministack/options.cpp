@@ -101,8 +101,9 @@ void add_io_options(CLI::App& app, Raw& raw) {
           ->option_text("ADDR:PORT")
           ->check([](const std::string& text) { return check_socket_address(text, true); });
   app.add_option("--udp-peer", raw.udp_peer,
-                 "With --udp-listen: take datagrams from this peer only [default: the first that sends an IP packet]")
-      ->option_text("ADDR:PORT")
+                 "With --udp-listen: take datagrams from this peer only (port 4789 if left out) [default: the first "
+                 "that sends an IP packet]")
+      ->option_text("ADDR[:PORT]")
       ->needs(udp_opt)
       ->check([](const std::string& text) { return check_socket_address(text, false); });
   auto* no_ipv6_opt = add_address_options(app, raw);

@@ -38,14 +38,14 @@ Received::Timestamp now_since_epoch() {
 
 // The device's MTU: --mtu, or the underlay's route to the peer less the outer headers (RFC 768's 8 bytes of UDP and
 // the outer IP header's 20 or 40). `how` says where it came from, for the log.
-std::size_t tunnel_mtu(const TunnelOptions& opt, const UdpEndpoint& endpoint, std::string& how) {
+std::size_t tunnel_mtu(const TunnelOptions& opt, const std::optional<UdpEndpoint::Route>& route, std::string& how) {
   if (opt.mtu != 0) {
     how = "--mtu";
     return opt.mtu;
   }
   const std::size_t overhead = opt.peer.overhead();
-  const auto path = endpoint.path_mtu();
-  const std::size_t underlay = path.value_or(1500);
+  const auto& path = route;
+  const std::size_t underlay = path ? path->mtu : 1500;
   how = fmt::format("{} {} less {} bytes of outer IP and UDP headers",
                     path ? "the route to the peer has MTU" : "no route to the peer yet, so MTU", underlay, overhead);
   return underlay - overhead;
@@ -53,9 +53,11 @@ std::size_t tunnel_mtu(const TunnelOptions& opt, const UdpEndpoint& endpoint, st
 
 class Tunnel {
  public:
+  // `source`: where our datagrams come from, as the trace shows it.
   Tunnel(const TunnelOptions& opt, Logger& log, TunTapDevice& device, UdpEndpoint& endpoint, PcapWriter* pcap,
-         std::FILE* trace)
-      : opt_(opt),
+         std::FILE* trace, SocketAddress source)
+      : source_(std::move(source)),
+        opt_(opt),
         log_(log),
         device_(device),
         endpoint_(endpoint),
@@ -126,7 +128,7 @@ class Tunnel {
       // Each new reason once: an unreachable peer must not write a line per packet.
       if (drops[i] == TunnelDrop::send_failed) tell_once(endpoint_.last_error(), "tunnel_send_failed");
       if (!drops[i] && pcap_) pcap_->write(packets[i], stamps[i]);
-      if (trace_) trace(stamps[i], packets[i], drops[i], true, endpoint_.local(), endpoint_.peer());
+      if (trace_) trace(stamps[i], packets[i], drops[i], Way::out, source_, endpoint_.peer());
     }
     return true;
   }
@@ -156,7 +158,7 @@ class Tunnel {
         log_.debug("dropped a datagram from {} as {}: {}", d.source.to_string(), describe(*drop).name,
                    describe(*drop).meaning);
       }
-      if (trace_) trace(stamp, packet, drop, false, d.source, endpoint_.local());
+      if (trace_) trace(stamp, packet, drop, Way::in, d.source, source_);
     }
     return n > 0;
   }
@@ -168,20 +170,23 @@ class Tunnel {
     log_.error("{} (told once; every failure is counted as {})", error, counted_as);
   }
 
-  // One line: when, which way, the inner packet, the outer datagram; or why it was dropped.
-  void trace(Received::Timestamp when, Bytes packet, std::optional<TunnelDrop> drop, bool out,
-             const std::optional<SocketAddress>& from, const std::optional<SocketAddress>& to) const {
-    const std::string way = out ? fmt::format("{} > peer", device_.name()) : fmt::format("peer > {}", device_.name());
-    const std::string outer = fmt::format("UDP {} > {}, {} B", from ? from->to_string() : "?",
-                                          to ? to->to_string() : "(no peer)", packet.size() + opt_.peer.overhead());
-    const std::string inner = drop == TunnelDrop::not_ip
-                                  ? fmt::format("{} B, not IP", packet.size())
-                                  : frame_summary(LinkLayer::ip, packet) + fmt::format(", {} B", packet.size());
+  enum class Way { out, in };  // to the peer, or from it (or from another)
+
+  // One line: when, which way, the inner packet, the outer datagram (`from` and `to`); or why it was dropped.
+  void trace(Received::Timestamp when, Bytes packet, std::optional<TunnelDrop> drop, Way direction,
+             const SocketAddress& from, const std::optional<SocketAddress>& to) const {
+    const std::string way = direction == Way::out                ? fmt::format("{} > peer", device_.name())
+                            : drop == TunnelDrop::unknown_source ? fmt::format("other > {}", device_.name())
+                                                                 : fmt::format("peer > {}", device_.name());
+    const std::string outer = fmt::format("UDP {} > {}, {} B", from.to_string(), to ? to->to_string() : "(no peer)",
+                                          packet.size() + opt_.peer.overhead());
+    const std::string inner = fmt::format("{}, {} B", frame_summary(LinkLayer::ip, packet), packet.size());
     const std::string verdict = drop ? fmt::format("dropped as {}: ", describe(*drop).name) : std::string{};
-    fmt::print(trace_, "{} {:<12} {}{} | outer {}\n", time_of_day(when), way, verdict, inner, outer);
+    fmt::print(trace_, "{} {:<13} {}{} | outer {}\n", time_of_day(when), way, verdict, inner, outer);
     std::fflush(trace_);
   }
 
+  SocketAddress source_;
   const TunnelOptions& opt_;
   Logger& log_;
   TunTapDevice& device_;
@@ -221,12 +226,14 @@ int run_tunnel(const TunnelOptions& opt, Logger& log, const std::atomic<bool>& s
   std::unique_ptr<TunTapDevice> device;
   std::optional<UdpEndpoint> endpoint;
   std::optional<PcapWriter> pcap;
+  std::optional<UdpEndpoint::Route> route;
   std::string setup;
   try {
     device = TunTapDevice::open(LinkLayer::ip, opt.device);
     endpoint.emplace(opt.local, opt.peer);
+    route = endpoint->route();
     std::string how;
-    const std::size_t mtu = tunnel_mtu(opt, *endpoint, how);
+    const std::size_t mtu = tunnel_mtu(opt, route, how);
     setup = configure(opt, *device, mtu, how);
     if (!opt.pcap_output.empty()) pcap.emplace(opt.pcap_output, kDltRaw);
     PrivilegeRequest request;
@@ -241,12 +248,14 @@ int run_tunnel(const TunnelOptions& opt, Logger& log, const std::atomic<bool>& s
            "anyone who can send from {} can put packets into {}; over networks you do not trust, use WireGuard (wg(8)) "
            "instead",
            opt.peer.to_string(), opt.device);
-  log.info("tunnel {}: {}; UDP {} <-> peer {}{}", device->name(), setup, endpoint->local().to_string(),
-           opt.peer.to_string(), pcap ? "; capturing the inner packets to " + opt.pcap_output : std::string{});
+  // A wildcard --local sends from the address the route chooses: name that one.
+  const SocketAddress source = route && endpoint->local().is_any() ? route->source : endpoint->local();
+  log.info("tunnel {}: {}; UDP {} <-> peer {}{}", device->name(), setup, source.to_string(), opt.peer.to_string(),
+           pcap ? "; capturing the inner packets to " + opt.pcap_output : std::string{});
 
   std::FILE* trace = nullptr;
   if (opt.trace) trace = names_stdout(opt.pcap_output) || names_stdout(opt.stats_json) ? stderr : stdout;
-  Tunnel tunnel(opt, log, *device, *endpoint, pcap ? &*pcap : nullptr, trace);
+  Tunnel tunnel(opt, log, *device, *endpoint, pcap ? &*pcap : nullptr, trace, source);
   int status = 0;
   try {
     // A path the confined process cannot write fails now, not at exit.

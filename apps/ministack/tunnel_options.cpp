@@ -27,12 +27,14 @@ CLI::App* add_tunnel_command(CLI::App& app, TunnelRaw& raw) {
       "IP over UDP: every packet of a TUN device goes to --peer as one UDP datagram, and every datagram from the peer "
       "holding an IP packet goes into the device. Neither encrypted nor authenticated: over untrusted networks, use "
       "WireGuard");
-  tunnel->add_option("--tun", raw.tun, "Create or attach the TUN device NAME")
+  tunnel->add_option("--tun", raw.tun, "Create or attach the TUN device NAME (required)")
       ->option_text("NAME")
       ->required()
       ->check(check_ifname);
-  tunnel->add_option("--peer", raw.peer, "The other end's UDP address and port (its own --local)")
-      ->option_text("ADDR:PORT")
+  tunnel
+      ->add_option("--peer", raw.peer,
+                   "The other end's UDP address and port, its own --local (required; the port is 4789 if left out)")
+      ->option_text("ADDR[:PORT]")
       ->required()
       ->check([](const std::string& text) { return check_socket_address(text, false); });
   tunnel

@@ -137,7 +137,7 @@ if [ "$part" = usage ]; then
   expect 0 "--no-ipv6" "$ministack" --help
   # ministack tunnel and --udp-listen: addresses as numbers with a port, one IP version at both ends, and the
   # stack's options refused before the word tunnel rather than ignored.
-  expect 0 "--peer ADDR:PORT" "$ministack" tunnel --help
+  expect 0 "--peer ADDR\[:PORT\]" "$ministack" tunnel --help
   expect 2 "--tun is required" "$ministack" tunnel --peer 10.213.9.2:4789
   expect 2 "--peer is required" "$ministack" tunnel --tun tun0
   expect 2 "--peer: 'peer.example:4789' is not an address and port such as 10.0.0.2:4789 or \[fd00::2\]:4789 \(numbers only: no host name is looked up\)" \
