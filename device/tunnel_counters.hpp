@@ -22,8 +22,9 @@ enum class TunnelDrop : std::uint8_t {
   send_failed,       // sendto() failed otherwise
   write_failed,      // the TUN device refused the packet
   receive_overflow,  // datagrams the kernel dropped because the socket's receive buffer was full (SO_RXQ_OVFL)
+  loop,              // our own datagram to the peer, read back from the device: the route leads into the tunnel
 };
-inline constexpr std::size_t kTunnelDropCount = 9;
+inline constexpr std::size_t kTunnelDropCount = 10;
 
 struct TunnelDropInfo {
   std::string_view name;     // "tunnel_unknown_source"
@@ -43,6 +44,8 @@ inline constexpr TunnelDropInfo kTunnelDropInfo[] = {
     {"tunnel_send_failed", "sending the datagram failed (the log says why)"},
     {"tunnel_write_failed", "the TUN device refused the packet (the log says why)"},
     {"tunnel_receive_overflow", "datagrams the kernel dropped because the socket's receive buffer was full"},
+    {"tunnel_loop",
+     "our own datagram to the peer came back out of the device: the route to the peer leads into the tunnel"},
 };
 static_assert(std::size(kTunnelDropInfo) == kTunnelDropCount);
 

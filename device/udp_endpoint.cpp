@@ -16,20 +16,28 @@ namespace ministack {
 
 namespace {
 
-// Splits "HOST:PORT", "[HOST6]:PORT" or ":PORT" (and the same without ":PORT"): nullopt if the brackets are unbalanced.
-std::optional<std::pair<std::string, std::string>> split_host_port(std::string_view text) {
+// "HOST:PORT", "[HOST6]:PORT" or ":PORT", or either without ":PORT", in parts.
+struct HostPort {
+  std::string host;
+  std::optional<std::string> port;  // nullopt: no ":PORT" at all
+  bool bracketed = false;
+};
+
+// nullopt if the brackets are unbalanced, or a bare IPv6 address would leave the port ambiguous.
+std::optional<HostPort> split_host_port(std::string_view text) {
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
     if (close == std::string_view::npos) return std::nullopt;
     const std::string_view rest = text.substr(close + 1);
     if (!rest.empty() && rest.front() != ':') return std::nullopt;
-    return std::pair{std::string(text.substr(1, close - 1)), std::string(rest.empty() ? rest : rest.substr(1))};
+    return HostPort{std::string(text.substr(1, close - 1)),
+                    rest.empty() ? std::nullopt : std::optional(std::string(rest.substr(1))), true};
   }
   const auto colon = text.rfind(':');
   // A bare IPv6 address has colons of its own: it needs brackets to carry a port.
   if (colon != std::string_view::npos && text.find(':') != colon) return std::nullopt;
-  if (colon == std::string_view::npos) return std::pair{std::string(text), std::string{}};
-  return std::pair{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1))};
+  if (colon == std::string_view::npos) return HostPort{std::string(text), std::nullopt, false};
+  return HostPort{std::string(text.substr(0, colon)), std::string(text.substr(colon + 1)), false};
 }
 
 // The address in `storage` as the family's own struct: copied, for the sockets API's casts are undefined behaviour
@@ -54,23 +62,26 @@ constexpr int kReceiveBuffer = 4 << 20;
 std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::uint16_t default_port) {
   const auto parts = split_host_port(text);
   if (!parts) return std::nullopt;
-  auto [host, port] = *parts;
-  if (port.empty()) port = std::to_string(default_port);
-  if (port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 || std::stoul(port) > 65535) {
+  const std::string& host = parts->host;
+  // A colon promises a port: "10.0.0.2:" is a mistake, not the default.
+  const std::string port = parts->port.value_or(std::to_string(default_port));
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos || port.size() > 5 ||
+      std::stoul(port) > 65535) {
     return std::nullopt;
   }
   const auto number = static_cast<std::uint16_t>(std::stoul(port));
-  if (host.empty()) return any(AF_INET, number);
+  if (host.empty()) return parts->bracketed ? std::nullopt : std::optional(any(AF_INET, number));
   // IPv4 as four dotted decimals only (inet_pton), not inet_aton's "10.1" shorthands that getaddrinfo takes.
   in_addr a4{};
-  if (::inet_pton(AF_INET, host.c_str(), &a4) == 1) {
+  if (!parts->bracketed && ::inet_pton(AF_INET, host.c_str(), &a4) == 1) {
     SocketAddress address = any(AF_INET, number);
     sockaddr_in sin = v4_of(address.storage);
     sin.sin_addr = a4;
     std::memcpy(&address.storage, &sin, sizeof sin);
     return address;
   }
-  if (host.find(':') == std::string::npos) return std::nullopt;
+  // Brackets for IPv6 only, and IPv6 in them only.
+  if (!parts->bracketed || host.find(':') == std::string::npos) return std::nullopt;
   // IPv6, with a zone for a link-local peer ("fe80::2%eth0"), as numbers only (AI_NUMERICHOST: no lookup).
   addrinfo hints{};
   hints.ai_family = AF_INET6;
@@ -82,6 +93,9 @@ std::optional<SocketAddress> SocketAddress::parse(std::string_view text, std::ui
   std::memcpy(&address.storage, found->ai_addr, found->ai_addrlen);
   address.length = found->ai_addrlen;
   ::freeaddrinfo(found);
+  // An IPv4-mapped address (RFC 4291 §2.5.5.2) is never on the wire, and an IPv6-only socket cannot reach it.
+  const in6_addr a6 = v6_of(address.storage).sin6_addr;
+  if (IN6_IS_ADDR_V4MAPPED(&a6)) return std::nullopt;
   return address;
 }
 
@@ -156,6 +170,26 @@ std::optional<TunnelDrop> check_ip_packet(Bytes packet) {
     return payload != 0 && payload + 40 == packet.size() ? std::nullopt : std::optional(TunnelDrop::bad_length);
   }
   return TunnelDrop::not_ip;
+}
+
+bool is_datagram_to(Bytes packet, const SocketAddress& to) {
+  if (packet.empty()) return false;
+  std::size_t udp = 0;
+  if (to.family() == AF_INET) {
+    // RFC 791 §3.1: protocol 17 at byte 9, destination at 16; the UDP header follows IHL words.
+    if ((packet[0] >> 4) != 4 || packet.size() < 20 || packet[9] != 17) return false;
+    const in_addr a = v4_of(to.storage).sin_addr;
+    if (std::memcmp(packet.data() + 16, &a, 4) != 0) return false;
+    udp = (packet[0] & 0x0fu) * 4u;
+  } else {
+    // RFC 8200 §3: next header at byte 6, destination at 24.
+    if ((packet[0] >> 4) != 6 || packet.size() < 40 || packet[6] != 17) return false;
+    const in6_addr a = v6_of(to.storage).sin6_addr;
+    if (std::memcmp(packet.data() + 24, &a, 16) != 0) return false;
+    udp = 40;
+  }
+  // RFC 768: the destination port at bytes 2 and 3 of the UDP header.
+  return udp >= 20 && packet.size() >= udp + 8 && load_be16(packet.data() + udp + 2) == to.port();
 }
 
 UdpEndpoint::UdpEndpoint(const SocketAddress& local, std::optional<SocketAddress> peer)

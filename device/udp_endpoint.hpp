@@ -50,6 +50,10 @@ struct SocketAddress {
 // 0 is refused). Returns why not, or nullopt. A datagram carries exactly one packet: no padding, nothing cut.
 std::optional<TunnelDrop> check_ip_packet(Bytes packet);
 
+// Whether `packet` is a UDP datagram to `to` (address and port), with no IPv6 extension header before UDP: what the
+// tunnel sends to its peer, should it find it in its own device. Bounds-checked; false for anything shorter.
+bool is_datagram_to(Bytes packet, const SocketAddress& to);
+
 // One datagram as received: its payload is buffer[0, length).
 struct Datagram {
   enum class Status { packet, dropped, none };

@@ -294,6 +294,10 @@ std::string finish_udp(Options& o, const Raw& raw) {
                        "at both ends",
                        o.udp_listen->to_string(), o.udp_peer->to_string());
   }
+  if (o.udp_peer && *o.udp_peer == *o.udp_listen) {
+    return fmt::format("--udp-listen and --udp-peer are both {}: the stack would answer itself",
+                       o.udp_listen->to_string());
+  }
   o.device = "udp " + o.udp_listen->to_string();
   return "";
 }

@@ -123,10 +123,40 @@ class Tunnel {
     }
     if (n == 0) return false;
     std::array<std::optional<TunnelDrop>, kBatch> drops;
-    endpoint_.send_many({packets.data(), n}, {drops.data(), n});
+    // Our own datagram to the peer, read back from the device: the route to the peer leads into the tunnel (a
+    // default route through it, say). Wrapped again it would circle for ever.
+    std::array<Bytes, kBatch> to_send;
+    std::array<std::size_t, kBatch> which{};  // to_send[k] is packets[which[k]]
+    std::size_t sendable = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (is_datagram_to(packets[i], opt_.peer)) {
+        drops[i] = TunnelDrop::loop;
+        endpoint_.counters().count(TunnelDrop::loop);
+        if (!loop_told_) {
+          loop_told_ = true;
+          log_.error("a datagram for the peer {} came back out of {}: the route to the peer leads into the "
+                     "tunnel itself; route the peer's address through the underlay (ip route get {}) (told once; all "
+                     "are counted as tunnel_loop)",
+                     opt_.peer.to_string(), device_.name(), opt_.peer.host());
+        }
+      } else {
+        which[sendable] = i;
+        to_send[sendable++] = packets[i];
+      }
+    }
+    std::array<std::optional<TunnelDrop>, kBatch> sent;
+    endpoint_.send_many({to_send.data(), sendable}, {sent.data(), sendable});
+    for (std::size_t k = 0; k < sendable; ++k) drops[which[k]] = sent[k];
     for (std::size_t i = 0; i < n; ++i) {
       // Each new reason once: an unreachable peer must not write a line per packet.
       if (drops[i] == TunnelDrop::send_failed) tell_once(endpoint_.last_error(), "tunnel_send_failed");
+      if (drops[i] == TunnelDrop::too_big) {
+        tell_once(fmt::format("a packet of {} bytes does not fit in one datagram to {}: lower {}'s MTU",
+                              packets[i].size(), opt_.peer.to_string(), device_.name()),
+                  "tunnel_too_big");
+      }
+      // A send that worked ends the outage: the next failure is news again.
+      if (!drops[i]) reported_error_.clear();
       if (!drops[i] && pcap_) pcap_->write(packets[i], stamps[i]);
       if (trace_) trace(stamps[i], packets[i], drops[i], Way::out, source_, endpoint_.peer());
     }
@@ -144,9 +174,17 @@ class Tunnel {
       const Datagram& d = datagrams[i];
       const Bytes packet = slots[i].first(d.length);
       std::optional<TunnelDrop> drop = d.drop;
+      if (drop == TunnelDrop::unknown_source && !stranger_told_) {
+        stranger_told_ = true;
+        log_.warn("dropped a datagram from {}, which is not the peer {} (told once; all are counted as "
+                  "tunnel_unknown_source): if it is the peer answering from another of its addresses, give the peer "
+                  "a --local with that address",
+                  d.source.to_string(), opt_.peer.to_string());
+      }
       if (!drop) {
         try {
           device_.transmit(packet);
+          reported_error_.clear();
         } catch (const DeviceError& e) {
           endpoint_.counters().count(TunnelDrop::write_failed);
           tell_once(e.what(), "tunnel_write_failed");
@@ -195,11 +233,14 @@ class Tunnel {
   std::FILE* trace_;
   std::vector<std::uint8_t> buffers_;  // kBatch slots of kSlot bytes: 2 MiB, allocated once
   std::uint64_t polls_ = 0;
-  std::string reported_error_;  // the last failure logged
+  std::string reported_error_;  // the last failure logged, until something works again
+  bool stranger_told_ = false;  // a datagram from another source was logged
+  bool loop_told_ = false;      // a datagram of ours came back out of the device: logged
 };
 
 // The device's MTU and host side, as the options ask. Returns what the log says of it.
-std::string configure(const TunnelOptions& opt, const TunTapDevice& device, std::size_t mtu, const std::string& how) {
+std::string configure(const TunnelOptions& opt, const TunTapDevice& device, std::size_t mtu, const std::string& how,
+                      Logger& log) {
   if (!opt.host_config) {
     const std::string advice =
         device.mtu() > mtu ? fmt::format(" (above the {} that fits in one datagram: {}; the underlay will fragment "
@@ -213,15 +254,32 @@ std::string configure(const TunnelOptions& opt, const TunTapDevice& device, std:
   if (host_side_configured(device.name(), opt.ip, opt.ip6)) {
     return fmt::format("{}, already up with {}", mtu_text, opt.ip.to_string());
   }
-  const HostSideReport report = configure_host_side(device.name(), opt.ip, opt.ip6);
+  // Below 1280 the kernel takes no IPv6 on the device (run_tunnel has said so): ask for none.
+  const HostSideReport report = configure_host_side(device.name(), opt.ip, mtu >= 1280 ? opt.ip6 : std::nullopt);
+  if (!report.ipv6_warning.empty()) log.warn("{}", report.ipv6_warning);
   return fmt::format("{}, {}{}, link up", mtu_text, opt.ip.to_string(),
                      report.has_ipv6 ? " and " + opt.ip6->to_string() : std::string{});
+}
+
+// Throws when the route to the peer, with the device configured, leads into the device itself: the kernel would
+// then take the device's own address as the source of our datagrams (ip route get PEER).
+void ensure_route_avoids(const TunnelOptions& opt, const UdpEndpoint& endpoint) {
+  const auto route = endpoint.route();
+  if (!route) return;
+  const std::string source = route->source.host();
+  const bool ours = source == opt.ip.address.to_string() || (opt.ip6 && source == opt.ip6->address.to_string());
+  if (!ours) return;
+  throw std::runtime_error(fmt::format("the route to the peer {} leads into {} itself (a route through it covers {}), "
+                                       "so every datagram would come back to be wrapped again: route the peer "
+                                       "through the network between the hosts (ip route get {} shows the way)",
+                                       opt.peer.to_string(), opt.device, opt.peer.host(), opt.peer.host()));
 }
 
 }  // namespace
 
 int run_tunnel(const TunnelOptions& opt, Logger& log, const std::atomic<bool>& stop, std::atomic<bool>& stats_request) {
-  // A reader of stdout that went away must not stop the tunnel; a trace ends with its reader, as a filter does.
+  // A reader of the table on stdout that went away must not stop the tunnel; a trace, or a capture on stdout, ends
+  // with its reader, as a filter does (a failed capture write exits 1).
   if (!opt.trace) ::signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<TunTapDevice> device;
   std::optional<UdpEndpoint> endpoint;
@@ -234,7 +292,15 @@ int run_tunnel(const TunnelOptions& opt, Logger& log, const std::atomic<bool>& s
     route = endpoint->route();
     std::string how;
     const std::size_t mtu = tunnel_mtu(opt, route, how);
-    setup = configure(opt, *device, mtu, how);
+    if (opt.ip6 && mtu < 1280) {
+      log.warn("{}'s MTU {} is below IPv6's minimum of 1280 (RFC 8200 §5): the kernel gives it no IPv6 and --ip6 {} is "
+               "not set; {}",
+               opt.device, mtu, opt.ip6->to_string(),
+               opt.mtu ? std::string("give --mtu 1280 or more")
+                       : fmt::format("give an underlay whose MTU is at least {}", 1280 + opt.peer.overhead()));
+    }
+    setup = configure(opt, *device, mtu, how, log);
+    ensure_route_avoids(opt, *endpoint);
     if (!opt.pcap_output.empty()) pcap.emplace(opt.pcap_output, kDltRaw);
     PrivilegeRequest request;
     request.user = opt.user;

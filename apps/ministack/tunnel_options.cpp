@@ -8,6 +8,11 @@ namespace ministack {
 
 std::string check_socket_address(const std::string& text, bool local) {
   const auto address = SocketAddress::parse(text);
+  if (!address && text.find("ffff:") != std::string::npos && text.find('.') != std::string::npos) {
+    return fmt::format("'{}' is an IPv4-mapped address, which is never on the wire: give the IPv4 address itself, "
+                       "such as 10.0.0.2:{}",
+                       text, kTunnelPort);
+  }
   if (!address) {
     return fmt::format("'{}' is not an address and port such as 10.0.0.2:{} or [fd00::2]:{} (numbers only: no host "
                        "name is looked up){}",
@@ -98,6 +103,12 @@ std::string finish_tunnel(const CLI::App& tunnel, const TunnelRaw& raw, TunnelOp
   }
   out.host_config = !raw.no_host_config;
   out.mtu = raw.mtu;
+  // One datagram holds at most 65535 bytes of IP, the outer headers included (RFC 791 §3.1; RFC 8200 has 65535 of
+  // payload, but the UDP length field caps the inner packet the same way, RFC 768).
+  if (out.mtu + out.peer.overhead() > 65535) {
+    return fmt::format("--mtu {} leaves no room for the outer headers ({} bytes) in one datagram: give at most {}",
+                       out.mtu, out.peer.overhead(), 65535 - out.peer.overhead());
+  }
   if (raw.no_host_config && raw.mtu != 0) {
     return "--mtu sets the device's MTU, and --no-host-config leaves it alone: give one or the other";
   }

@@ -146,6 +146,13 @@ if [ "$part" = usage ]; then
   expect 2 "--peer: '10.1:4789' is not an address and port" "$ministack" tunnel --tun tun0 --peer 10.1:4789
   expect 2 "--peer: '0.0.0.0:4789' is the wildcard address, which names no peer" \
     "$ministack" tunnel --tun tun0 --peer 0.0.0.0:4789
+  expect 2 "--peer: '\[::ffff:10.213.9.2\]:4789' is an IPv4-mapped address, which is never on the wire: give the IPv4 address itself" \
+    "$ministack" tunnel --tun tun0 --peer '[::ffff:10.213.9.2]:4789'
+  expect 2 "--peer: '10.213.9.2:' is not an address and port" "$ministack" tunnel --tun tun0 --peer 10.213.9.2:
+  expect 2 "--mtu 65508 leaves no room for the outer headers \(28 bytes\) in one datagram: give at most 65507" \
+    "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --mtu 65508
+  expect 2 "--udp-listen and --udp-peer are both 127.0.0.1:4789: the stack would answer itself" \
+    "$ministack" --udp-listen 127.0.0.1:4789 --udp-peer 127.0.0.1:4789
   expect 2 "--peer: '10.213.9.2:0' has port 0" "$ministack" tunnel --tun tun0 --peer 10.213.9.2:0
   expect 2 "--local: '10.213.9.1:65536' is not an address and port.*or only a port \(:4789\)" \
     "$ministack" tunnel --tun tun0 --peer 10.213.9.2 --local 10.213.9.1:65536

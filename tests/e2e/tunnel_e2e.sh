@@ -603,6 +603,27 @@ expect_drop "a truncated IPv6 header (20 bytes)" tunnel_bad_length v6_short_head
 expect_drop "IPv6 whose payload length exceeds the datagram" tunnel_bad_length v6_payload_over 10.213.9.2 4789
 number "$out/a.json" .total_drops
 [ "$value" = "$(drops_sum)" ] || fail "A's total_drops $value is not the sum of its drop reasons $(drops_sum)"
+# A route to the peer through tun0 itself (as a default route through the tunnel would be): each datagram for the
+# peer comes back out of tun0. It is dropped as tunnel_loop, not wrapped again, and said once; with the route gone,
+# traffic flows again.
+snapshot "$tunnel_a" "$out/a.json"
+number "$out/a.json" .counters.tunnelOutPackets
+out_before=$value
+in_a ip route add 10.213.9.2/32 dev tun0
+in_a ping -n -c 3 -i 0.2 -W 1 192.168.3.13 >/dev/null 2>&1
+sleep 0.3
+snapshot "$tunnel_a" "$out/a.json"
+number "$out/a.json" .drops.tunnel_loop
+[ "$value" -ge 3 ] || fail "a route to the peer through tun0: tunnel_loop is $value after 3 pings, want 3 or more"
+loops=$value
+number "$out/a.json" .counters.tunnelOutPackets
+[ $((value - out_before)) -le 10 ] ||
+  fail "a route to the peer through tun0: $((value - out_before)) datagrams sent for 3 pings (wrapped again?)"
+[ "$(grep -c "came back out of tun0: the route to the peer leads into the tunnel itself" "$out/a.log")" = 1 ] ||
+  fail "the loop is not told exactly once:"$'\n'"$(cat "$out/a.log")"
+in_a ip route del 10.213.9.2/32 dev tun0
+ping_ok "$ns_a" "a route to the peer through tun0: $loops datagrams dropped as tunnel_loop and told once; with the route gone, a ping across" \
+  192.168.3.13 -c 2 -i 0.2
 stop "$tunnel_b" "tunnel B"
 
 # 2. To the stack over UDP on B, which has no --udp-peer: it takes the first source of a valid IP packet, and only it.

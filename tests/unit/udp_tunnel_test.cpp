@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
@@ -64,7 +65,7 @@ TEST(SocketAddress, ComparesFamilyAddressAndPort) {
   EXPECT_EQ(*SocketAddress::parse("10.0.0.2:1"), *SocketAddress::parse("10.0.0.2:1"));
   EXPECT_FALSE(*SocketAddress::parse("10.0.0.2:1") == *SocketAddress::parse("10.0.0.2:2"));
   EXPECT_FALSE(*SocketAddress::parse("10.0.0.2:1") == *SocketAddress::parse("10.0.0.3:1"));
-  EXPECT_FALSE(*SocketAddress::parse("[::ffff:10.0.0.2]:1") == *SocketAddress::parse("10.0.0.2:1"));
+  EXPECT_FALSE(*SocketAddress::parse("[fd00::2]:1") == *SocketAddress::parse("10.0.0.2:1"));
   EXPECT_EQ(SocketAddress::parse("[fd00::2]:1")->overhead(), 48u);
   EXPECT_EQ(SocketAddress::parse("10.0.0.2:1")->overhead(), 28u);
 }
@@ -90,6 +91,42 @@ TEST(CheckIpPacket, RefusesWhatIsNotOneWholePacket) {
   EXPECT_EQ(check_ip_packet(ipv6_packet(40, 0)), TunnelDrop::bad_length);  // a jumbogram's 0
   EXPECT_EQ(check_ip_packet(ipv6_packet(48, 9)), TunnelDrop::bad_length);
   EXPECT_EQ(check_ip_packet(ipv6_packet(48, 7)), TunnelDrop::bad_length);
+}
+
+// An IPv4 UDP datagram from 10.0.0.1:4789 to `to`, with `ihl` words of header.
+std::vector<std::uint8_t> udp4(std::array<std::uint8_t, 4> to, std::uint16_t port, std::uint8_t ihl = 5) {
+  auto p = ipv4_packet(ihl * 4u + 8u, static_cast<std::uint16_t>(ihl * 4u + 8u), ihl);
+  p[9] = 17;
+  std::copy(to.begin(), to.end(), p.begin() + 16);
+  p[ihl * 4u + 2] = static_cast<std::uint8_t>(port >> 8);
+  p[ihl * 4u + 3] = static_cast<std::uint8_t>(port);
+  return p;
+}
+
+TEST(IsDatagramTo, FindsTheTunnelsOwnDatagramsToThePeer) {
+  const SocketAddress peer = *SocketAddress::parse("10.0.0.2:4789");
+  EXPECT_TRUE(is_datagram_to(udp4({10, 0, 0, 2}, 4789), peer));
+  EXPECT_TRUE(is_datagram_to(udp4({10, 0, 0, 2}, 4789, 6), peer));  // past an option word
+  EXPECT_FALSE(is_datagram_to(udp4({10, 0, 0, 2}, 4790), peer));
+  EXPECT_FALSE(is_datagram_to(udp4({10, 0, 0, 3}, 4789), peer));
+  auto tcp = udp4({10, 0, 0, 2}, 4789);
+  tcp[9] = 6;
+  EXPECT_FALSE(is_datagram_to(tcp, peer));
+  // Cut before the port, or before the header ends: never read past the packet.
+  const auto whole = udp4({10, 0, 0, 2}, 4789);
+  for (std::size_t size = 0; size < whole.size(); ++size) {
+    EXPECT_FALSE(is_datagram_to(Bytes{whole}.first(size), peer)) << size;
+  }
+  auto v6 = ipv6_packet(48, 8);
+  v6[6] = 17;
+  const SocketAddress peer6 = *SocketAddress::parse("[fd00::2]:4789");
+  v6[24] = 0xfd;
+  v6[39] = 2;
+  v6[42] = 0x12;
+  v6[43] = 0xb5;  // 4789
+  EXPECT_TRUE(is_datagram_to(v6, peer6));
+  EXPECT_FALSE(is_datagram_to(v6, peer));  // an IPv4 peer is never an IPv6 packet's destination
+  for (std::size_t size = 0; size < v6.size(); ++size) EXPECT_FALSE(is_datagram_to(Bytes{v6}.first(size), peer6));
 }
 
 // A plain socket on loopback, to play a third party.
