@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include <fmt/format.h>
@@ -44,10 +45,9 @@ std::size_t tunnel_mtu(const TunnelOptions& opt, const std::optional<UdpEndpoint
     return opt.mtu;
   }
   const std::size_t overhead = opt.peer.overhead();
-  const auto& path = route;
-  const std::size_t underlay = path ? path->mtu : 1500;
+  const std::size_t underlay = route ? route->mtu : 1500;
   how = fmt::format("{} {} less {} bytes of outer IP and UDP headers",
-                    path ? "the route to the peer has MTU" : "no route to the peer yet, so MTU", underlay, overhead);
+                    route ? "the route to the peer has MTU" : "no route to the peer yet, so MTU", underlay, overhead);
   return underlay - overhead;
 }
 
@@ -70,6 +70,7 @@ class Tunnel {
     pollfd pfds[2] = {{device_.descriptor(), POLLIN, 0}, {endpoint_.descriptor(), POLLIN, 0}};
     while (!stop) {
       if (stats_request.exchange(false)) report();
+      // `|`, not `||`: each way gets its batch on every turn.
       const bool busy = outward() | inward();
       if (busy) continue;
       ++polls_;
@@ -80,8 +81,8 @@ class Tunnel {
 
   // With --stats-json, the counters as JSON; throws std::runtime_error when the file cannot be written.
   void write_json() const {
-    if (!opt_.stats_json.empty())
-      write_json_file(opt_.stats_json, tunnel_json(endpoint_.counters(), MINISTACK_VERSION, io()));
+    if (opt_.stats_json.empty()) return;
+    write_json_file(opt_.stats_json, tunnel_json(endpoint_.counters(), MINISTACK_VERSION, io()));
   }
 
   // The counters: the JSON file, then a table on the report stream.
@@ -123,37 +124,20 @@ class Tunnel {
     }
     if (n == 0) return false;
     std::array<std::optional<TunnelDrop>, kBatch> drops;
-    // Our own datagram to the peer, read back from the device: the route to the peer leads into the tunnel (a
-    // default route through it, say). Wrapped again it would circle for ever.
     std::array<Bytes, kBatch> to_send;
     std::array<std::size_t, kBatch> which{};  // to_send[k] is packets[which[k]]
-    std::size_t sendable = 0;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (is_datagram_to(packets[i], opt_.peer)) {
-        drops[i] = TunnelDrop::loop;
-        endpoint_.counters().count(TunnelDrop::loop);
-        if (!loop_told_) {
-          loop_told_ = true;
-          log_.error("a datagram for the peer {} came back out of {}: the route to the peer leads into the "
-                     "tunnel itself; route the peer's address through the underlay (ip route get {}) (told once; all "
-                     "are counted as tunnel_loop)",
-                     opt_.peer.to_string(), device_.name(), opt_.peer.host());
-        }
-      } else {
-        which[sendable] = i;
-        to_send[sendable++] = packets[i];
-      }
-    }
+    const std::size_t sendable = weed_out_loops({packets.data(), n}, drops, to_send, which);
     std::array<std::optional<TunnelDrop>, kBatch> sent;
     endpoint_.send_many({to_send.data(), sendable}, {sent.data(), sendable});
     for (std::size_t k = 0; k < sendable; ++k) drops[which[k]] = sent[k];
     for (std::size_t i = 0; i < n; ++i) {
       // Each new reason once: an unreachable peer must not write a line per packet.
       if (drops[i] == TunnelDrop::send_failed) tell_once(endpoint_.last_error(), "tunnel_send_failed");
-      if (drops[i] == TunnelDrop::too_big) {
-        tell_once(fmt::format("a packet of {} bytes does not fit in one datagram to {}: lower {}'s MTU",
-                              packets[i].size(), opt_.peer.to_string(), device_.name()),
-                  "tunnel_too_big");
+      if (drops[i] == TunnelDrop::too_big && !too_big_told_) {
+        too_big_told_ = true;
+        log_.error("a packet of {} bytes does not fit in one datagram to {}: lower {}'s MTU (told once; all are "
+                   "counted as tunnel_too_big)",
+                   packets[i].size(), opt_.peer.to_string(), device_.name());
       }
       // A send that worked ends the outage: the next failure is news again.
       if (!drops[i]) reported_error_.clear();
@@ -161,6 +145,30 @@ class Tunnel {
       if (trace_) trace(stamps[i], packets[i], drops[i], Way::out, source_, endpoint_.peer());
     }
     return true;
+  }
+
+  // Sets aside our own datagrams to the peer read back from the device (the route to the peer leads into the
+  // tunnel: a default route through it, say), which wrapped again would circle for ever: dropped as tunnel_loop in
+  // `drops`. The others go to `to_send`, packet `which[k]` as `to_send[k]`. Returns how many are to be sent.
+  std::size_t weed_out_loops(std::span<const Bytes> packets, std::span<std::optional<TunnelDrop>> drops,
+                             std::span<Bytes> to_send, std::span<std::size_t> which) {
+    std::size_t sendable = 0;
+    for (std::size_t i = 0; i < packets.size(); ++i) {
+      if (!is_datagram_to(packets[i], opt_.peer)) {
+        which[sendable] = i;
+        to_send[sendable++] = packets[i];
+        continue;
+      }
+      drops[i] = TunnelDrop::loop;
+      endpoint_.counters().count(TunnelDrop::loop);
+      if (loop_told_) continue;
+      loop_told_ = true;
+      log_.error("a datagram for the peer {} came back out of {}: the route to the peer leads into the tunnel itself; "
+                 "route the peer's address through the underlay (ip route get {}) (told once; all are counted as "
+                 "tunnel_loop)",
+                 opt_.peer.to_string(), device_.name(), opt_.peer.host());
+    }
+    return sendable;
   }
 
   // A batch from the peer to the device: one recvmmsg, then a write for each packet. Returns whether any arrived.
@@ -236,6 +244,7 @@ class Tunnel {
   std::string reported_error_;  // the last failure logged, until something works again
   bool stranger_told_ = false;  // a datagram from another source was logged
   bool loop_told_ = false;      // a datagram of ours came back out of the device: logged
+  bool too_big_told_ = false;   // a packet too long for one datagram: logged
 };
 
 // The device's MTU and host side, as the options ask. Returns what the log says of it.
