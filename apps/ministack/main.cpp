@@ -26,6 +26,7 @@
 #include "device/tuntap.hpp"
 #include "device/udp_device.hpp"
 #include "event_loop.hpp"
+#include "html/html_output.hpp"
 #include "log.hpp"
 #include "options.hpp"
 #include "queues.hpp"
@@ -86,7 +87,9 @@ void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
 // Where the counters table and the neighbor cache go: stdout, unless a data stream has it (--pcap -,
 // --stats-json -, --trace), for a reader of that stream must get nothing else.
 std::FILE* report_stream(const Options& opt) {
-  return names_stdout(opt.pcap_output) || names_stdout(opt.stats_json) || opt.trace ? stderr : stdout;
+  return names_stdout(opt.pcap_output) || names_stdout(opt.stats_json) || opt.trace || !opt.html_output.empty()
+             ? stderr
+             : stdout;
 }
 
 // Where --trace goes: stdout, unless --pcap or --stats-json took it.
@@ -231,6 +234,12 @@ tcp::IsnSecret random_secret() {
     done += static_cast<std::size_t>(n);
   }
   return secret;
+}
+
+// What the page of `explain --html` names and how it reads frames: the capture's file name and its link layer.
+PageSource html_source(const Options& opt, const Device& device) {
+  const std::size_t slash = opt.replay_input.rfind('/');
+  return {slash == std::string::npos ? opt.replay_input : opt.replay_input.substr(slash + 1), device.link()};
 }
 
 StackConfig stack_config(const Options& opt, const Device& device) {
@@ -383,8 +392,10 @@ int main(int argc, char** argv) {
   std::optional<PcapWriter> writer;
   std::optional<CaptureDevice> capture;
   std::string host_side;
+  std::optional<HtmlOutput> html;
   try {
     device = open_device(opt, host_side, log);
+    if (!opt.html_output.empty()) html.emplace(opt.html_output, html_source(opt, *device));
     if (!opt.pcap_output.empty()) {
       writer.emplace(opt.pcap_output, device->capture_link_type());
       const bool replay = opt.mode == Options::Mode::replay;
@@ -408,6 +419,7 @@ int main(int argc, char** argv) {
     trace.emplace(trace_stream(opt), use_colour(opt, trace_stream(opt)));
     stack.set_tracer(&*trace);
   }
+  if (html) stack.set_tracer(&html->recorder());
   try {
     // Last, once everything that needs privilege or asks the terminal (isatty) is done.
     write_first_snapshot(opt, confine(opt, log), io);
@@ -423,12 +435,17 @@ int main(int argc, char** argv) {
   try {
     LoopOptions loop_options = loop_options_for(opt, io, log);
     loop_options.trace = trace ? &*trace : nullptr;
+    if (html) loop_options.observer = &html->recorder();
     loop_options.stats_request = &g_stats_request;
     loop_options.report = [&](Instant now) {
       report_counters(opt, log, stack.counters(), io.io_stats(), neighbors_of(stack, io, now), tunnel);
     };
     loop = run_event_loop(io, stack, g_stop, loop_options);
+    if (html) html->finish();
   } catch (const DeviceError& e) {
+    log.error("{}", e.what());
+    status = 1;
+  } catch (const std::runtime_error& e) {
     log.error("{}", e.what());
     status = 1;
   }
