@@ -70,8 +70,8 @@ TEST(HeaderFields, TablesCoverTheirHeadersWithoutGapsOrOverlaps) {
 }
 
 TEST(HeaderFields, Ipv4TableReadsWhatTheViewReads) {
-  const Frame packet = packets::ipv4({.tos = 0x28, .identification = 0xbeef, .flags_fragment = 0x2005, .ttl = 33},
-                                     packets::pattern(40));
+  const Frame packet =
+      packets::ipv4({.tos = 0x28, .identification = 0xbeef, .flags_fragment = 0x2005, .ttl = 33}, packets::pattern(40));
   const auto view = Ipv4View::parse(packet);
   ASSERT_TRUE(view);
   const HeaderTable& t = ipv4_table();
@@ -119,12 +119,12 @@ TEST(HeaderFields, IcmpUdpAndTcpTablesReadWhatTheViewsRead) {
   const Frame message = packets::icmp({.identifier = 0x1c2d, .sequence = 7});
   const auto icmp = IcmpView::parse(message);
   ASSERT_TRUE(icmp);
-  for (const auto& [name, value] : std::vector<std::pair<std::string_view, std::uint64_t>>{
-           {"type", icmp->type()},
-           {"code", icmp->code()},
-           {"checksum", icmp->checksum()},
-           {"identifier", icmp->identifier()},
-           {"sequence", icmp->sequence()}}) {
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string_view, std::uint64_t>>{{"type", icmp->type()},
+                                                               {"code", icmp->code()},
+                                                               {"checksum", icmp->checksum()},
+                                                               {"identifier", icmp->identifier()},
+                                                               {"sequence", icmp->sequence()}}) {
     EXPECT_EQ(raw(icmp_table(), name, message), value) << name;
   }
   expect_accessors_covered(icmp_table(), {"type", "code", "checksum", "identifier", "sequence"});
@@ -214,11 +214,12 @@ std::vector<std::string> labels(const std::vector<Piece>& pieces) {
 
 TEST(Dissect, CutsFramesAsTheStackParsesThem) {
   using V = std::vector<std::string>;
-  EXPECT_EQ(labels(dissect(LinkLayer::ethernet, packets::echo_request_frame())), (V{"Ethernet II", "IPv4", "ICMP", "data"}));
+  EXPECT_EQ(labels(dissect(LinkLayer::ethernet, packets::echo_request_frame())),
+            (V{"Ethernet II", "IPv4", "ICMP", "data"}));
   EXPECT_EQ(labels(dissect(LinkLayer::ethernet, packets::pad_to(packets::arp_frame(), 60))),
             (V{"Ethernet II", "ARP", "Ethernet padding"}));
   EXPECT_EQ(labels(dissect(LinkLayer::ip, packets::ipv4({.protocol = 6, .options = {1, 1, 1, 0}},
-                                                         packets::tcp({.options = {2, 4, 5, 0xb4}})))),
+                                                        packets::tcp({.options = {2, 4, 5, 0xb4}})))),
             (V{"IPv4", "IPv4 options", "TCP", "TCP options"}));
   EXPECT_EQ(labels(dissect(LinkLayer::ip, packets6::echo_request6())), (V{"IPv6", "ICMPv6", "data"}));
   // A later fragment carries no upper header.
@@ -238,7 +239,9 @@ TEST(Dissect, NeverReachesPastTheFrameWhereverItIsCut) {
       const Bytes prefix = Bytes{frame}.first(cut);
       for (const Piece& piece : dissect(link, prefix)) {
         EXPECT_LE(piece.offset + piece.length, cut) << piece.label << " of a frame cut at " << cut;
-        if (piece.table) EXPECT_LE(piece.length, piece.table->bits / 8) << piece.label;
+        if (piece.table) {
+          EXPECT_LE(piece.length, piece.table->bits / 8) << piece.label;
+        }
       }
     }
   }
