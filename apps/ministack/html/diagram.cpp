@@ -33,19 +33,36 @@ std::string bit_ruler() {
   return out + "</tr></thead>";
 }
 
-// A <td> over `width` bits and `rows` rows, for bytes [first, last] of the packet.
-std::string cell(unsigned width, unsigned rows, std::size_t first, std::size_t last, std::string_view classes,
-                 std::string_view title, std::string_view inner) {
-  return fmt::format("<td colspan=\"{}\"{} class=\"{}\" data-b=\"{} {}\" tabindex=\"0\" title=\"{}\">{}</td>", width,
-                     rows > 1 ? fmt::format(" rowspan=\"{}\"", rows) : "", classes, first, last, html_escape(title),
-                     inner);
+// A box of the drawing: `width` bits wide, `rows` rows high, over bytes [first, last] of the packet.
+struct Box {
+  unsigned width;
+  unsigned rows;
+  std::size_t first;
+  std::size_t last;
+};
+
+// The header a field belongs to: where it starts in the packet, its bytes, and the reason of an objection.
+struct HeaderContext {
+  std::size_t offset;
+  Bytes bytes;
+  std::string_view reason;
+};
+
+// The <td> of `box`; `inner` is HTML already, `title` text.
+std::string cell(const Box& box, std::string_view classes, std::string_view title, std::string_view inner) {
+  return fmt::format("<td colspan=\"{}\"{} class=\"{}\" data-b=\"{} {}\" tabindex=\"0\" title=\"{}\">{}</td>",
+                     box.width, box.rows > 1 ? fmt::format(" rowspan=\"{}\"", box.rows) : "", classes, box.first,
+                     box.last, html_escape(title), inner);
 }
 
-std::string field_cell(const Field& field, unsigned width, unsigned rows, bool first_part, std::size_t header_offset,
-                       Bytes header, const Marks& marks, std::string_view reason) {
-  const std::string value = fields::show_value(field, header);
-  const std::size_t first = header_offset + field.bit_offset / 8;
-  const std::size_t last = header_offset + (field.bit_offset + field.bit_width - 1) / 8;
+// The part of `field` that is `width` bits of one row (or `rows` whole rows); its first part carries the name and
+// value, the others say "(cont.)".
+std::string field_cell(const Field& field, unsigned width, unsigned rows, bool first_part, const HeaderContext& header,
+                       const Marks& marks) {
+  const std::string value = fields::show_value(field, header.bytes);
+  const std::string_view reason = header.reason;
+  const Box box{width, rows, header.offset + field.bit_offset / 8,
+                header.offset + (field.bit_offset + field.bit_width - 1) / 8};
   std::string classes = field.bit_width <= 2 ? "f narrow" : "f";
   std::string title = fmt::format("{}: {} ({} bits)", field.name, value, field.bit_width);
   if (marks.objected) {
@@ -61,13 +78,13 @@ std::string field_cell(const Field& field, unsigned width, unsigned rows, bool f
   if (first_part && marks.objected) inner += fmt::format(" <span class=\"why\">✗ {}</span>", html_escape(reason));
   if (first_part && !marks.was.empty())
     inner += fmt::format(" <span class=\"was\">was {}</span>", html_escape(marks.was));
-  return cell(width, rows, first, last, classes, title, inner);
+  return cell(box, classes, title, inner);
 }
 
 // The rows of a table-drawn header. A field that fills whole rows is one cell over them (the rows it covers stay
 // empty); others are cut at row ends.
-std::string table_rows(const HeaderTable& table, std::size_t offset, Bytes header,
-                       const std::map<std::string_view, Marks>& marks, std::string_view reason) {
+std::string table_rows(const HeaderTable& table, const HeaderContext& header,
+                       const std::map<std::string_view, Marks>& marks) {
   std::vector<std::string> rows(1);
   unsigned column = 0;
   const Marks none;
@@ -77,14 +94,14 @@ std::string table_rows(const HeaderTable& table, std::size_t offset, Bytes heade
     if (column == 0 && field.bit_offset % kRowBits == 0 && field.bit_width % kRowBits == 0 &&
         field.bit_width > kRowBits) {
       const unsigned spanned = field.bit_width / kRowBits;
-      rows.back() += field_cell(field, kRowBits, spanned, true, offset, header, mark, reason);
+      rows.back() += field_cell(field, kRowBits, spanned, true, header, mark);
       rows.resize(rows.size() + spanned);
       continue;
     }
     bool first_part = true;
     for (unsigned left = field.bit_width; left > 0;) {
       const unsigned width = std::min(left, kRowBits - column);
-      rows.back() += field_cell(field, width, 1, first_part, offset, header, mark, reason);
+      rows.back() += field_cell(field, width, 1, first_part, header, mark);
       first_part = false;
       left -= width;
       column = (column + width) % kRowBits;
@@ -115,13 +132,13 @@ std::string byte_rows(const Piece& piece, Bytes packet, unsigned column, bool ob
         fmt::format("<span class=\"n\">{}</span> <span class=\"v\">{}</span> <code>{}</code>{}",
                     html_escape(piece.label), html_escape(piece.summary), preview,
                     objected ? fmt::format(" <span class=\"why\">✗ {}</span>", html_escape(reason)) : "");
-    out += cell(kRowBits - column, 1, piece.offset, piece.offset + piece.length - 1, classes,
+    out += cell(Box{kRowBits - column, 1, piece.offset, piece.offset + piece.length - 1}, classes,
                 fmt::format("{}: {}", piece.label, piece.summary), inner);
     return out + "</tr>";
   }
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     const std::size_t at = piece.offset + i;
-    out += cell(8, 1, at, at, classes, fmt::format("{} byte {}: 0x{:02x}", piece.label, i, bytes[i]),
+    out += cell(Box{8, 1, at, at}, classes, fmt::format("{} byte {}: 0x{:02x}", piece.label, i, bytes[i]),
                 fmt::format("<span class=\"v\">{:02x}</span>", bytes[i]));
     column += 8;
     if (column == kRowBits && i + 1 < bytes.size()) {
@@ -205,8 +222,8 @@ std::string draw_packet(Bytes packet, const DiagramOptions& options) {
       const auto compare = options.compare_with
                                ? matching_header(request, *options.compare_with, piece, seen[piece.table]++)
                                : std::nullopt;
-      out += table_rows(*piece.table, piece.offset, header, marks_for(piece, header, options, compare),
-                        options.objection_reason);
+      out += table_rows(*piece.table, HeaderContext{piece.offset, header, options.objection_reason},
+                        marks_for(piece, header, options, compare));
       column = piece.table->bits % kRowBits;
     } else {
       out += byte_rows(piece, packet, column, objected_piece, options.objection_reason);
