@@ -17,7 +17,7 @@ using fields::HeaderTable;
 using fields::Piece;
 
 constexpr unsigned kRowBits = 32;
-constexpr std::size_t kHexLimit = 512;       // bytes of a frame shown in its dump: the headers and then some
+constexpr std::size_t kHexLimit = 256;       // bytes of a frame shown in its dump: the headers and then some
 constexpr std::size_t kBytesPerBox = 40;     // options up to this long are drawn a byte a box, as RFC 791 does
 constexpr std::size_t kSummaryPreview = 16;  // bytes of data shown in its summary row
 
