@@ -53,10 +53,12 @@ void expect_accessors_covered(const HeaderTable& table, const std::vector<std::s
 
 TEST(HeaderFields, TablesCoverTheirHeadersWithoutGapsOrOverlaps) {
   const std::vector<std::pair<const HeaderTable*, unsigned>> tables = {
-      {&ethernet_table(), 112}, {&arp_table(), 224},           {&ipv4_table(), 160},
-      {&ipv6_table(), 320},     {&ipv6_extension_table(), 16}, {&ipv6_fragment_table(), 64},
-      {&icmp_table(), 64},      {&icmpv6_table(), 64},         {&udp_table(), 64},
-      {&tcp_table(), 160}};
+      {&ethernet_table(), 112},     {&arp_table(), 224},           {&ipv4_table(), 160},
+      {&ipv6_table(), 320},         {&ipv6_extension_table(), 16}, {&ipv6_fragment_table(), 64},
+      {&icmp_table(), 64},          {&icmpv6_table(), 64},         {&udp_table(), 64},
+      {&tcp_table(), 160},          {&icmp_error_table(), 64},     {&icmpv6_error_table(1), 64},
+      {&icmpv6_error_table(2), 64}, {&icmpv6_error_table(4), 64},  {&icmpv6_ns_table(), 192},
+      {&icmpv6_na_table(), 192}};
   for (const auto& [table, bits] : tables) {
     EXPECT_EQ(table->bits, bits) << table->name;
     unsigned next = 0;
@@ -222,6 +224,13 @@ TEST(Dissect, CutsFramesAsTheStackParsesThem) {
                                                         packets::tcp({.options = {2, 4, 5, 0xb4}})))),
             (V{"IPv4", "IPv4 options", "TCP", "TCP options"}));
   EXPECT_EQ(labels(dissect(LinkLayer::ip, packets6::echo_request6())), (V{"IPv6", "ICMPv6", "data"}));
+  // An ICMP error quotes the packet that caused it, drawn with the same tables.
+  const Frame quoted = packets::ipv4({.protocol = 17}, packets::udp({}));
+  EXPECT_EQ(labels(dissect(LinkLayer::ip,
+                           packets::ipv4({},
+                                         packets::icmp(
+                                             {.type = 3, .code = 3, .identifier = 0, .sequence = 0, .data = quoted})))),
+            (V{"IPv4", "ICMP", "IPv4 inside the error", "UDP inside the error", "data inside the error"}));
   // A later fragment carries no upper header.
   EXPECT_EQ(labels(dissect(LinkLayer::ip, packets::ipv4({.flags_fragment = 0x0010}, packets::pattern(16)))),
             (V{"IPv4", "fragment data"}));

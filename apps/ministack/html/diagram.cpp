@@ -212,7 +212,8 @@ std::string draw_packet(Bytes packet, const DiagramOptions& options) {
     const bool objected_piece = options.objection && options.objection->header == piece.label &&
                                 options.objection->field.empty();
     out += "<div class=\"layer\"><table class=\"hdr\">";
-    out += fmt::format("<caption>{}{} <small>bytes {}–{}{}</small></caption>", html_escape(piece.label),
+    out += fmt::format("<caption>{}{}{} <small>bytes {}–{}{}</small></caption>", html_escape(piece.label),
+                       piece.table && !piece.table->variant.empty() ? fmt::format(" {}", piece.table->variant) : "",
                        piece.table ? fmt::format(" <span class=\"rfc\">({})</span>", piece.table->rfc) : "",
                        piece.offset, piece.offset + piece.length - 1,
                        piece.table && !piece.summary.empty() ? ", " + piece.summary : "");

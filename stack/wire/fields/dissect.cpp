@@ -18,9 +18,20 @@ constexpr std::uint8_t kFragment = 44;
 constexpr std::uint8_t kIcmpv6 = 58;
 constexpr std::uint8_t kDestinationOptions = 60;
 
+// The table that draws an ICMP or ICMPv6 message of `type` (RFC 792, RFC 4443, RFC 4861); errors carry the packet
+// that caused them after their 8 bytes.
+const HeaderTable& icmp_table_for(std::uint8_t protocol, std::uint8_t type) {
+  if (protocol == kIcmp) return type == 3 || type == 11 ? icmp_error_table() : icmp_table();
+  if (type < 128) return icmpv6_error_table(type);
+  if (type == 135) return icmpv6_ns_table();
+  if (type == 136) return icmpv6_na_table();
+  return icmpv6_table();
+}
+
 class Walker {
  public:
-  explicit Walker(Bytes frame) : frame_(frame) {}
+  // `suffix` is added to every label: the packet an ICMP error quotes is drawn as "IPv4 inside the error".
+  explicit Walker(Bytes frame, std::string suffix = {}) : frame_(frame), suffix_(std::move(suffix)) {}
 
   void link(LinkLayer link) {
     if (link == LinkLayer::ip) return ip(0, frame_.size());
@@ -46,13 +57,13 @@ class Walker {
   bool header(const HeaderTable& table, Layer layer, std::size_t offset) {
     const std::size_t want = table.bits / 8;
     const std::size_t have = offset < frame_.size() ? std::min(want, frame_.size() - offset) : 0;
-    pieces_.push_back({&table, std::string(table.name), layer, offset, have, have < want ? "truncated" : ""});
+    pieces_.push_back({&table, std::string(table.name) + suffix_, layer, offset, have, have < want ? "truncated" : ""});
     return have == want;
   }
 
   void bytes(std::string label, Layer layer, std::size_t from, std::size_t to, std::string summary) {
     if (from >= to) return;
-    pieces_.push_back({nullptr, std::move(label), layer, from, to - from, std::move(summary)});
+    pieces_.push_back({nullptr, std::move(label) + suffix_, layer, from, to - from, std::move(summary)});
   }
 
   void ip(std::size_t offset, std::size_t end) {
@@ -119,9 +130,10 @@ class Walker {
   void transport(std::uint8_t protocol, Layer ip_layer, std::size_t at, std::size_t end) {
     const HeaderTable* table = nullptr;
     Layer layer = ip_layer;
+    const std::uint8_t type = at < end ? frame_[at] : 0;
     switch (protocol) {
-      case kIcmp: table = &icmp_table(), layer = Layer::icmp; break;
-      case kIcmpv6: table = &icmpv6_table(), layer = Layer::icmpv6; break;
+      case kIcmp: table = &icmp_table_for(protocol, type), layer = Layer::icmp; break;
+      case kIcmpv6: table = &icmp_table_for(protocol, type), layer = Layer::icmpv6; break;
       case kUdp: table = &udp_table(), layer = Layer::udp; break;
       case kTcp: table = &tcp_table(), layer = Layer::tcp; break;
       default: break;
@@ -131,7 +143,7 @@ class Walker {
       return;
     }
     // Bounded by the IP packet's end, not the frame's: padding is no part of the upper header.
-    Walker inner(frame_.first(end));
+    Walker inner(frame_.first(end), suffix_);
     if (!inner.header(*table, layer, at)) return append(inner);
     append(inner);
     std::size_t data = at + table->bits / 8;
@@ -142,7 +154,14 @@ class Walker {
             fmt::format("Data Offset {}: {} bytes", offset_bytes / 4, offset_bytes > 20 ? offset_bytes - 20 : 0));
       data = options_end;
     }
-    bytes("data", layer, data, end, fmt::format("{} bytes", end - data));
+    if (table->variant == "error" || table == &icmpv6_error_table(2) || table == &icmpv6_error_table(4)) {
+      // The invoking packet, as much of it as the error holds: drawn with the same tables, inside the message.
+      Walker quoted(frame_.first(end), " inside the error");
+      quoted.ip(data, end);
+      return append(quoted);
+    }
+    const bool nd = table == &icmpv6_ns_table() || table == &icmpv6_na_table();
+    bytes(nd ? "ND options" : "data", layer, data, end, fmt::format("{} bytes", end - data));
   }
 
   void append(Walker& inner) {
@@ -150,6 +169,7 @@ class Walker {
   }
 
   Bytes frame_;
+  std::string suffix_;
   std::vector<Piece> pieces_;
 };
 

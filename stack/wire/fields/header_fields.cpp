@@ -87,6 +87,49 @@ constexpr Field kIcmpv6[] = {
     {"Sequence Number", "sequence", 48, 16, S::decimal},
 };
 
+constexpr Field kIcmpError[] = {
+    {"Type", "type", 0, 8, S::icmp_type},
+    {"Code", "code", 8, 8, S::decimal},
+    {"Checksum", "checksum", 16, 16, S::hex},
+    {"Unused", "", 32, 32, S::hex},
+};
+
+// RFC 4443 §3.1-3.4: the second word is unused, the MTU or the pointer.
+constexpr Field kIcmpv6Unused[] = {
+    {"Type", "type", 0, 8, S::icmpv6_type},
+    {"Code", "code", 8, 8, S::decimal},
+    {"Checksum", "checksum", 16, 16, S::hex},
+    {"Unused", "", 32, 32, S::hex},
+};
+constexpr Field kIcmpv6Mtu[] = {
+    {"Type", "type", 0, 8, S::icmpv6_type},
+    {"Code", "code", 8, 8, S::decimal},
+    {"Checksum", "checksum", 16, 16, S::hex},
+    {"MTU", "", 32, 32, S::decimal},
+};
+constexpr Field kIcmpv6Pointer[] = {
+    {"Type", "type", 0, 8, S::icmpv6_type},
+    {"Code", "code", 8, 8, S::decimal},
+    {"Checksum", "checksum", 16, 16, S::hex},
+    {"Pointer", "", 32, 32, S::decimal},
+};
+
+constexpr Field kNeighborSolicitation[] = {
+    {"Type", "type", 0, 8, S::icmpv6_type},   {"Code", "code", 8, 8, S::decimal},
+    {"Checksum", "checksum", 16, 16, S::hex}, {"Reserved", "", 32, 32, S::hex},
+    {"Target Address", "", 64, 128, S::ipv6},
+};
+constexpr Field kNeighborAdvertisement[] = {
+    {"Type", "type", 0, 8, S::icmpv6_type},
+    {"Code", "code", 8, 8, S::decimal},
+    {"Checksum", "checksum", 16, 16, S::hex},
+    {"R", "", 32, 1, S::bit},
+    {"S", "", 33, 1, S::bit},
+    {"O", "", 34, 1, S::bit},
+    {"Reserved", "", 35, 29, S::hex},
+    {"Target Address", "", 64, 128, S::ipv6},
+};
+
 constexpr Field kUdp[] = {
     {"Source Port", "source_port", 0, 16, S::decimal},
     {"Destination Port", "destination_port", 16, 16, S::decimal},
@@ -122,7 +165,13 @@ constexpr HeaderTable kIpv6Table{"IPv6", "RFC 8200 §3", 320, kIpv6};
 constexpr HeaderTable kIpv6ExtensionTable{"IPv6 extension header", "RFC 8200 §4", 16, kIpv6Extension};
 constexpr HeaderTable kIpv6FragmentTable{"IPv6 Fragment header", "RFC 8200 §4.5", 64, kIpv6Fragment};
 constexpr HeaderTable kIcmpTable{"ICMP", "RFC 792", 64, kIcmp};
+constexpr HeaderTable kIcmpErrorTable{"ICMP", "RFC 792", 64, kIcmpError, "error"};
 constexpr HeaderTable kIcmpv6Table{"ICMPv6", "RFC 4443 §2.1, §4", 64, kIcmpv6};
+constexpr HeaderTable kIcmpv6UnusedTable{"ICMPv6", "RFC 4443 §3.1, §3.3", 64, kIcmpv6Unused, "error"};
+constexpr HeaderTable kIcmpv6MtuTable{"ICMPv6", "RFC 4443 §3.2", 64, kIcmpv6Mtu, "packet too big"};
+constexpr HeaderTable kIcmpv6PointerTable{"ICMPv6", "RFC 4443 §3.4", 64, kIcmpv6Pointer, "parameter problem"};
+constexpr HeaderTable kNsTable{"ICMPv6", "RFC 4861 §4.3", 192, kNeighborSolicitation, "neighbor solicitation"};
+constexpr HeaderTable kNaTable{"ICMPv6", "RFC 4861 §4.4", 192, kNeighborAdvertisement, "neighbor advertisement"};
 constexpr HeaderTable kUdpTable{"UDP", "RFC 768", 64, kUdp};
 constexpr HeaderTable kTcpTable{"TCP", "RFC 9293 §3.1", 160, kTcp};
 
@@ -202,7 +251,13 @@ const HeaderTable& ipv6_table() { return kIpv6Table; }
 const HeaderTable& ipv6_extension_table() { return kIpv6ExtensionTable; }
 const HeaderTable& ipv6_fragment_table() { return kIpv6FragmentTable; }
 const HeaderTable& icmp_table() { return kIcmpTable; }
+const HeaderTable& icmp_error_table() { return kIcmpErrorTable; }
 const HeaderTable& icmpv6_table() { return kIcmpv6Table; }
+const HeaderTable& icmpv6_error_table(std::uint8_t type) {
+  return type == 2 ? kIcmpv6MtuTable : type == 4 ? kIcmpv6PointerTable : kIcmpv6UnusedTable;
+}
+const HeaderTable& icmpv6_ns_table() { return kNsTable; }
+const HeaderTable& icmpv6_na_table() { return kNaTable; }
 const HeaderTable& udp_table() { return kUdpTable; }
 const HeaderTable& tcp_table() { return kTcpTable; }
 

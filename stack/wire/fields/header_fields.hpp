@@ -41,13 +41,15 @@ struct Field {
   Show show;
 };
 
-// One header: its name, where its diagram is defined, its fixed length in bits (options and data excluded), and its
-// fields in order, which cover [0, bits) without gaps or overlaps.
+// One header: its protocol's name, where its diagram is defined, its fixed length in bits (options and data
+// excluded), its fields in order, which cover [0, bits) without gaps or overlaps, and, where a protocol draws
+// several layouts (ICMP's echo and errors), which one this is.
 struct HeaderTable {
   std::string_view name;
   std::string_view rfc;
   unsigned bits;
   std::span<const Field> fields;
+  std::string_view variant = {};
 };
 
 const HeaderTable& ethernet_table();        // Ethernet II (RFC 894): 112 bits
@@ -58,8 +60,14 @@ const HeaderTable& ipv6_extension_table();  // the first 16 bits every extension
 const HeaderTable& ipv6_fragment_table();   // Fragment header (RFC 8200 §4.5): 64 bits
 const HeaderTable& icmp_table();            // ICMP echo (RFC 792): 64 bits
 const HeaderTable& icmpv6_table();          // ICMPv6 (RFC 4443 §2.1) with the echo words (§4.1): 64 bits
-const HeaderTable& udp_table();             // UDP (RFC 768): 64 bits
-const HeaderTable& tcp_table();             // TCP without options (RFC 9293 §3.1): 160 bits
+// ICMP destination unreachable and time exceeded (RFC 792): 64 bits, then the packet that caused them.
+const HeaderTable& icmp_error_table();
+// An ICMPv6 error of `type` (RFC 4443 §3): its second word is Unused (1, 3), the MTU (2) or the Pointer (4); 64 bits.
+const HeaderTable& icmpv6_error_table(std::uint8_t type);
+const HeaderTable& icmpv6_ns_table();  // neighbor solicitation (RFC 4861 §4.3): 192 bits
+const HeaderTable& icmpv6_na_table();  // neighbor advertisement (RFC 4861 §4.4): 192 bits
+const HeaderTable& udp_table();        // UDP (RFC 768): 64 bits
+const HeaderTable& tcp_table();        // TCP without options (RFC 9293 §3.1): 160 bits
 
 // The field called `name` in `table`, or nullptr.
 const Field* find_field(const HeaderTable& table, std::string_view name);
