@@ -266,6 +266,9 @@ std::string finish_output(Options& o, const Raw& raw, bool explain) {
   if (o.pcap_output == "-" && o.stats_json == "-") {
     return "--pcap and --stats-json both write to stdout: send one of them to a file";
   }
+  if (o.html_output == "-" && o.stats_json == "-") {
+    return "--html and --stats-json both write to stdout: send one of them to a file";
+  }
   o.filter = raw.filter;
   if (explain && !raw.explain_filter.empty()) {
     if (!o.filter.empty()) return "explain takes its filter after the file or as --filter, not both";

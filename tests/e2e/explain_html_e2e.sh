@@ -30,6 +30,11 @@ cmp -s "$workdir/stdout.html" "$workdir/tap_ping.html" || fail "--html - and --h
 pass "--html - writes the same page to stdout, the counters to stderr"
 
 rc=0
+out=$("$ministack" explain "$fixtures/tap_ping.pcap" --html - --stats-json - 2>&1 >/dev/null) || rc=$?
+[ "$rc" = 2 ] && grep -q "both write to stdout" <<<"$out" || fail "--html - --stats-json - exited $rc: $out"
+pass "--html - and --stats-json - together are refused (exit 2)"
+
+rc=0
 out=$("$ministack" explain "$fixtures/tap_ping.pcap" --html /nonexistent/dir/p.html 2>&1) || rc=$?
 [ "$rc" = 1 ] && grep -q "cannot write /nonexistent/dir/p.html" <<<"$out" ||
   fail "an unwritable --html exited $rc: $out"
