@@ -56,7 +56,8 @@ std::string cell(const Box& box, std::string_view classes, std::string_view titl
 }
 
 // The part of `field` that is `width` bits of one row (or `rows` whole rows); its first part carries the name and
-// value, the others say "(cont.)".
+// value, the others name it again with "(cont.)": a student tried the page and could not tell what a bare "(cont.)"
+// continued.
 std::string field_cell(const Field& field, unsigned width, unsigned rows, bool first_part, const HeaderContext& header,
                        const Marks& marks) {
   const std::string value = fields::show_value(field, header.bytes);
@@ -73,7 +74,8 @@ std::string field_cell(const Field& field, unsigned width, unsigned rows, bool f
     classes += " chg";
     title += fmt::format("; was {} in the request", marks.was);
   }
-  std::string inner = fmt::format("<span class=\"n\">{}</span>", html_escape(first_part ? field.name : "(cont.)"));
+  std::string inner =
+      fmt::format("<span class=\"n\">{}{}</span>", html_escape(field.name), first_part ? "" : " (cont.)");
   if (first_part) inner += fmt::format(" <span class=\"v\">{}</span>", html_escape(value));
   if (first_part && marks.objected) inner += fmt::format(" <span class=\"why\">✗ {}</span>", html_escape(reason));
   if (first_part && !marks.was.empty())
