@@ -13,8 +13,9 @@ packages=(
   libcap-ng-dev libseccomp-dev liburing-dev libsodium-dev
 )
 # What the packaging tests check with (tests/packaging: man and groff render the man page, bash-completion drives
-# the completion, dpkg-dev and lintian build and judge the .deb): test.sh and setup.sh install them, demo.sh not.
-test_packages=(man-db groff-base bash-completion lintian dpkg-dev file)
+# the completion, dpkg-dev and lintian build and judge the .deb), and chromium, which renders `explain --html`'s page
+# for e2e.explain_html.chromium: test.sh and setup.sh install them, demo.sh not.
+test_packages=(man-db groff-base bash-completion lintian dpkg-dev file chromium)
 
 # Prefix for commands that need root: nothing when we are root, else sudo. An array, not a function, so that
 # "${as_root[@]}" cmd & gives the command's own PID (a backgrounded function is a subshell that ignores SIGINT).

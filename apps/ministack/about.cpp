@@ -132,7 +132,8 @@ std::string help_footer() {
          "Examples:\n"
          "  sudo ministack --tap tap0                then, in another shell: ping 192.168.3.12\n"
          "  ministack --replay in.pcap --pcap - | tcpdump -nr -\n"
-         "  ministack explain cap.pcap 'icmp or arp'  the matching frames, layer by layer\n";
+         "  ministack explain cap.pcap 'icmp or arp'  the matching frames, layer by layer\n"
+         "  ministack explain cap.pcap --html cap.html  every frame drawn as the RFCs draw headers\n";
 }
 
 }  // namespace ministack

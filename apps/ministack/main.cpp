@@ -26,6 +26,7 @@
 #include "device/tuntap.hpp"
 #include "device/udp_device.hpp"
 #include "event_loop.hpp"
+#include "html/html_output.hpp"
 #include "log.hpp"
 #include "options.hpp"
 #include "queues.hpp"
@@ -86,7 +87,9 @@ void log_summary(Logger& log, const Counters& c, const LoopStats& loop) {
 // Where the counters table and the neighbor cache go: stdout, unless a data stream has it (--pcap -,
 // --stats-json -, --trace), for a reader of that stream must get nothing else.
 std::FILE* report_stream(const Options& opt) {
-  return names_stdout(opt.pcap_output) || names_stdout(opt.stats_json) || opt.trace ? stderr : stdout;
+  return names_stdout(opt.pcap_output) || names_stdout(opt.stats_json) || opt.trace || !opt.html_output.empty()
+             ? stderr
+             : stdout;
 }
 
 // Where --trace goes: stdout, unless --pcap or --stats-json took it.
@@ -233,6 +236,12 @@ tcp::IsnSecret random_secret() {
   return secret;
 }
 
+// What the page of `explain --html` names and how it reads frames: the capture's file name and its link layer.
+PageSource html_source(const Options& opt, const Device& device) {
+  const std::size_t slash = opt.replay_input.rfind('/');
+  return {slash == std::string::npos ? opt.replay_input : opt.replay_input.substr(slash + 1), device.link()};
+}
+
 StackConfig stack_config(const Options& opt, const Device& device) {
   StackConfig config;
   config.link = device.link();
@@ -359,6 +368,38 @@ int run_queues(const Options& opt, Logger& log) {
   return status;
 }
 
+// Where frames come from and what is written besides the stack's own output, opened before privileges are dropped.
+struct Sources {
+  std::unique_ptr<Device> device;
+  std::optional<PcapWriter> writer;
+  std::optional<CaptureDevice> capture;  // --pcap: records around `device`
+  std::optional<HtmlOutput> html;        // explain --html
+  std::string host_side;
+};
+
+// Opens the device and the outputs; returns 0, or the exit code after saying what failed.
+int open_sources(const Options& opt, Logger& log, Sources& s) {
+  try {
+    s.device = open_device(opt, s.host_side, log);
+    if (!opt.html_output.empty()) s.html.emplace(opt.html_output, html_source(opt, *s.device));
+    if (!opt.pcap_output.empty()) {
+      s.writer.emplace(opt.pcap_output, s.device->capture_link_type());
+      const bool replay = opt.mode == Options::Mode::replay;
+      // Replay output holds only what the stack sent, each reply stamped like the frame that caused it.
+      s.capture.emplace(*s.device, *s.writer,
+                        replay ? CaptureDevice::Record::transmitted_only : CaptureDevice::Record::both_directions,
+                        replay);
+    }
+  } catch (const ReplayFilterError& e) {
+    fmt::print(stderr, "ministack: {} (a filter takes tcpdump's syntax: man 7 pcap-filter)\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    log.error("{}", e.what());
+    return 1;
+  }
+  return 0;
+}
+
 // `ministack tunnel`: the same signals as the stack, and its own loop.
 int tunnel_command(const TunnelOptions& options) {
   Logger log(options.log_level);
@@ -379,35 +420,14 @@ int main(int argc, char** argv) {
   ignore_sigpipe_when_serving(opt);
   if (opt.queues > 1) return run_queues(opt, log);
 
-  std::unique_ptr<Device> device;
-  std::optional<PcapWriter> writer;
-  std::optional<CaptureDevice> capture;
-  std::string host_side;
-  try {
-    device = open_device(opt, host_side, log);
-    if (!opt.pcap_output.empty()) {
-      writer.emplace(opt.pcap_output, device->capture_link_type());
-      const bool replay = opt.mode == Options::Mode::replay;
-      // Replay output holds only what the stack sent, each reply stamped like the frame that caused it.
-      capture.emplace(*device, *writer,
-                      replay ? CaptureDevice::Record::transmitted_only : CaptureDevice::Record::both_directions,
-                      replay);
-    }
-  } catch (const ReplayFilterError& e) {
-    fmt::print(stderr, "ministack: {} (a filter takes tcpdump's syntax: man 7 pcap-filter)\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    log.error("{}", e.what());
-    return 1;
-  }
-  Device& io = capture ? static_cast<Device&>(*capture) : *device;
+  Sources sources;
+  if (const int status = open_sources(opt, log, sources); status != 0) return status;
+  Device& io = sources.capture ? static_cast<Device&>(*sources.capture) : *sources.device;
 
   Stack stack(stack_config(opt, io));
   std::optional<TracePrinter> trace;
-  if (opt.trace) {
-    trace.emplace(trace_stream(opt), use_colour(opt, trace_stream(opt)));
-    stack.set_tracer(&*trace);
-  }
+  if (opt.trace) trace.emplace(trace_stream(opt), use_colour(opt, trace_stream(opt)));
+  if (trace || sources.html) stack.set_tracer(sources.html ? static_cast<Tracer*>(&sources.html->recorder()) : &*trace);
   try {
     // Last, once everything that needs privilege or asks the terminal (isatty) is done.
     write_first_snapshot(opt, confine(opt, log), io);
@@ -415,20 +435,22 @@ int main(int argc, char** argv) {
     log.error("{}", e.what());
     return 1;
   }
-  log.info("{}", describe_start(opt, io, stack, host_side));
-  const TunnelCounters* tunnel = watch_udp_device(dynamic_cast<UdpDevice*>(device.get()), log, trace);
+  log.info("{}", describe_start(opt, io, stack, sources.host_side));
+  const TunnelCounters* tunnel = watch_udp_device(dynamic_cast<UdpDevice*>(sources.device.get()), log, trace);
 
   LoopStats loop;
   int status = 0;
   try {
     LoopOptions loop_options = loop_options_for(opt, io, log);
     loop_options.trace = trace ? &*trace : nullptr;
+    if (sources.html) loop_options.observer = &sources.html->recorder();
     loop_options.stats_request = &g_stats_request;
     loop_options.report = [&](Instant now) {
       report_counters(opt, log, stack.counters(), io.io_stats(), neighbors_of(stack, io, now), tunnel);
     };
     loop = run_event_loop(io, stack, g_stop, loop_options);
-  } catch (const DeviceError& e) {
+    if (sources.html) sources.html->finish();
+  } catch (const std::runtime_error& e) {  // DeviceError, or the page that could not be written
     log.error("{}", e.what());
     status = 1;
   }

@@ -266,6 +266,9 @@ std::string finish_output(Options& o, const Raw& raw, bool explain) {
   if (o.pcap_output == "-" && o.stats_json == "-") {
     return "--pcap and --stats-json both write to stdout: send one of them to a file";
   }
+  if (o.html_output == "-" && o.stats_json == "-") {
+    return "--html and --stats-json both write to stdout: send one of them to a file";
+  }
   o.filter = raw.filter;
   if (explain && !raw.explain_filter.empty()) {
     if (!o.filter.empty()) return "explain takes its filter after the file or as --filter, not both";
@@ -312,7 +315,9 @@ std::string choose_source(Options& o, const Raw& raw, bool explain) {
     }
     o.mode = Options::Mode::replay;
     o.replay_input = raw.explain_file;
-    o.trace = true;
+    // --html draws the trace into the page: the text trace would only repeat it, or mix into a page on stdout.
+    o.trace = o.html_output.empty();
+    if (names_stdout(o.html_output)) o.html_output = "-";
   } else if (!raw.replay.empty()) {
     o.mode = Options::Mode::replay;
     o.replay_input = raw.replay;
@@ -426,6 +431,11 @@ ParsedOptions parse_options(int argc, char** argv) {
   explain->add_option("FILE.pcap", raw.explain_file, "The capture (Ethernet, raw IP or Linux cooked)")->required();
   explain->add_option("FILTER", raw.explain_filter,
                       "A BPF filter, as tcpdump takes it: only matching frames are played (numbered as in the file)");
+  explain
+      ->add_option("--html", o.html_output,
+                   "Write one HTML page (- for stdout) that draws every frame's headers as the RFCs draw them, "
+                   "with the trace beside each layer, instead of printing the trace")
+      ->type_name("FILE");
   add_address_options(*explain, raw);
   add_limit_options(app, o, raw);
   add_tcp_options(app, o, raw);

@@ -31,6 +31,7 @@ struct Options {
   std::string user = "nobody";  // --user: whom to run as after setup
   bool user_given = false;      // --user was on the command line
   bool trace = false;           // --trace, or `ministack explain`
+  std::string html_output;      // `explain --html FILE|-`: the page of pictures instead of the text trace, or empty
   std::size_t mtu = 0;          // 0: the device's (1500 in a replay)
   bool answer_broadcast_echo = false;
   ReassemblyLimits reassembly;

@@ -2,7 +2,8 @@
 # scripts/completion/ministack, sourced in bash with bash-completion and called as bash calls it (COMP_WORDS,
 # COMP_CWORD): options, the explain and tunnel commands, devices for --tap from /sys/class/net (TUN devices alone for
 # the tunnel's --tun), capture files for --replay, values for --io and --color=; every long option of --help among
-# the options it offers, and after `tunnel` exactly the long options of `ministack tunnel --help`.
+# the options it offers, every one of `explain --help` after `explain`, and after `tunnel` exactly the long options
+# of `ministack tunnel --help`.
 # Usage: completion_test.sh MINISTACK COMPLETION_FILE PCAPS_DIR
 set -uo pipefail
 ministack=$1 completion=$(realpath "$2") pcaps=$3
@@ -60,7 +61,7 @@ done
 expect "ministack tunnel --tun " "${tun_devices[@]}"
 
 offered=$(complete_line "ministack --")
-options=$(help_long_options "$ministack")
+options=$("$ministack" --help 2>&1 | help_options)
 [ "$(echo "$options" | wc -l)" -ge 30 ] || fail "ministack --help named only: $options"
 missing=()
 for opt in $options; do
@@ -68,6 +69,16 @@ for opt in $options; do
 done
 [ ${#missing[@]} = 0 ] || fail "options in --help that the completion does not offer: ${missing[*]}"
 pass "every long option of --help is offered"
+
+# explain's own options (--html) are offered after `explain`, not before it.
+offered=$(complete_line "ministack explain tap_ping.pcap --")
+explain_options=$("$ministack" explain --help 2>&1 | help_options)
+missing=()
+for opt in $explain_options; do
+  grep -qx -- "$opt" <<<"$offered" || missing+=("$opt")
+done
+[ ${#missing[@]} = 0 ] || fail "options in explain --help that the completion does not offer after explain: ${missing[*]}"
+pass "every long option of explain --help is offered after explain"
 
 offered=$(complete_line "ministack tunnel --")
 tunnel_options=$(tunnel_long_options "$ministack")
