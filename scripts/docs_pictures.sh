@@ -12,9 +12,13 @@ workdir=$(mktemp -d)
 trap 'rm -rf "$workdir"' EXIT
 
 "$ministack" explain "$repo/pcaps/tap_ping.pcap" icmp -c 1 --html "$workdir/ping.html" 2>/dev/null
-# --no-sandbox: root in a container has no user namespaces for Chromium's sandbox; the page is our own.
-"$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run --user-data-dir="$workdir/profile" \
-  --window-size=1280,2600 --screenshot="$workdir/ping.png" "file://$workdir/ping.html" >/dev/null 2>&1
+# --no-sandbox: root in a container has no user namespaces for Chromium's sandbox; the page is our own. It needs no
+# network and is kept from any: an empty network namespace as root, and Chromium's background services turned off.
+isolate=()
+if [ "$(id -u)" = 0 ] && command -v unshare >/dev/null; then isolate=(unshare --net --); fi
+"${isolate[@]}" "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --no-first-run \
+  --no-default-browser-check --disable-background-networking --disable-component-update --disable-sync \
+  --user-data-dir="$workdir/profile" --window-size=1280,2600 --screenshot="$workdir/ping.png" "file://$workdir/ping.html" >/dev/null 2>&1
 mkdir -p "$repo/docs/pictures"
 mv "$workdir/ping.png" "$repo/docs/pictures/explain_ping.png"
 echo "docs_pictures: wrote docs/pictures/explain_ping.png"
